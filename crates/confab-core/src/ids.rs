@@ -1,0 +1,182 @@
+//! Validated identifiers. A dialect parses wire strings into these, naming the
+//! wire field, so that a bad id is reported in the client's own terms.
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Longest user or group id accepted, in bytes.
+pub const MAX_ID_LEN: usize = 64;
+
+fn check_id(field: &str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid(format!("{field}: must not be empty")));
+    }
+    if value.len() > MAX_ID_LEN {
+        return Err(Error::invalid(format!(
+            "{field}: must be at most {MAX_ID_LEN} characters"
+        )));
+    }
+    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Error::invalid(format!(
+            "{field}: must not contain whitespace or control characters"
+        )));
+    }
+    Ok(())
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Checks `value`; `field` names it in the error message.
+            pub fn parse(field: &str, value: &str) -> Result<Self> {
+                check_id(field, value)?;
+                Ok($name(value.to_owned()))
+            }
+            /// Wraps a value read back from the store, already checked on write.
+            pub fn from_trusted(value: String) -> Self {
+                $name(value)
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A user id, shared by every dialect: `u1` registered through the Easemob
+    /// proxy is OpenIM's `userID: "u1"`.
+    UserId
+);
+id_type!(
+    /// A group id.
+    GroupId
+);
+
+impl UserId {
+    /// The numeric form shown by dialects whose specs show numeric user ids:
+    /// the id itself when it is a canonical positive decimal number.
+    pub fn numeric(&self) -> Option<i64> {
+        numeric_id(&self.0)
+    }
+}
+
+/// `Some(n)` when `s` is the canonical decimal form of a positive i64.
+pub fn numeric_id(s: &str) -> Option<i64> {
+    if s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse::<i64>().ok().filter(|n| *n > 0)
+}
+
+/// A client platform, with OpenIM's ids (1..9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Platform {
+    Ios = 1,
+    Android = 2,
+    Windows = 3,
+    Osx = 4,
+    Web = 5,
+    MiniWeb = 6,
+    Linux = 7,
+    /// OpenIM's "APad"; its admin-token docs also use 8 for "admin".
+    APad = 8,
+    IPad = 9,
+}
+
+impl Platform {
+    pub const ALL: [Platform; 9] = [
+        Platform::Ios,
+        Platform::Android,
+        Platform::Windows,
+        Platform::Osx,
+        Platform::Web,
+        Platform::MiniWeb,
+        Platform::Linux,
+        Platform::APad,
+        Platform::IPad,
+    ];
+
+    pub fn from_id(id: i64) -> Option<Platform> {
+        Platform::ALL.into_iter().find(|p| *p as i64 == id)
+    }
+
+    /// Parses a platform id, naming `field` in the error.
+    pub fn parse(field: &str, id: i64) -> Result<Platform> {
+        Platform::from_id(id)
+            .ok_or_else(|| Error::invalid(format!("{field}: unknown platform {id}, expected 1..9")))
+    }
+
+    pub fn id(self) -> i32 {
+        self as i32
+    }
+
+    /// OpenIM's platform names, as in its online-status responses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Ios => "IOS",
+            Platform::Android => "Android",
+            Platform::Windows => "Windows",
+            Platform::Osx => "OSX",
+            Platform::Web => "Web",
+            Platform::MiniWeb => "MiniWeb",
+            Platform::Linux => "Linux",
+            Platform::APad => "APad",
+            Platform::IPad => "IPad",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Platform> {
+        Platform::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_bounded_and_named() {
+        assert!(UserId::parse("userID", "u1").is_ok());
+        let long = "x".repeat(65);
+        let err = UserId::parse("userID", &long).unwrap_err();
+        assert_eq!(err.client_message(), "userID: must be at most 64 characters");
+        let err = GroupId::parse("groupID", "").unwrap_err();
+        assert_eq!(err.client_message(), "groupID: must not be empty");
+        assert!(UserId::parse("userID", "a b").is_err());
+    }
+
+    #[test]
+    fn numeric_ids() {
+        assert_eq!(numeric_id("380"), Some(380));
+        assert_eq!(numeric_id("0380"), None);
+        assert_eq!(numeric_id("0"), None);
+        assert_eq!(numeric_id("u1"), None);
+        assert_eq!(numeric_id("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn platforms() {
+        assert_eq!(Platform::from_id(5), Some(Platform::Web));
+        assert_eq!(Platform::from_id(10), None);
+        assert_eq!(Platform::from_name("android"), Some(Platform::Android));
+        assert_eq!(Platform::Ios.name(), "IOS");
+    }
+}

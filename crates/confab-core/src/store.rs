@@ -1,0 +1,158 @@
+//! The storage traits. `confab-store` implements them for SQLite and
+//! PostgreSQL; the service layer is written against them only.
+//!
+//! Every method that changes several rows does so in one transaction. A
+//! unique-key violation is reported as `ErrorKind::Conflict` by every backend.
+//! The store applies changes; it does not decide rules (who may do what):
+//! the service does, and passes the store a complete plan.
+
+use crate::error::Result;
+use crate::ids::{GroupId, Platform, UserId};
+use crate::model::*;
+use crate::Millis;
+use async_trait::async_trait;
+
+/// What happens to a group owned by a user being deleted: ownership passes to
+/// `successor`, or the group is dismissed when there is none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedGroupFate {
+    pub group_id: GroupId,
+    pub successor: Option<UserId>,
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// Inserts all users or none; `Conflict` names the first id taken.
+    async fn create_users(&self, users: &[User]) -> Result<()>;
+    async fn get_user(&self, user_id: &UserId) -> Result<Option<User>>;
+    /// The users that exist among `user_ids`, in no particular order.
+    async fn get_users(&self, user_ids: &[UserId]) -> Result<Vec<User>>;
+    /// Applies `patch`; false when the user does not exist.
+    async fn update_user(&self, user_id: &UserId, patch: &UserPatch, now: Millis) -> Result<bool>;
+    async fn set_password_hash(&self, user_id: &UserId, hash: &str, now: Millis) -> Result<bool>;
+    /// Deletes the user with their relations, requests, memberships and
+    /// tokens, after handing over or dismissing the groups they own, all in
+    /// one transaction. False when the user does not exist.
+    async fn delete_user(&self, user_id: &UserId, owned: &[OwnedGroupFate]) -> Result<bool>;
+    /// User ids in id order, after `after`, at most `limit`.
+    async fn list_user_ids(&self, after: Option<&UserId>, limit: u32) -> Result<Vec<UserId>>;
+}
+
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    /// Records the one live token of a user on a platform, replacing any other.
+    async fn put_token(
+        &self,
+        user_id: &UserId,
+        platform: Platform,
+        token_id: &str,
+        expires_at: Millis,
+    ) -> Result<()>;
+    async fn get_token_id(&self, user_id: &UserId, platform: Platform) -> Result<Option<String>>;
+    /// Revokes the token of one platform, or of all when `platform` is None.
+    async fn delete_tokens(&self, user_id: &UserId, platform: Option<Platform>) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait RelationStore: Send + Sync {
+    /// Inserts the edges that do not exist yet; returns how many were new.
+    async fn add_friends(&self, edges: &[Friend]) -> Result<u64>;
+    /// Deletes the edges (owner, friend); returns how many existed.
+    async fn delete_friends(&self, edges: &[(UserId, UserId)]) -> Result<u64>;
+    async fn get_friend(&self, owner: &UserId, friend: &UserId) -> Result<Option<Friend>>;
+    /// Edges from `owner`, oldest first.
+    async fn list_friends(&self, owner: &UserId) -> Result<Vec<Friend>>;
+    async fn set_friend_remark(&self, owner: &UserId, friend: &UserId, remark: &str) -> Result<bool>;
+
+    /// False when the block already existed.
+    async fn add_black(&self, black: &Black) -> Result<bool>;
+    async fn remove_black(&self, owner: &UserId, blocked: &UserId) -> Result<bool>;
+    async fn get_black(&self, owner: &UserId, blocked: &UserId) -> Result<Option<Black>>;
+    /// Blocks made by `owner`, oldest first.
+    async fn list_blacks(&self, owner: &UserId) -> Result<Vec<Black>>;
+
+    /// Creates or renews (back to pending) the request from → to.
+    async fn put_friend_request(&self, request: &FriendRequest) -> Result<()>;
+    async fn get_friend_request(&self, from: &UserId, to: &UserId) -> Result<Option<FriendRequest>>;
+    /// Requests received by `to`, newest first.
+    async fn list_friend_requests_to(&self, to: &UserId) -> Result<Vec<FriendRequest>>;
+    /// Requests sent by `from`, newest first.
+    async fn list_friend_requests_from(&self, from: &UserId) -> Result<Vec<FriendRequest>>;
+    /// Records the answer to a request and, in the same transaction, adds
+    /// `edges` (both directions of a friendship when accepted).
+    async fn answer_friend_request(
+        &self,
+        from: &UserId,
+        to: &UserId,
+        result: HandleResult,
+        handle_msg: &str,
+        now: Millis,
+        edges: &[Friend],
+    ) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Creates the group and its first members in one transaction.
+    async fn create_group(&self, group: &Group, members: &[GroupMember]) -> Result<()>;
+    async fn get_group(&self, group_id: &GroupId) -> Result<Option<Group>>;
+    async fn get_groups(&self, group_ids: &[GroupId]) -> Result<Vec<Group>>;
+    async fn update_group(&self, group_id: &GroupId, patch: &GroupPatch) -> Result<bool>;
+    async fn set_group_status(&self, group_id: &GroupId, status: GroupStatus) -> Result<bool>;
+    /// Member counts of the given groups (groups without members are omitted).
+    async fn member_counts(&self, group_ids: &[GroupId]) -> Result<Vec<(GroupId, i64)>>;
+
+    /// Inserts the members that are not members yet, in one transaction;
+    /// returns the ids actually added.
+    async fn add_members(&self, members: &[GroupMember]) -> Result<Vec<UserId>>;
+    /// Removes the members; returns the ids that were members.
+    async fn remove_members(&self, group_id: &GroupId, user_ids: &[UserId]) -> Result<Vec<UserId>>;
+    async fn get_member(&self, group_id: &GroupId, user_id: &UserId) -> Result<Option<GroupMember>>;
+    async fn get_members(&self, group_id: &GroupId, user_ids: &[UserId]) -> Result<Vec<GroupMember>>;
+    /// Members by join time, optionally only of one role, paged.
+    async fn list_members(
+        &self,
+        group_id: &GroupId,
+        role: Option<Role>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<GroupMember>>;
+    async fn update_member(&self, group_id: &GroupId, user_id: &UserId, patch: &MemberPatch) -> Result<bool>;
+    /// Makes `new_owner` the owner and gives `old_owner` `old_owner_role`.
+    async fn transfer_owner(
+        &self,
+        group_id: &GroupId,
+        old_owner: &UserId,
+        new_owner: &UserId,
+        old_owner_role: Role,
+    ) -> Result<()>;
+    /// Groups `user_id` is a member of and that are not dismissed.
+    async fn joined_groups(&self, user_id: &UserId) -> Result<Vec<Group>>;
+    /// Ids of groups (not dismissed) where `user_id` is owner or admin.
+    async fn managed_group_ids(&self, user_id: &UserId) -> Result<Vec<GroupId>>;
+
+    /// Creates or renews (back to pending) a join request.
+    async fn put_group_request(&self, request: &GroupRequest) -> Result<()>;
+    async fn get_group_request(&self, group_id: &GroupId, user_id: &UserId) -> Result<Option<GroupRequest>>;
+    /// Requests to join any of `group_ids`, newest first.
+    async fn list_group_requests_for(&self, group_ids: &[GroupId]) -> Result<Vec<GroupRequest>>;
+    /// Requests made by `user_id`, newest first.
+    async fn list_group_requests_by(&self, user_id: &UserId) -> Result<Vec<GroupRequest>>;
+    /// Records the answer and, in the same transaction, adds `member`.
+    #[allow(clippy::too_many_arguments)]
+    async fn answer_group_request(
+        &self,
+        group_id: &GroupId,
+        user_id: &UserId,
+        result: HandleResult,
+        handle_msg: &str,
+        handled_by: &UserId,
+        now: Millis,
+        member: Option<&GroupMember>,
+    ) -> Result<bool>;
+}
+
+/// Everything the service needs from storage.
+pub trait Store: UserStore + TokenStore + RelationStore + GroupStore {}
+
+impl<T: UserStore + TokenStore + RelationStore + GroupStore> Store for T {}

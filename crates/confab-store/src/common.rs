@@ -1,0 +1,927 @@
+//! The store implementation both backends share.
+//!
+//! Confab's queries are written in the common subset of SQLite and PostgreSQL
+//! (`$N` parameters, `ON CONFLICT`, no backend functions), so the two backends
+//! share this body, instantiated per backend by `impl_store!`. What differs
+//! between them stays in `sqlite.rs` and `postgres.rs`: connection set-up,
+//! pragmas, migrations, locking. Each backend provides `writer()` (the pool
+//! writes go through), `reader()` (for reads) and
+//! `lock_numeric_ids(&mut tx)` (serialises numeric id allocation).
+
+use confab_core::Error;
+
+/// Maps a database error: unique-key violations become `Conflict`, the rest
+/// are internal (their text is logged, never shown to a client).
+pub(crate) fn db_err(e: sqlx::Error) -> Error {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            Error::conflict("the record already exists")
+        }
+        _ => Error::internal(format!("database: {e}")),
+    }
+}
+
+pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}
+
+/// Clamps a page size or offset into the range SQL LIMIT/OFFSET accepts.
+pub(crate) fn sql_count(n: u32) -> i64 {
+    i64::from(n)
+}
+
+macro_rules! impl_store {
+    ($store:ty) => {
+        use $crate::common::{db_err, is_unique_violation, sql_count};
+        use $crate::rows::*;
+        use confab_core::model::*;
+        use confab_core::store::*;
+        use confab_core::{Error, GroupId, Millis, Platform, Result, UserId};
+
+        #[async_trait::async_trait]
+        impl UserStore for $store {
+            async fn create_users(&self, users: &[User]) -> Result<()> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                Self::lock_numeric_ids(&mut tx).await?;
+                for u in users {
+                    let exists: Option<(String,)> =
+                        sqlx::query_as("SELECT user_id FROM users WHERE user_id = $1")
+                            .bind(u.user_id.as_str())
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    if exists.is_some() {
+                        return Err(Error::conflict(format!("user {} already exists", u.user_id)));
+                    }
+                    let numeric = u.user_id.numeric();
+                    let sql = format!(
+                        "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, \
+                         COALESCE($2, (SELECT COALESCE(MAX(numeric_id), 0) + 1 FROM users)), \
+                         $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                    );
+                    let inserted = sqlx::query(&sql)
+                        .bind(u.user_id.as_str())
+                        .bind(numeric)
+                        .bind(&u.nickname)
+                        .bind(&u.face_url)
+                        .bind(u.gender)
+                        .bind(&u.phone_number)
+                        .bind(&u.birth)
+                        .bind(&u.email)
+                        .bind(&u.ex)
+                        .bind(&u.password_hash)
+                        .bind(u.created_at)
+                        .bind(u.updated_at)
+                        .execute(&mut *tx)
+                        .await;
+                    match inserted {
+                        Ok(_) => {}
+                        Err(e) if is_unique_violation(&e) => {
+                            return Err(Error::conflict(format!(
+                                "numeric id {} of user {} belongs to another user",
+                                numeric.unwrap_or_default(),
+                                u.user_id
+                            )))
+                        }
+                        Err(e) => return Err(db_err(e)),
+                    }
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_user(&self, user_id: &UserId) -> Result<Option<User>> {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = $1");
+                let row: Option<UserRow> = sqlx::query_as(&sql)
+                    .bind(user_id.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(User::from))
+            }
+
+            async fn get_users(&self, user_ids: &[UserId]) -> Result<Vec<User>> {
+                let mut out = Vec::with_capacity(user_ids.len());
+                for chunk in user_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE user_id IN ({})",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, UserRow>(&sql);
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
+                    out.extend(rows.into_iter().map(User::from));
+                }
+                Ok(out)
+            }
+
+            async fn update_user(&self, user_id: &UserId, patch: &UserPatch, now: Millis) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE users SET nickname = COALESCE($2, nickname), \
+                     face_url = COALESCE($3, face_url), gender = COALESCE($4, gender), \
+                     phone_number = COALESCE($5, phone_number), birth = COALESCE($6, birth), \
+                     email = COALESCE($7, email), ex = COALESCE($8, ex), updated_at = $9 \
+                     WHERE user_id = $1",
+                )
+                .bind(user_id.as_str())
+                .bind(&patch.nickname)
+                .bind(&patch.face_url)
+                .bind(patch.gender)
+                .bind(&patch.phone_number)
+                .bind(&patch.birth)
+                .bind(&patch.email)
+                .bind(&patch.ex)
+                .bind(now)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn set_password_hash(&self, user_id: &UserId, hash: &str, now: Millis) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE users SET password_hash = $2, updated_at = $3 WHERE user_id = $1",
+                )
+                .bind(user_id.as_str())
+                .bind(hash)
+                .bind(now)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_user(&self, user_id: &UserId, owned: &[OwnedGroupFate]) -> Result<bool> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let id = user_id.as_str();
+                for fate in owned {
+                    let group = fate.group_id.as_str();
+                    match &fate.successor {
+                        Some(next) => {
+                            sqlx::query("UPDATE group_members SET role_level = $3 WHERE group_id = $1 AND user_id = $2")
+                                .bind(group)
+                                .bind(next.as_str())
+                                .bind(Role::Owner as i32)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(db_err)?;
+                            sqlx::query("UPDATE im_groups SET owner_user_id = $2 WHERE group_id = $1")
+                                .bind(group)
+                                .bind(next.as_str())
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(db_err)?;
+                        }
+                        None => {
+                            sqlx::query("UPDATE im_groups SET status = $2 WHERE group_id = $1")
+                                .bind(group)
+                                .bind(GroupStatus::Dismissed as i32)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(db_err)?;
+                        }
+                    }
+                }
+                for sql in [
+                    "DELETE FROM group_members WHERE user_id = $1",
+                    "DELETE FROM group_requests WHERE user_id = $1",
+                    "DELETE FROM friends WHERE owner_user_id = $1 OR friend_user_id = $1",
+                    "DELETE FROM blacks WHERE owner_user_id = $1 OR block_user_id = $1",
+                    "DELETE FROM friend_requests WHERE from_user_id = $1 OR to_user_id = $1",
+                    "DELETE FROM user_tokens WHERE user_id = $1",
+                ] {
+                    sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(db_err)?;
+                }
+                let done = sqlx::query("DELETE FROM users WHERE user_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await.map_err(db_err)?;
+                    return Ok(false);
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn list_user_ids(&self, after: Option<&UserId>, limit: u32) -> Result<Vec<UserId>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT user_id FROM users WHERE user_id > $1 ORDER BY user_id LIMIT $2",
+                )
+                .bind(after.map(UserId::as_str).unwrap_or(""))
+                .bind(sql_count(limit))
+                .fetch_all(self.reader())
+                .await
+                .map_err(db_err)?;
+                Ok(rows.into_iter().map(|(id,)| UserId::from_trusted(id)).collect())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl TokenStore for $store {
+            async fn put_token(&self, user_id: &UserId, platform: Platform, token_id: &str, expires_at: Millis) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO user_tokens (user_id, platform_id, token_id, expires_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (user_id, platform_id) \
+                     DO UPDATE SET token_id = excluded.token_id, expires_at = excluded.expires_at",
+                )
+                .bind(user_id.as_str())
+                .bind(platform.id())
+                .bind(token_id)
+                .bind(expires_at)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn get_token_id(&self, user_id: &UserId, platform: Platform) -> Result<Option<String>> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT token_id FROM user_tokens WHERE user_id = $1 AND platform_id = $2",
+                )
+                .bind(user_id.as_str())
+                .bind(platform.id())
+                .fetch_optional(self.reader())
+                .await
+                .map_err(db_err)?;
+                Ok(row.map(|(t,)| t))
+            }
+
+            async fn delete_tokens(&self, user_id: &UserId, platform: Option<Platform>) -> Result<u64> {
+                let done = match platform {
+                    Some(p) => sqlx::query("DELETE FROM user_tokens WHERE user_id = $1 AND platform_id = $2")
+                        .bind(user_id.as_str())
+                        .bind(p.id())
+                        .execute(self.writer())
+                        .await,
+                    None => sqlx::query("DELETE FROM user_tokens WHERE user_id = $1")
+                        .bind(user_id.as_str())
+                        .execute(self.writer())
+                        .await,
+                }
+                .map_err(db_err)?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl RelationStore for $store {
+            async fn add_friends(&self, edges: &[Friend]) -> Result<u64> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let mut added = 0;
+                for f in edges {
+                    let sql = format!(
+                        "INSERT INTO friends ({FRIEND_COLUMNS}) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (owner_user_id, friend_user_id) DO NOTHING"
+                    );
+                    let done = sqlx::query(&sql)
+                        .bind(f.owner_user_id.as_str())
+                        .bind(f.friend_user_id.as_str())
+                        .bind(&f.remark)
+                        .bind(f.created_at)
+                        .bind(&f.ex)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    added += done.rows_affected();
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(added)
+            }
+
+            async fn delete_friends(&self, edges: &[(UserId, UserId)]) -> Result<u64> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let mut deleted = 0;
+                for (owner, friend) in edges {
+                    let done = sqlx::query("DELETE FROM friends WHERE owner_user_id = $1 AND friend_user_id = $2")
+                        .bind(owner.as_str())
+                        .bind(friend.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    deleted += done.rows_affected();
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(deleted)
+            }
+
+            async fn get_friend(&self, owner: &UserId, friend: &UserId) -> Result<Option<Friend>> {
+                let sql = format!(
+                    "SELECT {FRIEND_COLUMNS} FROM friends WHERE owner_user_id = $1 AND friend_user_id = $2"
+                );
+                let row: Option<FriendRow> = sqlx::query_as(&sql)
+                    .bind(owner.as_str())
+                    .bind(friend.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(Friend::from))
+            }
+
+            async fn list_friends(&self, owner: &UserId) -> Result<Vec<Friend>> {
+                let sql = format!(
+                    "SELECT {FRIEND_COLUMNS} FROM friends WHERE owner_user_id = $1 \
+                     ORDER BY created_at, friend_user_id"
+                );
+                let rows: Vec<FriendRow> = sqlx::query_as(&sql)
+                    .bind(owner.as_str())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.into_iter().map(Friend::from).collect())
+            }
+
+            async fn set_friend_remark(&self, owner: &UserId, friend: &UserId, remark: &str) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE friends SET remark = $3 WHERE owner_user_id = $1 AND friend_user_id = $2",
+                )
+                .bind(owner.as_str())
+                .bind(friend.as_str())
+                .bind(remark)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn add_black(&self, black: &Black) -> Result<bool> {
+                let sql = format!(
+                    "INSERT INTO blacks ({BLACK_COLUMNS}) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (owner_user_id, block_user_id) DO NOTHING"
+                );
+                let done = sqlx::query(&sql)
+                    .bind(black.owner_user_id.as_str())
+                    .bind(black.block_user_id.as_str())
+                    .bind(black.created_at)
+                    .bind(&black.ex)
+                    .execute(self.writer())
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn remove_black(&self, owner: &UserId, blocked: &UserId) -> Result<bool> {
+                let done = sqlx::query("DELETE FROM blacks WHERE owner_user_id = $1 AND block_user_id = $2")
+                    .bind(owner.as_str())
+                    .bind(blocked.as_str())
+                    .execute(self.writer())
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn get_black(&self, owner: &UserId, blocked: &UserId) -> Result<Option<Black>> {
+                let sql = format!(
+                    "SELECT {BLACK_COLUMNS} FROM blacks WHERE owner_user_id = $1 AND block_user_id = $2"
+                );
+                let row: Option<BlackRow> = sqlx::query_as(&sql)
+                    .bind(owner.as_str())
+                    .bind(blocked.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(Black::from))
+            }
+
+            async fn list_blacks(&self, owner: &UserId) -> Result<Vec<Black>> {
+                let sql = format!(
+                    "SELECT {BLACK_COLUMNS} FROM blacks WHERE owner_user_id = $1 ORDER BY created_at, block_user_id"
+                );
+                let rows: Vec<BlackRow> = sqlx::query_as(&sql)
+                    .bind(owner.as_str())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.into_iter().map(Black::from).collect())
+            }
+
+            async fn put_friend_request(&self, r: &FriendRequest) -> Result<()> {
+                let sql = format!(
+                    "INSERT INTO friend_requests ({FRIEND_REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                     ON CONFLICT (from_user_id, to_user_id) DO UPDATE SET req_msg = excluded.req_msg, \
+                     handle_result = excluded.handle_result, handle_msg = excluded.handle_msg, \
+                     created_at = excluded.created_at, handled_at = excluded.handled_at, ex = excluded.ex"
+                );
+                sqlx::query(&sql)
+                    .bind(r.from_user_id.as_str())
+                    .bind(r.to_user_id.as_str())
+                    .bind(&r.req_msg)
+                    .bind(r.handle_result as i32)
+                    .bind(&r.handle_msg)
+                    .bind(r.created_at)
+                    .bind(r.handled_at)
+                    .bind(&r.ex)
+                    .execute(self.writer())
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn get_friend_request(&self, from: &UserId, to: &UserId) -> Result<Option<FriendRequest>> {
+                let sql = format!(
+                    "SELECT {FRIEND_REQUEST_COLUMNS} FROM friend_requests WHERE from_user_id = $1 AND to_user_id = $2"
+                );
+                let row: Option<FriendRequestRow> = sqlx::query_as(&sql)
+                    .bind(from.as_str())
+                    .bind(to.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(FriendRequest::from))
+            }
+
+            async fn list_friend_requests_to(&self, to: &UserId) -> Result<Vec<FriendRequest>> {
+                let sql = format!(
+                    "SELECT {FRIEND_REQUEST_COLUMNS} FROM friend_requests WHERE to_user_id = $1 \
+                     ORDER BY created_at DESC, from_user_id"
+                );
+                let rows: Vec<FriendRequestRow> = sqlx::query_as(&sql)
+                    .bind(to.as_str())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.into_iter().map(FriendRequest::from).collect())
+            }
+
+            async fn list_friend_requests_from(&self, from: &UserId) -> Result<Vec<FriendRequest>> {
+                let sql = format!(
+                    "SELECT {FRIEND_REQUEST_COLUMNS} FROM friend_requests WHERE from_user_id = $1 \
+                     ORDER BY created_at DESC, to_user_id"
+                );
+                let rows: Vec<FriendRequestRow> = sqlx::query_as(&sql)
+                    .bind(from.as_str())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.into_iter().map(FriendRequest::from).collect())
+            }
+
+            async fn answer_friend_request(
+                &self,
+                from: &UserId,
+                to: &UserId,
+                result: HandleResult,
+                handle_msg: &str,
+                now: Millis,
+                edges: &[Friend],
+            ) -> Result<bool> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let done = sqlx::query(
+                    "UPDATE friend_requests SET handle_result = $3, handle_msg = $4, handled_at = $5 \
+                     WHERE from_user_id = $1 AND to_user_id = $2",
+                )
+                .bind(from.as_str())
+                .bind(to.as_str())
+                .bind(result as i32)
+                .bind(handle_msg)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await.map_err(db_err)?;
+                    return Ok(false);
+                }
+                for f in edges {
+                    let sql = format!(
+                        "INSERT INTO friends ({FRIEND_COLUMNS}) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (owner_user_id, friend_user_id) DO NOTHING"
+                    );
+                    sqlx::query(&sql)
+                        .bind(f.owner_user_id.as_str())
+                        .bind(f.friend_user_id.as_str())
+                        .bind(&f.remark)
+                        .bind(f.created_at)
+                        .bind(&f.ex)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+        }
+
+        impl $store {
+            async fn insert_member(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::common::Backend>::Db>,
+                m: &GroupMember,
+            ) -> Result<bool> {
+                let sql = format!(
+                    "INSERT INTO group_members ({MEMBER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     ON CONFLICT (group_id, user_id) DO NOTHING"
+                );
+                let done = sqlx::query(&sql)
+                    .bind(m.group_id.as_str())
+                    .bind(m.user_id.as_str())
+                    .bind(&m.nickname)
+                    .bind(&m.face_url)
+                    .bind(m.role as i32)
+                    .bind(m.join_time)
+                    .bind(m.join_source)
+                    .bind(&m.inviter_user_id)
+                    .bind(&m.operator_user_id)
+                    .bind(m.mute_end_time)
+                    .bind(&m.ex)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl GroupStore for $store {
+            async fn create_group(&self, g: &Group, members: &[GroupMember]) -> Result<()> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let sql = format!(
+                    "INSERT INTO im_groups ({GROUP_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+                );
+                let inserted = sqlx::query(&sql)
+                    .bind(g.group_id.as_str())
+                    .bind(&g.group_name)
+                    .bind(&g.notification)
+                    .bind(&g.introduction)
+                    .bind(&g.face_url)
+                    .bind(&g.ex)
+                    .bind(g.group_type)
+                    .bind(g.status as i32)
+                    .bind(g.creator_user_id.as_str())
+                    .bind(g.owner_user_id.as_str())
+                    .bind(g.created_at)
+                    .execute(&mut *tx)
+                    .await;
+                match inserted {
+                    Ok(_) => {}
+                    Err(e) if is_unique_violation(&e) => {
+                        return Err(Error::conflict(format!("group {} already exists", g.group_id)))
+                    }
+                    Err(e) => return Err(db_err(e)),
+                }
+                for m in members {
+                    Self::insert_member(&mut tx, m).await?;
+                }
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn get_group(&self, group_id: &GroupId) -> Result<Option<Group>> {
+                let sql = format!("SELECT {GROUP_COLUMNS} FROM im_groups WHERE group_id = $1");
+                let row: Option<GroupRow> = sqlx::query_as(&sql)
+                    .bind(group_id.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(Group::from))
+            }
+
+            async fn get_groups(&self, group_ids: &[GroupId]) -> Result<Vec<Group>> {
+                let mut out = Vec::with_capacity(group_ids.len());
+                for chunk in group_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT {GROUP_COLUMNS} FROM im_groups WHERE group_id IN ({})",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, GroupRow>(&sql);
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
+                    out.extend(rows.into_iter().map(Group::from));
+                }
+                Ok(out)
+            }
+
+            async fn update_group(&self, group_id: &GroupId, p: &GroupPatch) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE im_groups SET group_name = COALESCE($2, group_name), \
+                     notification = COALESCE($3, notification), introduction = COALESCE($4, introduction), \
+                     face_url = COALESCE($5, face_url), ex = COALESCE($6, ex) WHERE group_id = $1",
+                )
+                .bind(group_id.as_str())
+                .bind(&p.group_name)
+                .bind(&p.notification)
+                .bind(&p.introduction)
+                .bind(&p.face_url)
+                .bind(&p.ex)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn set_group_status(&self, group_id: &GroupId, status: GroupStatus) -> Result<bool> {
+                let done = sqlx::query("UPDATE im_groups SET status = $2 WHERE group_id = $1")
+                    .bind(group_id.as_str())
+                    .bind(status as i32)
+                    .execute(self.writer())
+                    .await
+                    .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn member_counts(&self, group_ids: &[GroupId]) -> Result<Vec<(GroupId, i64)>> {
+                let mut out = Vec::with_capacity(group_ids.len());
+                for chunk in group_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT group_id, COUNT(*) FROM group_members WHERE group_id IN ({}) GROUP BY group_id",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
+                    out.extend(rows.into_iter().map(|(g, n)| (GroupId::from_trusted(g), n)));
+                }
+                Ok(out)
+            }
+
+            async fn add_members(&self, members: &[GroupMember]) -> Result<Vec<UserId>> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let mut added = Vec::new();
+                for m in members {
+                    if Self::insert_member(&mut tx, m).await? {
+                        added.push(m.user_id.clone());
+                    }
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(added)
+            }
+
+            async fn remove_members(&self, group_id: &GroupId, user_ids: &[UserId]) -> Result<Vec<UserId>> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let mut removed = Vec::new();
+                for u in user_ids {
+                    let done = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
+                        .bind(group_id.as_str())
+                        .bind(u.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    if done.rows_affected() > 0 {
+                        removed.push(u.clone());
+                    }
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(removed)
+            }
+
+            async fn get_member(&self, group_id: &GroupId, user_id: &UserId) -> Result<Option<GroupMember>> {
+                let sql = format!(
+                    "SELECT {MEMBER_COLUMNS} FROM group_members WHERE group_id = $1 AND user_id = $2"
+                );
+                let row: Option<MemberRow> = sqlx::query_as(&sql)
+                    .bind(group_id.as_str())
+                    .bind(user_id.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(GroupMember::from))
+            }
+
+            async fn get_members(&self, group_id: &GroupId, user_ids: &[UserId]) -> Result<Vec<GroupMember>> {
+                let mut out = Vec::with_capacity(user_ids.len());
+                for chunk in user_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT {MEMBER_COLUMNS} FROM group_members WHERE group_id = $1 AND user_id IN ({}) \
+                         ORDER BY join_time, user_id",
+                        placeholders(2, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, MemberRow>(&sql).bind(group_id.as_str());
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
+                    out.extend(rows.into_iter().map(GroupMember::from));
+                }
+                Ok(out)
+            }
+
+            async fn list_members(&self, group_id: &GroupId, role: Option<Role>, offset: u32, limit: u32) -> Result<Vec<GroupMember>> {
+                let rows: Vec<MemberRow> = match role {
+                    Some(role) => {
+                        let sql = format!(
+                            "SELECT {MEMBER_COLUMNS} FROM group_members WHERE group_id = $1 AND role_level = $2 \
+                             ORDER BY join_time, user_id LIMIT $3 OFFSET $4"
+                        );
+                        sqlx::query_as(&sql)
+                            .bind(group_id.as_str())
+                            .bind(role as i32)
+                            .bind(sql_count(limit))
+                            .bind(sql_count(offset))
+                            .fetch_all(self.reader())
+                            .await
+                    }
+                    None => {
+                        let sql = format!(
+                            "SELECT {MEMBER_COLUMNS} FROM group_members WHERE group_id = $1 \
+                             ORDER BY join_time, user_id LIMIT $2 OFFSET $3"
+                        );
+                        sqlx::query_as(&sql)
+                            .bind(group_id.as_str())
+                            .bind(sql_count(limit))
+                            .bind(sql_count(offset))
+                            .fetch_all(self.reader())
+                            .await
+                    }
+                }
+                .map_err(db_err)?;
+                Ok(rows.into_iter().map(GroupMember::from).collect())
+            }
+
+            async fn update_member(&self, group_id: &GroupId, user_id: &UserId, p: &MemberPatch) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE group_members SET nickname = COALESCE($3, nickname), \
+                     face_url = COALESCE($4, face_url), role_level = COALESCE($5, role_level), \
+                     mute_end_time = COALESCE($6, mute_end_time), ex = COALESCE($7, ex) \
+                     WHERE group_id = $1 AND user_id = $2",
+                )
+                .bind(group_id.as_str())
+                .bind(user_id.as_str())
+                .bind(&p.nickname)
+                .bind(&p.face_url)
+                .bind(p.role.map(|r| r as i32))
+                .bind(p.mute_end_time)
+                .bind(&p.ex)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn transfer_owner(&self, group_id: &GroupId, old_owner: &UserId, new_owner: &UserId, old_owner_role: Role) -> Result<()> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                for (user, role) in [(old_owner, old_owner_role), (new_owner, Role::Owner)] {
+                    let done = sqlx::query("UPDATE group_members SET role_level = $3 WHERE group_id = $1 AND user_id = $2")
+                        .bind(group_id.as_str())
+                        .bind(user.as_str())
+                        .bind(role as i32)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    if done.rows_affected() == 0 {
+                        tx.rollback().await.map_err(db_err)?;
+                        return Err(Error::not_found(format!("{user} is not a member of group {group_id}")));
+                    }
+                }
+                sqlx::query("UPDATE im_groups SET owner_user_id = $2 WHERE group_id = $1")
+                    .bind(group_id.as_str())
+                    .bind(new_owner.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)
+            }
+
+            async fn joined_groups(&self, user_id: &UserId) -> Result<Vec<Group>> {
+                let columns = GROUP_COLUMNS
+                    .split(", ")
+                    .map(|c| format!("g.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "SELECT {columns} FROM im_groups g JOIN group_members m ON m.group_id = g.group_id \
+                     WHERE m.user_id = $1 AND g.status <> $2 ORDER BY m.join_time, g.group_id"
+                );
+                let rows: Vec<GroupRow> = sqlx::query_as(&sql)
+                    .bind(user_id.as_str())
+                    .bind(GroupStatus::Dismissed as i32)
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.into_iter().map(Group::from).collect())
+            }
+
+            async fn managed_group_ids(&self, user_id: &UserId) -> Result<Vec<GroupId>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT m.group_id FROM group_members m JOIN im_groups g ON g.group_id = m.group_id \
+                     WHERE m.user_id = $1 AND m.role_level IN ($2, $3) AND g.status <> $4 ORDER BY m.group_id",
+                )
+                .bind(user_id.as_str())
+                .bind(Role::Owner as i32)
+                .bind(Role::Admin as i32)
+                .bind(GroupStatus::Dismissed as i32)
+                .fetch_all(self.reader())
+                .await
+                .map_err(db_err)?;
+                Ok(rows.into_iter().map(|(g,)| GroupId::from_trusted(g)).collect())
+            }
+
+            async fn put_group_request(&self, r: &GroupRequest) -> Result<()> {
+                let sql = format!(
+                    "INSERT INTO group_requests ({GROUP_REQUEST_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                     ON CONFLICT (group_id, user_id) DO UPDATE SET req_msg = excluded.req_msg, \
+                     handle_result = excluded.handle_result, handle_msg = excluded.handle_msg, \
+                     handled_user_id = excluded.handled_user_id, req_time = excluded.req_time, \
+                     handled_time = excluded.handled_time, join_source = excluded.join_source, \
+                     inviter_user_id = excluded.inviter_user_id, ex = excluded.ex"
+                );
+                sqlx::query(&sql)
+                    .bind(r.group_id.as_str())
+                    .bind(r.user_id.as_str())
+                    .bind(&r.req_msg)
+                    .bind(r.handle_result as i32)
+                    .bind(&r.handle_msg)
+                    .bind(&r.handled_user_id)
+                    .bind(r.req_time)
+                    .bind(r.handled_time)
+                    .bind(r.join_source)
+                    .bind(&r.inviter_user_id)
+                    .bind(&r.ex)
+                    .execute(self.writer())
+                    .await
+                    .map_err(db_err)?;
+                Ok(())
+            }
+
+            async fn get_group_request(&self, group_id: &GroupId, user_id: &UserId) -> Result<Option<GroupRequest>> {
+                let sql = format!(
+                    "SELECT {GROUP_REQUEST_COLUMNS} FROM group_requests WHERE group_id = $1 AND user_id = $2"
+                );
+                let row: Option<GroupRequestRow> = sqlx::query_as(&sql)
+                    .bind(group_id.as_str())
+                    .bind(user_id.as_str())
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(GroupRequest::from))
+            }
+
+            async fn list_group_requests_for(&self, group_ids: &[GroupId]) -> Result<Vec<GroupRequest>> {
+                let mut out = Vec::new();
+                for chunk in group_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT {GROUP_REQUEST_COLUMNS} FROM group_requests WHERE group_id IN ({}) \
+                         ORDER BY req_time DESC, group_id, user_id",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, GroupRequestRow>(&sql);
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
+                    out.extend(rows.into_iter().map(GroupRequest::from));
+                }
+                out.sort_by(|a, b| b.req_time.cmp(&a.req_time));
+                Ok(out)
+            }
+
+            async fn list_group_requests_by(&self, user_id: &UserId) -> Result<Vec<GroupRequest>> {
+                let sql = format!(
+                    "SELECT {GROUP_REQUEST_COLUMNS} FROM group_requests WHERE user_id = $1 \
+                     ORDER BY req_time DESC, group_id"
+                );
+                let rows: Vec<GroupRequestRow> = sqlx::query_as(&sql)
+                    .bind(user_id.as_str())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.into_iter().map(GroupRequest::from).collect())
+            }
+
+            async fn answer_group_request(
+                &self,
+                group_id: &GroupId,
+                user_id: &UserId,
+                result: HandleResult,
+                handle_msg: &str,
+                handled_by: &UserId,
+                now: Millis,
+                member: Option<&GroupMember>,
+            ) -> Result<bool> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let done = sqlx::query(
+                    "UPDATE group_requests SET handle_result = $3, handle_msg = $4, handled_user_id = $5, \
+                     handled_time = $6 WHERE group_id = $1 AND user_id = $2",
+                )
+                .bind(group_id.as_str())
+                .bind(user_id.as_str())
+                .bind(result as i32)
+                .bind(handle_msg)
+                .bind(handled_by.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await.map_err(db_err)?;
+                    return Ok(false);
+                }
+                if let Some(m) = member {
+                    Self::insert_member(&mut tx, m).await?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(true)
+            }
+        }
+    };
+}
+
+/// What `impl_store!` needs to know of a backend.
+pub(crate) trait Backend {
+    type Db: sqlx::Database;
+}
+
+pub(crate) use impl_store;

@@ -1,0 +1,45 @@
+//! Confab's storage: the `confab_core::store` traits on SQLite (embedded,
+//! the default) and PostgreSQL (shared by several nodes). Each backend has its
+//! own migrations, applied on open.
+
+mod common;
+pub mod postgres;
+mod rows;
+pub mod sqlite;
+pub mod testing;
+
+use confab_core::store::Store;
+use confab_core::{Error, Result};
+use std::sync::Arc;
+
+pub use postgres::PostgresStore;
+pub use sqlite::{Durability, SqliteStore};
+
+/// Which backend a database URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackendKind {
+    Sqlite,
+    Postgres,
+}
+
+impl BackendKind {
+    pub fn of_url(url: &str) -> Result<BackendKind> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(BackendKind::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(BackendKind::Sqlite)
+        } else {
+            Err(Error::invalid(
+                "database_url: expected sqlite://PATH or postgres://...",
+            ))
+        }
+    }
+}
+
+/// Opens the store a database URL names, applying its migrations.
+pub async fn open(url: &str, durability: Durability) -> Result<Arc<dyn Store>> {
+    Ok(match BackendKind::of_url(url)? {
+        BackendKind::Sqlite => Arc::new(SqliteStore::open(url, durability).await?),
+        BackendKind::Postgres => Arc::new(PostgresStore::connect(url, 16).await?),
+    })
+}

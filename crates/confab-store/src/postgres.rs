@@ -1,0 +1,51 @@
+//! The shared backend: PostgreSQL, for several Confab nodes on one database.
+
+use crate::common::{impl_store, Backend};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+
+/// Key of the transaction-scoped advisory lock that serialises numeric user
+/// id allocation (`MAX(numeric_id) + 1` would race between transactions).
+const NUMERIC_ID_LOCK: i64 = 0x636f_6e66_6162;
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl Backend for PostgresStore {
+    type Db = sqlx::Postgres;
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://...`) and applies the migrations.
+    pub async fn connect(url: &str, max_connections: u32) -> confab_core::Result<PostgresStore> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect(url)
+            .await
+            .map_err(|e| confab_core::Error::internal(format!("connecting to PostgreSQL: {e}")))?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .map_err(|e| confab_core::Error::internal(format!("migrating PostgreSQL: {e}")))?;
+        Ok(PostgresStore { pool })
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn lock_numeric_ids(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> confab_core::Result<()> {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(NUMERIC_ID_LOCK)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+impl_store!(PostgresStore);

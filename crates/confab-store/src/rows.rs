@@ -1,0 +1,226 @@
+//! Row shapes shared by both backends and their conversion to domain types.
+
+use confab_core::model::*;
+use confab_core::{GroupId, UserId};
+
+pub(crate) const USER_COLUMNS: &str = "user_id, numeric_id, nickname, face_url, gender, phone_number, birth, email, ex, password_hash, created_at, updated_at";
+pub(crate) const FRIEND_COLUMNS: &str = "owner_user_id, friend_user_id, remark, created_at, ex";
+pub(crate) const BLACK_COLUMNS: &str = "owner_user_id, block_user_id, created_at, ex";
+pub(crate) const FRIEND_REQUEST_COLUMNS: &str =
+    "from_user_id, to_user_id, req_msg, handle_result, handle_msg, created_at, handled_at, ex";
+pub(crate) const GROUP_COLUMNS: &str = "group_id, group_name, notification, introduction, face_url, ex, group_type, status, creator_user_id, owner_user_id, created_at";
+pub(crate) const MEMBER_COLUMNS: &str = "group_id, user_id, nickname, face_url, role_level, join_time, join_source, inviter_user_id, operator_user_id, mute_end_time, ex";
+pub(crate) const GROUP_REQUEST_COLUMNS: &str = "group_id, user_id, req_msg, handle_result, handle_msg, handled_user_id, req_time, handled_time, join_source, inviter_user_id, ex";
+
+/// `$start, $start+1, ...` for `count` parameters.
+pub(crate) fn placeholders(start: usize, count: usize) -> String {
+    (start..start + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    user_id: String,
+    numeric_id: i64,
+    nickname: String,
+    face_url: String,
+    gender: i32,
+    phone_number: String,
+    birth: String,
+    email: String,
+    ex: String,
+    password_hash: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> User {
+        User {
+            user_id: UserId::from_trusted(r.user_id),
+            numeric_id: r.numeric_id,
+            nickname: r.nickname,
+            face_url: r.face_url,
+            gender: r.gender,
+            phone_number: r.phone_number,
+            birth: r.birth,
+            email: r.email,
+            ex: r.ex,
+            password_hash: r.password_hash,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FriendRow {
+    owner_user_id: String,
+    friend_user_id: String,
+    remark: String,
+    created_at: i64,
+    ex: String,
+}
+
+impl From<FriendRow> for Friend {
+    fn from(r: FriendRow) -> Friend {
+        Friend {
+            owner_user_id: UserId::from_trusted(r.owner_user_id),
+            friend_user_id: UserId::from_trusted(r.friend_user_id),
+            remark: r.remark,
+            created_at: r.created_at,
+            ex: r.ex,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct BlackRow {
+    owner_user_id: String,
+    block_user_id: String,
+    created_at: i64,
+    ex: String,
+}
+
+impl From<BlackRow> for Black {
+    fn from(r: BlackRow) -> Black {
+        Black {
+            owner_user_id: UserId::from_trusted(r.owner_user_id),
+            block_user_id: UserId::from_trusted(r.block_user_id),
+            created_at: r.created_at,
+            ex: r.ex,
+        }
+    }
+}
+
+fn handle_result(v: i32) -> HandleResult {
+    HandleResult::from_i32(v).unwrap_or(HandleResult::Pending)
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct FriendRequestRow {
+    from_user_id: String,
+    to_user_id: String,
+    req_msg: String,
+    handle_result: i32,
+    handle_msg: String,
+    created_at: i64,
+    handled_at: i64,
+    ex: String,
+}
+
+impl From<FriendRequestRow> for FriendRequest {
+    fn from(r: FriendRequestRow) -> FriendRequest {
+        FriendRequest {
+            from_user_id: UserId::from_trusted(r.from_user_id),
+            to_user_id: UserId::from_trusted(r.to_user_id),
+            req_msg: r.req_msg,
+            handle_result: handle_result(r.handle_result),
+            handle_msg: r.handle_msg,
+            created_at: r.created_at,
+            handled_at: r.handled_at,
+            ex: r.ex,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GroupRow {
+    group_id: String,
+    group_name: String,
+    notification: String,
+    introduction: String,
+    face_url: String,
+    ex: String,
+    group_type: i32,
+    status: i32,
+    creator_user_id: String,
+    owner_user_id: String,
+    created_at: i64,
+}
+
+impl From<GroupRow> for Group {
+    fn from(r: GroupRow) -> Group {
+        Group {
+            group_id: GroupId::from_trusted(r.group_id),
+            group_name: r.group_name,
+            notification: r.notification,
+            introduction: r.introduction,
+            face_url: r.face_url,
+            ex: r.ex,
+            group_type: r.group_type,
+            status: GroupStatus::from_i32(r.status),
+            creator_user_id: UserId::from_trusted(r.creator_user_id),
+            owner_user_id: UserId::from_trusted(r.owner_user_id),
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MemberRow {
+    group_id: String,
+    user_id: String,
+    nickname: String,
+    face_url: String,
+    role_level: i32,
+    join_time: i64,
+    join_source: i32,
+    inviter_user_id: String,
+    operator_user_id: String,
+    mute_end_time: i64,
+    ex: String,
+}
+
+impl From<MemberRow> for GroupMember {
+    fn from(r: MemberRow) -> GroupMember {
+        GroupMember {
+            group_id: GroupId::from_trusted(r.group_id),
+            user_id: UserId::from_trusted(r.user_id),
+            nickname: r.nickname,
+            face_url: r.face_url,
+            role: Role::from_i32(r.role_level).unwrap_or(Role::Member),
+            join_time: r.join_time,
+            join_source: r.join_source,
+            inviter_user_id: r.inviter_user_id,
+            operator_user_id: r.operator_user_id,
+            mute_end_time: r.mute_end_time,
+            ex: r.ex,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GroupRequestRow {
+    group_id: String,
+    user_id: String,
+    req_msg: String,
+    handle_result: i32,
+    handle_msg: String,
+    handled_user_id: String,
+    req_time: i64,
+    handled_time: i64,
+    join_source: i32,
+    inviter_user_id: String,
+    ex: String,
+}
+
+impl From<GroupRequestRow> for GroupRequest {
+    fn from(r: GroupRequestRow) -> GroupRequest {
+        GroupRequest {
+            group_id: GroupId::from_trusted(r.group_id),
+            user_id: UserId::from_trusted(r.user_id),
+            req_msg: r.req_msg,
+            handle_result: handle_result(r.handle_result),
+            handle_msg: r.handle_msg,
+            handled_user_id: r.handled_user_id,
+            req_time: r.req_time,
+            handled_time: r.handled_time,
+            join_source: r.join_source,
+            inviter_user_id: r.inviter_user_id,
+            ex: r.ex,
+        }
+    }
+}

@@ -1,0 +1,76 @@
+//! The embedded backend: one SQLite file in WAL mode.
+//!
+//! All writes go through a single connection, so writers never contend for
+//! SQLite's one write lock (no SQLITE_BUSY, no retry loops) and numeric id
+//! allocation is serialised for free; reads use a separate read-only pool
+//! that WAL lets run alongside the writer.
+
+use crate::common::{impl_store, Backend};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How far a commit must reach before it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Survives a process crash (WAL, synchronous=NORMAL).
+    #[default]
+    Process,
+    /// Survives power loss too: each commit is fsynced (synchronous=FULL).
+    Fsync,
+}
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://PATH`)
+    /// and applies the migrations.
+    pub async fn open(url: &str, durability: Durability) -> confab_core::Result<SqliteStore> {
+        let base = SqliteConnectOptions::from_str(url)
+            .map_err(|e| confab_core::Error::invalid(format!("database_url: {e}")))?
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(match durability {
+                Durability::Process => SqliteSynchronous::Normal,
+                Durability::Fsync => SqliteSynchronous::Full,
+            })
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(false);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base.clone().create_if_missing(true))
+            .await
+            .map_err(|e| confab_core::Error::internal(format!("opening {url}: {e}")))?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| confab_core::Error::internal(format!("migrating {url}: {e}")))?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(|e| confab_core::Error::internal(format!("opening {url} for reading: {e}")))?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    /// Nothing to do: the single writer connection already serialises writes.
+    async fn lock_numeric_ids(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> confab_core::Result<()> {
+        Ok(())
+    }
+}
+
+impl_store!(SqliteStore);
