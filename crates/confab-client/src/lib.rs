@@ -1,0 +1,6 @@
+//! A Rust client for Confab's APIs. The tests, the CLI and the load generator
+//! drive the server through it.
+
+pub mod openim;
+
+pub use openim::{ApiReply, ClientError, OpenImClient};

@@ -157,7 +157,10 @@ mod tests {
         assert!(UserId::parse("userID", "u1").is_ok());
         let long = "x".repeat(65);
         let err = UserId::parse("userID", &long).unwrap_err();
-        assert_eq!(err.client_message(), "userID: must be at most 64 characters");
+        assert_eq!(
+            err.client_message(),
+            "userID: must be at most 64 characters"
+        );
         let err = GroupId::parse("groupID", "").unwrap_err();
         assert_eq!(err.client_message(), "groupID: must not be empty");
         assert!(UserId::parse("userID", "a b").is_err());

@@ -62,7 +62,12 @@ pub trait RelationStore: Send + Sync {
     async fn get_friend(&self, owner: &UserId, friend: &UserId) -> Result<Option<Friend>>;
     /// Edges from `owner`, oldest first.
     async fn list_friends(&self, owner: &UserId) -> Result<Vec<Friend>>;
-    async fn set_friend_remark(&self, owner: &UserId, friend: &UserId, remark: &str) -> Result<bool>;
+    async fn set_friend_remark(
+        &self,
+        owner: &UserId,
+        friend: &UserId,
+        remark: &str,
+    ) -> Result<bool>;
 
     /// False when the block already existed.
     async fn add_black(&self, black: &Black) -> Result<bool>;
@@ -73,7 +78,8 @@ pub trait RelationStore: Send + Sync {
 
     /// Creates or renews (back to pending) the request from → to.
     async fn put_friend_request(&self, request: &FriendRequest) -> Result<()>;
-    async fn get_friend_request(&self, from: &UserId, to: &UserId) -> Result<Option<FriendRequest>>;
+    async fn get_friend_request(&self, from: &UserId, to: &UserId)
+        -> Result<Option<FriendRequest>>;
     /// Requests received by `to`, newest first.
     async fn list_friend_requests_to(&self, to: &UserId) -> Result<Vec<FriendRequest>>;
     /// Requests sent by `from`, newest first.
@@ -107,8 +113,13 @@ pub trait GroupStore: Send + Sync {
     async fn add_members(&self, members: &[GroupMember]) -> Result<Vec<UserId>>;
     /// Removes the members; returns the ids that were members.
     async fn remove_members(&self, group_id: &GroupId, user_ids: &[UserId]) -> Result<Vec<UserId>>;
-    async fn get_member(&self, group_id: &GroupId, user_id: &UserId) -> Result<Option<GroupMember>>;
-    async fn get_members(&self, group_id: &GroupId, user_ids: &[UserId]) -> Result<Vec<GroupMember>>;
+    async fn get_member(&self, group_id: &GroupId, user_id: &UserId)
+        -> Result<Option<GroupMember>>;
+    async fn get_members(
+        &self,
+        group_id: &GroupId,
+        user_ids: &[UserId],
+    ) -> Result<Vec<GroupMember>>;
     /// Members by join time, optionally only of one role, paged.
     async fn list_members(
         &self,
@@ -117,7 +128,12 @@ pub trait GroupStore: Send + Sync {
         offset: u32,
         limit: u32,
     ) -> Result<Vec<GroupMember>>;
-    async fn update_member(&self, group_id: &GroupId, user_id: &UserId, patch: &MemberPatch) -> Result<bool>;
+    async fn update_member(
+        &self,
+        group_id: &GroupId,
+        user_id: &UserId,
+        patch: &MemberPatch,
+    ) -> Result<bool>;
     /// Makes `new_owner` the owner and gives `old_owner` `old_owner_role`.
     async fn transfer_owner(
         &self,
@@ -133,7 +149,11 @@ pub trait GroupStore: Send + Sync {
 
     /// Creates or renews (back to pending) a join request.
     async fn put_group_request(&self, request: &GroupRequest) -> Result<()>;
-    async fn get_group_request(&self, group_id: &GroupId, user_id: &UserId) -> Result<Option<GroupRequest>>;
+    async fn get_group_request(
+        &self,
+        group_id: &GroupId,
+        user_id: &UserId,
+    ) -> Result<Option<GroupRequest>>;
     /// Requests to join any of `group_ids`, newest first.
     async fn list_group_requests_for(&self, group_ids: &[GroupId]) -> Result<Vec<GroupRequest>>;
     /// Requests made by `user_id`, newest first.

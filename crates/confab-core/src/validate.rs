@@ -55,6 +55,9 @@ mod tests {
         assert!(batch::<u8>("ids", &[], 10).is_err());
         assert!(batch("ids", &[1; 10], 10).is_ok());
         let err = batch("ids", &[1; 11], 10).unwrap_err();
-        assert_eq!(err.client_message(), "ids: at most 10 items per request, got 11");
+        assert_eq!(
+            err.client_message(),
+            "ids: at most 10 items per request, got 11"
+        );
     }
 }

@@ -1,0 +1,104 @@
+//! Confab's use cases. Every dialect calls these; they own the rules (who may
+//! do what, what must exist, what a change implies) and leave storage to the
+//! `Store` they are given.
+
+mod accounts;
+mod auth;
+mod groups;
+mod presence;
+mod relations;
+
+pub use accounts::{AccountStatus, NewUser};
+pub use auth::{Caller, TokenGrant, TokenInfo};
+pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
+pub use presence::Presence;
+pub use relations::FriendInfo;
+
+use confab_core::store::Store;
+use confab_core::{Error, Result, UserId};
+use std::sync::Arc;
+
+/// Settings the service needs; the server fills them from its config.
+#[derive(Clone)]
+pub struct ServiceConfig {
+    /// Users with app-manager rights (OpenIM's `appManagerUid`).
+    pub admin_user_ids: Vec<UserId>,
+    /// The secret an app server presents to obtain tokens.
+    pub admin_secret: String,
+    /// Key of the HS256 tokens.
+    pub jwt_secret: Vec<u8>,
+    /// Lifetime of issued tokens, in seconds.
+    pub token_ttl_secs: i64,
+}
+
+impl std::fmt::Debug for ServiceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceConfig")
+            .field("admin_user_ids", &self.admin_user_ids)
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The use cases, over one store. Cheap to share behind an `Arc`.
+pub struct Service {
+    store: Arc<dyn Store>,
+    config: ServiceConfig,
+    presence: Presence,
+}
+
+impl Service {
+    pub fn new(store: Arc<dyn Store>, config: ServiceConfig) -> Service {
+        Service {
+            store,
+            config,
+            presence: Presence::default(),
+        }
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    pub fn presence(&self) -> &Presence {
+        &self.presence
+    }
+
+    /// Most users `online_status` takes at once (OpenIM's limit).
+    pub const MAX_ONLINE_STATUS: usize = 200;
+
+    /// For each id, the platforms it is online on (empty: offline).
+    pub fn online_status(
+        &self,
+        user_ids: &[UserId],
+    ) -> Result<Vec<(UserId, Vec<confab_core::Platform>)>> {
+        confab_core::validate::batch("userIDList", user_ids, Self::MAX_ONLINE_STATUS)?;
+        Ok(user_ids
+            .iter()
+            .map(|id| (id.clone(), self.presence.platforms(id)))
+            .collect())
+    }
+
+    pub fn is_admin(&self, user_id: &UserId) -> bool {
+        self.config.admin_user_ids.contains(user_id)
+    }
+
+    /// Fails with `NotFound` unless the user exists.
+    async fn require_user(&self, user_id: &UserId) -> Result<confab_core::model::User> {
+        self.store
+            .get_user(user_id)
+            .await?
+            .ok_or_else(|| Error::not_found(format!("user {user_id} does not exist")))
+    }
+}
+
+/// Keeps the first occurrence of each item.
+fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
+    let mut out: Vec<T> = Vec::with_capacity(items.len());
+    for item in items {
+        if !out.contains(item) {
+            out.push(item.clone());
+        }
+    }
+    out
+}

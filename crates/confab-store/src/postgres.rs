@@ -38,7 +38,9 @@ impl PostgresStore {
         &self.pool
     }
 
-    async fn lock_numeric_ids(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> confab_core::Result<()> {
+    async fn lock_numeric_ids(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    ) -> confab_core::Result<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(NUMERIC_ID_LOCK)
             .execute(&mut **tx)

@@ -6,7 +6,9 @@
 //! that WAL lets run alongside the writer.
 
 use crate::common::{impl_store, Backend};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -68,7 +70,9 @@ impl SqliteStore {
     }
 
     /// Nothing to do: the single writer connection already serialises writes.
-    async fn lock_numeric_ids(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> confab_core::Result<()> {
+    async fn lock_numeric_ids(
+        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    ) -> confab_core::Result<()> {
         Ok(())
     }
 }

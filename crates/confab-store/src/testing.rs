@@ -49,11 +49,11 @@ pub async fn fresh_postgres_database(prefix: &str) -> Option<String> {
             return None;
         }
     };
-    let name = format!(
-        "{prefix}_{}",
-        uuid_like_suffix()
-    );
-    if let Err(e) = sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await {
+    let name = format!("{prefix}_{}", uuid_like_suffix());
+    if let Err(e) = sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+    {
         panic!("creating test database {name}: {e}");
     }
     let _ = conn.close().await;
@@ -89,6 +89,9 @@ mod tests {
             replace_database("postgres://u:p@h/db?sslmode=disable", "t2"),
             "postgres://u:p@h/t2?sslmode=disable"
         );
-        assert_eq!(replace_database("postgres://h:5432", "t3"), "postgres://h:5432/t3");
+        assert_eq!(
+            replace_database("postgres://h:5432", "t3"),
+            "postgres://h:5432/t3"
+        );
     }
 }

@@ -2,6 +2,9 @@
 //! taking `&dyn Store`, and `contract!` makes a SQLite and a PostgreSQL test
 //! of each.
 
+// Test helpers fail loudly: a panic is the report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use confab_core::model::*;
 use confab_core::store::{OwnedGroupFate, Store};
 use confab_core::{ErrorKind, GroupId, Platform, UserId};
@@ -52,7 +55,11 @@ fn member(g: &str, u: &str, role: Role, t: i64) -> GroupMember {
 }
 
 async fn seed_users(s: &dyn Store, ids: &[&str]) {
-    let users: Vec<User> = ids.iter().enumerate().map(|(i, id)| user(id, i as i64)).collect();
+    let users: Vec<User> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| user(id, i as i64))
+        .collect();
     s.create_users(&users).await.unwrap();
 }
 
@@ -69,7 +76,10 @@ async fn users_roundtrip(s: &dyn Store) {
     assert!(bob.numeric_id > 0 && bob.numeric_id != alice.numeric_id);
     seed_users(s, &["carol"]).await;
     let carol = s.get_user(&uid("carol")).await.unwrap().unwrap();
-    assert_eq!(carol.numeric_id, 381, "allocated after the largest id in use");
+    assert_eq!(
+        carol.numeric_id, 381,
+        "allocated after the largest id in use"
+    );
 
     let mut got = s
         .get_users(&[uid("bob"), uid("alice"), uid("ghost")])
@@ -89,10 +99,16 @@ async fn users_roundtrip(s: &dyn Store) {
     assert!(s.update_user(&uid("alice"), &patch, 99).await.unwrap());
     assert!(!s.update_user(&uid("ghost"), &patch, 99).await.unwrap());
     let alice = s.get_user(&uid("alice")).await.unwrap().unwrap();
-    assert_eq!((alice.nickname.as_str(), alice.gender, alice.updated_at), ("Alice", 2, 99));
+    assert_eq!(
+        (alice.nickname.as_str(), alice.gender, alice.updated_at),
+        ("Alice", 2, 99)
+    );
     assert_eq!(alice.face_url, "", "fields absent from the patch stay");
 
-    assert!(s.set_password_hash(&uid("bob"), "$argon2id$x", 5).await.unwrap());
+    assert!(s
+        .set_password_hash(&uid("bob"), "$argon2id$x", 5)
+        .await
+        .unwrap());
     let bob = s.get_user(&uid("bob")).await.unwrap().unwrap();
     assert_eq!(bob.password_hash.as_deref(), Some("$argon2id$x"));
 }
@@ -104,14 +120,24 @@ async fn users_conflict_is_all_or_nothing(s: &dyn Store) {
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
-    assert!(err.client_message().contains("alice"), "{}", err.client_message());
-    assert!(s.get_user(&uid("dave")).await.unwrap().is_none(), "batch was rolled back");
+    assert!(
+        err.client_message().contains("alice"),
+        "{}",
+        err.client_message()
+    );
+    assert!(
+        s.get_user(&uid("dave")).await.unwrap().is_none(),
+        "batch was rolled back"
+    );
 }
 
 async fn user_ids_are_paged_in_order(s: &dyn Store) {
     seed_users(s, &["c", "a", "b", "d"]).await;
     let first = s.list_user_ids(None, 3).await.unwrap();
-    assert_eq!(first.iter().map(UserId::as_str).collect::<Vec<_>>(), ["a", "b", "c"]);
+    assert_eq!(
+        first.iter().map(UserId::as_str).collect::<Vec<_>>(),
+        ["a", "b", "c"]
+    );
     let rest = s.list_user_ids(Some(&uid("c")), 3).await.unwrap();
     assert_eq!(rest.iter().map(UserId::as_str).collect::<Vec<_>>(), ["d"]);
 }
@@ -121,8 +147,14 @@ async fn tokens_one_per_platform(s: &dyn Store) {
     s.put_token(&a, Platform::Ios, "t1", 10).await.unwrap();
     s.put_token(&a, Platform::Web, "t2", 10).await.unwrap();
     s.put_token(&a, Platform::Ios, "t3", 20).await.unwrap();
-    assert_eq!(s.get_token_id(&a, Platform::Ios).await.unwrap().as_deref(), Some("t3"));
-    assert_eq!(s.get_token_id(&a, Platform::Web).await.unwrap().as_deref(), Some("t2"));
+    assert_eq!(
+        s.get_token_id(&a, Platform::Ios).await.unwrap().as_deref(),
+        Some("t3")
+    );
+    assert_eq!(
+        s.get_token_id(&a, Platform::Web).await.unwrap().as_deref(),
+        Some("t2")
+    );
     assert_eq!(s.delete_tokens(&a, Some(Platform::Ios)).await.unwrap(), 1);
     assert_eq!(s.get_token_id(&a, Platform::Ios).await.unwrap(), None);
     assert_eq!(s.delete_tokens(&a, None).await.unwrap(), 1);
@@ -132,26 +164,53 @@ async fn tokens_one_per_platform(s: &dyn Store) {
 async fn friends_are_directed_edges(s: &dyn Store) {
     seed_users(s, &["a", "b", "c"]).await;
     let added = s
-        .add_friends(&[friend("a", "b", 1), friend("b", "a", 1), friend("a", "c", 2)])
+        .add_friends(&[
+            friend("a", "b", 1),
+            friend("b", "a", 1),
+            friend("a", "c", 2),
+        ])
         .await
         .unwrap();
     assert_eq!(added, 3);
-    assert_eq!(s.add_friends(&[friend("a", "b", 5)]).await.unwrap(), 0, "existing edge kept");
+    assert_eq!(
+        s.add_friends(&[friend("a", "b", 5)]).await.unwrap(),
+        0,
+        "existing edge kept"
+    );
     let list = s.list_friends(&uid("a")).await.unwrap();
     assert_eq!(
-        list.iter().map(|f| f.friend_user_id.as_str()).collect::<Vec<_>>(),
+        list.iter()
+            .map(|f| f.friend_user_id.as_str())
+            .collect::<Vec<_>>(),
         ["b", "c"]
     );
     assert_eq!(list[0].created_at, 1);
-    assert!(s.get_friend(&uid("c"), &uid("a")).await.unwrap().is_none(), "one-way edge");
-    assert!(s.set_friend_remark(&uid("a"), &uid("b"), "bestie").await.unwrap());
-    assert!(!s.set_friend_remark(&uid("c"), &uid("a"), "x").await.unwrap());
+    assert!(
+        s.get_friend(&uid("c"), &uid("a")).await.unwrap().is_none(),
+        "one-way edge"
+    );
+    assert!(s
+        .set_friend_remark(&uid("a"), &uid("b"), "bestie")
+        .await
+        .unwrap());
+    assert!(!s
+        .set_friend_remark(&uid("c"), &uid("a"), "x")
+        .await
+        .unwrap());
     assert_eq!(
-        s.get_friend(&uid("a"), &uid("b")).await.unwrap().unwrap().remark,
+        s.get_friend(&uid("a"), &uid("b"))
+            .await
+            .unwrap()
+            .unwrap()
+            .remark,
         "bestie"
     );
     let deleted = s
-        .delete_friends(&[(uid("a"), uid("b")), (uid("b"), uid("a")), (uid("c"), uid("a"))])
+        .delete_friends(&[
+            (uid("a"), uid("b")),
+            (uid("b"), uid("a")),
+            (uid("c"), uid("a")),
+        ])
         .await
         .unwrap();
     assert_eq!(deleted, 2);
@@ -167,7 +226,10 @@ async fn blacks(s: &dyn Store) {
     };
     assert!(s.add_black(&b).await.unwrap());
     assert!(!s.add_black(&b).await.unwrap());
-    assert_eq!(s.get_black(&uid("a"), &uid("b")).await.unwrap(), Some(b.clone()));
+    assert_eq!(
+        s.get_black(&uid("a"), &uid("b")).await.unwrap(),
+        Some(b.clone())
+    );
     assert!(s.get_black(&uid("b"), &uid("a")).await.unwrap().is_none());
     assert_eq!(s.list_blacks(&uid("a")).await.unwrap(), vec![b]);
     assert!(s.remove_black(&uid("a"), &uid("b")).await.unwrap());
@@ -192,20 +254,48 @@ async fn friend_requests(s: &dyn Store) {
     s.put_friend_request(&r).await.unwrap();
     let to_b = s.list_friend_requests_to(&uid("b")).await.unwrap();
     assert_eq!(to_b, vec![r.clone()], "renewed, not duplicated");
-    assert_eq!(s.list_friend_requests_from(&uid("a")).await.unwrap().len(), 1);
-    assert!(s.list_friend_requests_from(&uid("b")).await.unwrap().is_empty());
+    assert_eq!(
+        s.list_friend_requests_from(&uid("a")).await.unwrap().len(),
+        1
+    );
+    assert!(s
+        .list_friend_requests_from(&uid("b"))
+        .await
+        .unwrap()
+        .is_empty());
 
     let edges = [friend("a", "b", 3), friend("b", "a", 3)];
     assert!(s
-        .answer_friend_request(&uid("a"), &uid("b"), HandleResult::Accepted, "ok", 3, &edges)
+        .answer_friend_request(
+            &uid("a"),
+            &uid("b"),
+            HandleResult::Accepted,
+            "ok",
+            3,
+            &edges
+        )
         .await
         .unwrap());
-    let answered = s.get_friend_request(&uid("a"), &uid("b")).await.unwrap().unwrap();
+    let answered = s
+        .get_friend_request(&uid("a"), &uid("b"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(answered.handle_result, HandleResult::Accepted);
-    assert_eq!((answered.handle_msg.as_str(), answered.handled_at), ("ok", 3));
+    assert_eq!(
+        (answered.handle_msg.as_str(), answered.handled_at),
+        ("ok", 3)
+    );
     assert!(s.get_friend(&uid("b"), &uid("a")).await.unwrap().is_some());
     assert!(!s
-        .answer_friend_request(&uid("x"), &uid("b"), HandleResult::Accepted, "", 3, &edges[..1])
+        .answer_friend_request(
+            &uid("x"),
+            &uid("b"),
+            HandleResult::Accepted,
+            "",
+            3,
+            &edges[..1]
+        )
         .await
         .unwrap());
 }
@@ -221,8 +311,14 @@ async fn groups_and_members(s: &dyn Store) {
     let err = s.create_group(&g, &[]).await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
     assert_eq!(s.get_group(&gid("g1")).await.unwrap(), Some(g.clone()));
-    assert_eq!(s.get_groups(&[gid("g1"), gid("nope")]).await.unwrap().len(), 1);
-    assert_eq!(s.member_counts(&[gid("g1")]).await.unwrap(), vec![(gid("g1"), 3)]);
+    assert_eq!(
+        s.get_groups(&[gid("g1"), gid("nope")]).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        s.member_counts(&[gid("g1")]).await.unwrap(),
+        vec![(gid("g1"), 3)]
+    );
 
     let patch = GroupPatch {
         notification: Some("read me".into()),
@@ -230,10 +326,16 @@ async fn groups_and_members(s: &dyn Store) {
     };
     assert!(s.update_group(&gid("g1"), &patch).await.unwrap());
     let g1 = s.get_group(&gid("g1")).await.unwrap().unwrap();
-    assert_eq!((g1.notification.as_str(), g1.group_name.as_str()), ("read me", "group g1"));
+    assert_eq!(
+        (g1.notification.as_str(), g1.group_name.as_str()),
+        ("read me", "group g1")
+    );
 
     let added = s
-        .add_members(&[member("g1", "m2", Role::Member, 4), member("g1", "m3", Role::Member, 5)])
+        .add_members(&[
+            member("g1", "m2", Role::Member, 4),
+            member("g1", "m3", Role::Member, 5),
+        ])
         .await
         .unwrap();
     assert_eq!(added, vec![uid("m3")], "existing members are skipped");
@@ -242,7 +344,10 @@ async fn groups_and_members(s: &dyn Store) {
         page.iter().map(|m| m.user_id.as_str()).collect::<Vec<_>>(),
         ["m1", "m2"]
     );
-    let owners = s.list_members(&gid("g1"), Some(Role::Owner), 0, 10).await.unwrap();
+    let owners = s
+        .list_members(&gid("g1"), Some(Role::Owner), 0, 10)
+        .await
+        .unwrap();
     assert_eq!(owners.len(), 1);
     assert_eq!(owners[0].user_id, uid("own"));
 
@@ -251,25 +356,64 @@ async fn groups_and_members(s: &dyn Store) {
         nickname: Some("Em".into()),
         ..Default::default()
     };
-    assert!(s.update_member(&gid("g1"), &uid("m1"), &mute).await.unwrap());
+    assert!(s
+        .update_member(&gid("g1"), &uid("m1"), &mute)
+        .await
+        .unwrap());
     let m1 = s.get_member(&gid("g1"), &uid("m1")).await.unwrap().unwrap();
-    assert_eq!((m1.mute_end_time, m1.nickname.as_str(), m1.role), (1000, "Em", Role::Member));
-    assert_eq!(s.get_members(&gid("g1"), &[uid("m1"), uid("zz")]).await.unwrap().len(), 1);
+    assert_eq!(
+        (m1.mute_end_time, m1.nickname.as_str(), m1.role),
+        (1000, "Em", Role::Member)
+    );
+    assert_eq!(
+        s.get_members(&gid("g1"), &[uid("m1"), uid("zz")])
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
-    let removed = s.remove_members(&gid("g1"), &[uid("m3"), uid("zz")]).await.unwrap();
+    let removed = s
+        .remove_members(&gid("g1"), &[uid("m3"), uid("zz")])
+        .await
+        .unwrap();
     assert_eq!(removed, vec![uid("m3")]);
-    assert!(s.get_member(&gid("g1"), &uid("m3")).await.unwrap().is_none());
+    assert!(s
+        .get_member(&gid("g1"), &uid("m3"))
+        .await
+        .unwrap()
+        .is_none());
 
-    s.transfer_owner(&gid("g1"), &uid("own"), &uid("m1"), Role::Admin).await.unwrap();
-    assert_eq!(s.get_group(&gid("g1")).await.unwrap().unwrap().owner_user_id, uid("m1"));
-    assert_eq!(s.get_member(&gid("g1"), &uid("own")).await.unwrap().unwrap().role, Role::Admin);
+    s.transfer_owner(&gid("g1"), &uid("own"), &uid("m1"), Role::Admin)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_group(&gid("g1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .owner_user_id,
+        uid("m1")
+    );
+    assert_eq!(
+        s.get_member(&gid("g1"), &uid("own"))
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        Role::Admin
+    );
     let err = s
         .transfer_owner(&gid("g1"), &uid("m1"), &uid("stranger"), Role::Member)
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(
-        s.get_member(&gid("g1"), &uid("m1")).await.unwrap().unwrap().role,
+        s.get_member(&gid("g1"), &uid("m1"))
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
         Role::Owner,
         "a failed transfer changes nothing"
     );
@@ -279,15 +423,28 @@ async fn groups_and_members(s: &dyn Store) {
     assert_eq!(managed, vec![gid("g1")]);
     assert!(s.managed_group_ids(&uid("m2")).await.unwrap().is_empty());
 
-    s.create_group(&group("g2", "m2"), &[member("g2", "m2", Role::Owner, 9)]).await.unwrap();
+    s.create_group(&group("g2", "m2"), &[member("g2", "m2", Role::Owner, 9)])
+        .await
+        .unwrap();
     assert_eq!(s.joined_groups(&uid("m2")).await.unwrap().len(), 2);
-    assert!(s.set_group_status(&gid("g2"), GroupStatus::Dismissed).await.unwrap());
+    assert!(s
+        .set_group_status(&gid("g2"), GroupStatus::Dismissed)
+        .await
+        .unwrap());
     let joined = s.joined_groups(&uid("m2")).await.unwrap();
-    assert_eq!(joined.iter().map(|g| g.group_id.as_str()).collect::<Vec<_>>(), ["g1"]);
+    assert_eq!(
+        joined
+            .iter()
+            .map(|g| g.group_id.as_str())
+            .collect::<Vec<_>>(),
+        ["g1"]
+    );
 }
 
 async fn group_requests(s: &dyn Store) {
-    s.create_group(&group("g1", "own"), &[member("g1", "own", Role::Owner, 1)]).await.unwrap();
+    s.create_group(&group("g1", "own"), &[member("g1", "own", Role::Owner, 1)])
+        .await
+        .unwrap();
     let r = GroupRequest {
         group_id: gid("g1"),
         user_id: uid("joiner"),
@@ -302,28 +459,62 @@ async fn group_requests(s: &dyn Store) {
         ex: String::new(),
     };
     s.put_group_request(&r).await.unwrap();
-    assert_eq!(s.list_group_requests_for(&[gid("g1")]).await.unwrap(), vec![r.clone()]);
-    assert_eq!(s.list_group_requests_by(&uid("joiner")).await.unwrap(), vec![r]);
+    assert_eq!(
+        s.list_group_requests_for(&[gid("g1")]).await.unwrap(),
+        vec![r.clone()]
+    );
+    assert_eq!(
+        s.list_group_requests_by(&uid("joiner")).await.unwrap(),
+        vec![r]
+    );
     let m = member("g1", "joiner", Role::Member, 6);
     assert!(s
-        .answer_group_request(&gid("g1"), &uid("joiner"), HandleResult::Accepted, "welcome", &uid("own"), 6, Some(&m))
+        .answer_group_request(
+            &gid("g1"),
+            &uid("joiner"),
+            HandleResult::Accepted,
+            "welcome",
+            &uid("own"),
+            6,
+            Some(&m)
+        )
         .await
         .unwrap());
-    let answered = s.get_group_request(&gid("g1"), &uid("joiner")).await.unwrap().unwrap();
+    let answered = s
+        .get_group_request(&gid("g1"), &uid("joiner"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(answered.handle_result, HandleResult::Accepted);
     assert_eq!(answered.handled_user_id, "own");
-    assert!(s.get_member(&gid("g1"), &uid("joiner")).await.unwrap().is_some());
+    assert!(s
+        .get_member(&gid("g1"), &uid("joiner"))
+        .await
+        .unwrap()
+        .is_some());
     assert!(!s
-        .answer_group_request(&gid("g1"), &uid("ghost"), HandleResult::Refused, "", &uid("own"), 6, None)
+        .answer_group_request(
+            &gid("g1"),
+            &uid("ghost"),
+            HandleResult::Refused,
+            "",
+            &uid("own"),
+            6,
+            None
+        )
         .await
         .unwrap());
 }
 
 async fn delete_user_cleans_up(s: &dyn Store) {
     seed_users(s, &["gone", "b", "c"]).await;
-    s.add_friends(&[friend("gone", "b", 1), friend("b", "gone", 1), friend("b", "c", 1)])
-        .await
-        .unwrap();
+    s.add_friends(&[
+        friend("gone", "b", 1),
+        friend("b", "gone", 1),
+        friend("b", "c", 1),
+    ])
+    .await
+    .unwrap();
     s.add_black(&Black {
         owner_user_id: uid("c"),
         block_user_id: uid("gone"),
@@ -332,16 +523,24 @@ async fn delete_user_cleans_up(s: &dyn Store) {
     })
     .await
     .unwrap();
-    s.put_token(&uid("gone"), Platform::Web, "t", 1).await.unwrap();
+    s.put_token(&uid("gone"), Platform::Web, "t", 1)
+        .await
+        .unwrap();
     s.create_group(
         &group("handed", "gone"),
-        &[member("handed", "gone", Role::Owner, 1), member("handed", "b", Role::Member, 2)],
+        &[
+            member("handed", "gone", Role::Owner, 1),
+            member("handed", "b", Role::Member, 2),
+        ],
     )
     .await
     .unwrap();
-    s.create_group(&group("alone", "gone"), &[member("alone", "gone", Role::Owner, 1)])
-        .await
-        .unwrap();
+    s.create_group(
+        &group("alone", "gone"),
+        &[member("alone", "gone", Role::Owner, 1)],
+    )
+    .await
+    .unwrap();
     let fates = [
         OwnedGroupFate {
             group_id: gid("handed"),
@@ -355,23 +554,48 @@ async fn delete_user_cleans_up(s: &dyn Store) {
     assert!(s.delete_user(&uid("gone"), &fates).await.unwrap());
     assert!(s.get_user(&uid("gone")).await.unwrap().is_none());
     assert_eq!(
-        s.list_friends(&uid("b")).await.unwrap().iter().map(|f| f.friend_user_id.as_str()).collect::<Vec<_>>(),
+        s.list_friends(&uid("b"))
+            .await
+            .unwrap()
+            .iter()
+            .map(|f| f.friend_user_id.as_str())
+            .collect::<Vec<_>>(),
         ["c"]
     );
     assert!(s.list_blacks(&uid("c")).await.unwrap().is_empty());
-    assert_eq!(s.get_token_id(&uid("gone"), Platform::Web).await.unwrap(), None);
+    assert_eq!(
+        s.get_token_id(&uid("gone"), Platform::Web).await.unwrap(),
+        None
+    );
     let handed = s.get_group(&gid("handed")).await.unwrap().unwrap();
     assert_eq!(handed.owner_user_id, uid("b"));
-    assert_eq!(s.get_member(&gid("handed"), &uid("b")).await.unwrap().unwrap().role, Role::Owner);
-    assert!(s.get_member(&gid("handed"), &uid("gone")).await.unwrap().is_none());
-    assert_eq!(s.get_group(&gid("alone")).await.unwrap().unwrap().status, GroupStatus::Dismissed);
+    assert_eq!(
+        s.get_member(&gid("handed"), &uid("b"))
+            .await
+            .unwrap()
+            .unwrap()
+            .role,
+        Role::Owner
+    );
+    assert!(s
+        .get_member(&gid("handed"), &uid("gone"))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        s.get_group(&gid("alone")).await.unwrap().unwrap().status,
+        GroupStatus::Dismissed
+    );
     assert!(!s.delete_user(&uid("gone"), &[]).await.unwrap());
 }
 
 async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("confab.db").display());
-    (SqliteStore::open(&url, Durability::Process).await.unwrap(), dir)
+    (
+        SqliteStore::open(&url, Durability::Process).await.unwrap(),
+        dir,
+    )
 }
 
 async fn postgres_store() -> Option<PostgresStore> {

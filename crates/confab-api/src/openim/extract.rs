@@ -1,0 +1,65 @@
+//! Extractors whose rejections speak OpenIM's envelope.
+
+use super::ApiError;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use confab_core::Error;
+use confab_service::Caller;
+use serde::de::DeserializeOwned;
+
+/// A JSON body; a malformed body, a wrong type or a missing field is
+/// answered with errCode 803 and a message naming the field.
+pub struct OpenIm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for OpenIm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| ApiError(Error::invalid(format!("request body: {}", e.body_text()))))?;
+        let body: &[u8] = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => b"{}",
+            Some(b'{') => &bytes,
+            Some(_) => {
+                return Err(ApiError(Error::invalid(
+                    "request body: must be a JSON object",
+                )))
+            }
+        };
+        let de = &mut serde_json::Deserializer::from_slice(body);
+        serde_path_to_error::deserialize(de)
+            .map(OpenIm)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let inner = e.into_inner();
+                let message = if path == "." || path == "?" {
+                    format!("request body: {inner}")
+                } else {
+                    format!("{path}: {inner}")
+                };
+                ApiError(Error::invalid(message))
+            })
+    }
+}
+
+/// The caller, from the `token` header.
+pub struct OpenImCaller(pub Caller);
+
+impl FromRequestParts<AppState> for OpenImCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get("token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        Ok(OpenImCaller(state.service.authenticate(token).await?))
+    }
+}

@@ -1,0 +1,338 @@
+//! auth, user and manager routes.
+
+use super::wire::{string_or_number, user_id, user_ids, UserInfo};
+use super::{ApiResult, OpenIm, OpenImCaller, Reply};
+use crate::AppState;
+use axum::extract::State;
+use confab_core::model::UserPatch;
+use confab_core::Platform;
+use confab_service::NewUser;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Deserialize)]
+pub struct UserTokenReq {
+    secret: String,
+    platform: i64,
+    #[serde(rename = "userID")]
+    user_id: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenOut {
+    #[serde(rename = "userID")]
+    user_id: String,
+    token: String,
+    expired_time: i64,
+}
+
+pub async fn user_token(State(s): State<AppState>, OpenIm(req): OpenIm<UserTokenReq>) -> ApiResult {
+    let user = user_id("userID", &req.user_id)?;
+    let platform = Platform::parse("platform", req.platform)?;
+    let grant = s.service.user_token(&req.secret, &user, platform).await?;
+    Ok(Reply::data(TokenOut {
+        user_id: grant.user_id.to_string(),
+        token: grant.token,
+        expired_time: grant.expires_at,
+    }))
+}
+
+/// A user id with profile fields under both spellings: v2 (`nickname`,
+/// `faceURL`, `phoneNumber`) and the spec's v1 (`uid`, `name`, `icon`,
+/// `mobile`). `user_register` also carries `secret` and `platform`.
+#[derive(Deserialize)]
+pub struct UserProfileReq {
+    #[serde(rename = "userID", alias = "uid")]
+    user_id: String,
+    secret: Option<String>,
+    platform: Option<i64>,
+    #[serde(alias = "name")]
+    nickname: Option<String>,
+    #[serde(rename = "faceURL", alias = "icon")]
+    face_url: Option<String>,
+    gender: Option<i32>,
+    #[serde(rename = "phoneNumber", alias = "mobile")]
+    phone_number: Option<String>,
+    #[serde(default, deserialize_with = "string_or_number")]
+    birth: Option<String>,
+    email: Option<String>,
+    ex: Option<String>,
+}
+
+impl UserProfileReq {
+    fn patch(&self) -> UserPatch {
+        UserPatch {
+            nickname: self.nickname.clone(),
+            face_url: self.face_url.clone(),
+            gender: self.gender,
+            phone_number: self.phone_number.clone(),
+            birth: self.birth.clone(),
+            email: self.email.clone(),
+            ex: self.ex.clone(),
+        }
+    }
+}
+
+fn required<T: Clone>(field: &str, value: &Option<T>) -> confab_core::Result<T> {
+    value
+        .clone()
+        .ok_or_else(|| confab_core::Error::invalid(format!("{field}: missing")))
+}
+
+pub async fn user_register(
+    State(s): State<AppState>,
+    OpenIm(req): OpenIm<UserProfileReq>,
+) -> ApiResult {
+    let secret = required("secret", &req.secret)?;
+    let platform = Platform::parse("platform", required("platform", &req.platform)?)?;
+    let user = NewUser {
+        user_id: user_id("userID", &req.user_id)?,
+        profile: req.patch(),
+    };
+    let grant = s
+        .service
+        .register_user_with_token(&secret, user, platform)
+        .await?;
+    Ok(Reply::data(TokenOut {
+        user_id: grant.user_id.to_string(),
+        token: grant.token,
+        expired_time: grant.expires_at,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ParseTokenReq {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// Checks the token of the `token` header (or of the body's `token`).
+pub async fn parse_token(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+    OpenIm(req): OpenIm<ParseTokenReq>,
+) -> ApiResult {
+    let token = headers
+        .get("token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(req.token)
+        .unwrap_or_default();
+    let info = s.service.parse_token(&token).await?;
+    Ok(Reply::data(json!({
+        "userID": info.user_id.to_string(),
+        "platform": info.platform.name(),
+        "platformID": info.platform.id(),
+        "expireTimeSeconds": info.expires_at,
+    })))
+}
+
+#[derive(Deserialize)]
+pub struct ForceLogoutReq {
+    #[serde(default)]
+    platform: Option<i64>,
+    #[serde(rename = "fromUserID", alias = "userID")]
+    user_id: String,
+}
+
+/// Revokes a user's token on one platform, or on all when `platform` is
+/// absent or 0.
+pub async fn force_logout(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<ForceLogoutReq>,
+) -> ApiResult {
+    let user = user_id("fromUserID", &req.user_id)?;
+    let platform = match req.platform {
+        None | Some(0) => None,
+        Some(p) => Some(Platform::parse("platform", p)?),
+    };
+    s.service.force_logout(&caller, &user, platform).await?;
+    Ok(Reply::ok())
+}
+
+pub async fn update_user_info(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<UserProfileReq>,
+) -> ApiResult {
+    let user = user_id("userID", &req.user_id)?;
+    let patch = req.patch();
+    if patch.is_empty() {
+        return Err(confab_core::Error::invalid("no field to update: give at least one of nickname, faceURL, gender, phoneNumber, birth, email, ex").into());
+    }
+    s.service.update_user(&caller, &user, &patch, None).await?;
+    Ok(Reply::ok())
+}
+
+#[derive(Deserialize)]
+pub struct UsersReq {
+    #[serde(rename = "userIDList", alias = "uidList")]
+    user_ids: Vec<String>,
+}
+
+/// Most users `get_users_info` returns at once.
+const MAX_USERS_INFO: usize = 1000;
+
+pub async fn get_users_info(
+    State(s): State<AppState>,
+    OpenImCaller(_caller): OpenImCaller,
+    OpenIm(req): OpenIm<UsersReq>,
+) -> ApiResult {
+    let ids = user_ids("userIDList", &req.user_ids)?;
+    let users = s.service.get_users(&ids, MAX_USERS_INFO).await?;
+    let out: Vec<UserInfo> = users
+        .iter()
+        .map(|u| UserInfo::new(u, s.service.is_admin(&u.user_id)))
+        .collect();
+    Ok(Reply::data(out))
+}
+
+#[derive(Deserialize)]
+pub struct SelfUserReq {
+    #[serde(rename = "userID", default)]
+    user_id: Option<String>,
+}
+
+pub async fn get_self_user_info(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<SelfUserReq>,
+) -> ApiResult {
+    let user = match req.user_id {
+        Some(id) => user_id("userID", &id)?,
+        None => caller.user_id.clone(),
+    };
+    caller.require_acts_for(&user)?;
+    let u = s.service.get_user(&user).await?;
+    Ok(Reply::data(UserInfo::new(
+        &u,
+        s.service.is_admin(&u.user_id),
+    )))
+}
+
+#[derive(Deserialize)]
+pub struct OnlineStatusReq {
+    #[serde(rename = "userIDList")]
+    user_ids: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct PlatformStatus {
+    platform: &'static str,
+    status: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OnlineStatus {
+    #[serde(rename = "userID")]
+    user_id: String,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    detail_platform_status: Vec<PlatformStatus>,
+}
+
+pub async fn online_status(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<OnlineStatusReq>,
+) -> ApiResult {
+    caller.require_admin()?;
+    let ids = user_ids("userIDList", &req.user_ids)?;
+    let out: Vec<OnlineStatus> = s
+        .service
+        .online_status(&ids)?
+        .into_iter()
+        .map(|(id, platforms)| OnlineStatus {
+            user_id: id.to_string(),
+            status: if platforms.is_empty() {
+                "offline"
+            } else {
+                "online"
+            },
+            detail_platform_status: platforms
+                .iter()
+                .map(|p| PlatformStatus {
+                    platform: p.name(),
+                    status: "online",
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(Reply::data(&out).with("successResult", &out))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteUserReq {
+    #[serde(rename = "deleteUserIDList", alias = "deleteUidList")]
+    user_ids: Vec<String>,
+}
+
+pub async fn delete_user(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<DeleteUserReq>,
+) -> ApiResult {
+    let ids = user_ids("deleteUserIDList", &req.user_ids)?;
+    let failed: Vec<String> = s
+        .service
+        .delete_users(&caller, &ids)
+        .await?
+        .into_iter()
+        .map(|u| u.to_string())
+        .collect();
+    Ok(Reply::data(&failed).with("failedUidList", &failed))
+}
+
+pub async fn get_all_users_uid(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+) -> ApiResult {
+    let ids: Vec<String> = s
+        .service
+        .all_user_ids(&caller)
+        .await?
+        .into_iter()
+        .map(|u| u.to_string())
+        .collect();
+    Ok(Reply::data(&ids).with("uidList", &ids))
+}
+
+#[derive(Deserialize)]
+pub struct AccountCheckReq {
+    #[serde(rename = "checkUserIDList", alias = "userIDList")]
+    user_ids: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountStatusOut {
+    #[serde(rename = "userID")]
+    user_id: String,
+    account_status: &'static str,
+}
+
+pub async fn account_check(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<AccountCheckReq>,
+) -> ApiResult {
+    let ids = user_ids("checkUserIDList", &req.user_ids)?;
+    let out: Vec<AccountStatusOut> = s
+        .service
+        .account_check(&caller, &ids)
+        .await?
+        .into_iter()
+        .map(|a| AccountStatusOut {
+            user_id: a.user_id.to_string(),
+            account_status: if a.registered {
+                "registered"
+            } else {
+                "unregistered"
+            },
+        })
+        .collect();
+    Ok(Reply::data(&out).with("result", &out))
+}

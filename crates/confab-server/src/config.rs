@@ -1,0 +1,340 @@
+//! Configuration: the TOML file, then `CONFAB_*` environment variables, then
+//! flags. One struct, `Settings`, is both the file's shape and the flags (with
+//! their environment variables), so the three layers cannot drift apart;
+//! `confab.example.toml` documents every key and a test keeps it in sync.
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Settings as given: every field optional, so layers can be merged.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, clap::Args)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address the API listens on [default: 127.0.0.1:10000]
+    #[arg(long, env = "CONFAB_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Directory for the SQLite database and generated secrets [default: ./data]
+    #[arg(long, env = "CONFAB_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// sqlite://PATH or postgres://... [default: SQLite in the data dir]
+    #[arg(long, env = "CONFAB_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Secret app servers present to get tokens [default: generated into the data dir]
+    #[arg(long, env = "CONFAB_ADMIN_SECRET", hide_env_values = true)]
+    pub admin_secret: Option<String>,
+    /// Comma-separated ids of the app administrators [default: openIM123456]
+    #[arg(long, env = "CONFAB_ADMIN_USER_IDS", value_delimiter = ',')]
+    pub admin_user_ids: Option<Vec<String>>,
+    /// Key that signs tokens [default: generated into the data dir]
+    #[arg(long, env = "CONFAB_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Lifetime of tokens in seconds [default: 7776000, 90 days]
+    #[arg(long, env = "CONFAB_TOKEN_TTL_SECS")]
+    pub token_ttl_secs: Option<i64>,
+    /// "process" (a commit survives a crash) or "fsync" (also power loss) [default: process]
+    #[arg(long, env = "CONFAB_DURABILITY")]
+    pub durability: Option<String>,
+    /// Log filter, in tracing's EnvFilter syntax [default: info]
+    #[arg(long, env = "CONFAB_LOG")]
+    pub log: Option<String>,
+}
+
+macro_rules! merge_fields {
+    ($low:ident, $high:ident, $($field:ident),*) => {
+        Settings { $($field: $high.$field.or($low.$field)),* }
+    };
+}
+
+impl Settings {
+    /// `self` overridden by every field `over` sets.
+    pub fn merged(self, over: Settings) -> Settings {
+        merge_fields!(
+            self,
+            over,
+            listen,
+            data_dir,
+            database_url,
+            admin_secret,
+            admin_user_ids,
+            jwt_secret,
+            token_ttl_secs,
+            durability,
+            log
+        )
+    }
+
+    pub fn from_file(path: &Path) -> anyhow::Result<Settings> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("in config file {}", path.display()))
+    }
+}
+
+/// Where a secret came from, for the start-up message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource {
+    Config,
+    Stored,
+    Generated,
+}
+
+/// The validated configuration the server runs with.
+#[derive(Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: String,
+    pub admin_secret: String,
+    pub admin_secret_source: SecretSource,
+    pub admin_user_ids: Vec<String>,
+    pub jwt_secret: String,
+    pub token_ttl_secs: i64,
+    pub durability: confab_store::Durability,
+    pub log: String,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("admin_user_ids", &self.admin_user_ids)
+            .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("durability", &self.durability)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hides a password in a database URL.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Secrets generated on first start, kept in the data dir.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct StoredSecrets {
+    admin_secret: Option<String>,
+    jwt_secret: Option<String>,
+}
+
+pub const SECRETS_FILE: &str = "secrets.toml";
+
+fn random_secret() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 24];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+impl Config {
+    /// Validates settings, fills defaults, and loads or generates the
+    /// secrets the settings do not give.
+    pub fn resolve(s: Settings) -> anyhow::Result<Config> {
+        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        std::fs::create_dir_all(&data_dir)
+            .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+        let database_url = match s.database_url.filter(|u| !u.is_empty()) {
+            Some(url) => url,
+            None => format!("sqlite://{}", data_dir.join("confab.db").display()),
+        };
+        confab_store::BackendKind::of_url(&database_url)
+            .map_err(|e| anyhow::anyhow!("{}", e.client_message()))?;
+        let admin_user_ids: Vec<String> = s
+            .admin_user_ids
+            .unwrap_or_else(|| vec!["openIM123456".to_owned()])
+            .into_iter()
+            .map(|id| id.trim().to_owned())
+            .filter(|id| !id.is_empty())
+            .collect();
+        for id in &admin_user_ids {
+            confab_core::UserId::parse("admin_user_ids", id)
+                .map_err(|e| anyhow::anyhow!("{}", e.client_message()))?;
+        }
+        let token_ttl_secs = s.token_ttl_secs.unwrap_or(90 * 24 * 3600);
+        if token_ttl_secs <= 0 {
+            bail!("token_ttl_secs: must be positive");
+        }
+        let durability = match s.durability.as_deref().unwrap_or("process") {
+            "process" => confab_store::Durability::Process,
+            "fsync" => confab_store::Durability::Fsync,
+            other => bail!("durability: expected \"process\" or \"fsync\", got {other:?}"),
+        };
+
+        let secrets_path = data_dir.join(SECRETS_FILE);
+        let mut stored: StoredSecrets = if secrets_path.exists() {
+            let text = std::fs::read_to_string(&secrets_path)
+                .with_context(|| format!("reading {}", secrets_path.display()))?;
+            toml::from_str(&text).with_context(|| format!("in {}", secrets_path.display()))?
+        } else {
+            StoredSecrets::default()
+        };
+        let mut changed = false;
+        let mut pick =
+            |given: Option<String>, slot: &mut Option<String>| -> (String, SecretSource) {
+                match given.filter(|v| !v.is_empty()) {
+                    Some(v) => (v, SecretSource::Config),
+                    None => match slot.clone() {
+                        Some(v) => (v, SecretSource::Stored),
+                        None => {
+                            let v = random_secret();
+                            *slot = Some(v.clone());
+                            changed = true;
+                            (v, SecretSource::Generated)
+                        }
+                    },
+                }
+            };
+        let (admin_secret, admin_secret_source) = pick(s.admin_secret, &mut stored.admin_secret);
+        let (jwt_secret, _) = pick(s.jwt_secret, &mut stored.jwt_secret);
+        if changed {
+            write_private(&secrets_path, &toml::to_string(&stored)?)?;
+        }
+        Ok(Config {
+            listen: s
+                .listen
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 10000))),
+            data_dir,
+            database_url,
+            admin_secret,
+            admin_secret_source,
+            admin_user_ids,
+            jwt_secret,
+            token_ttl_secs,
+            durability,
+            log: s.log.unwrap_or_else(|| "info".to_owned()),
+        })
+    }
+
+    pub fn secrets_path(&self) -> PathBuf {
+        self.data_dir.join(SECRETS_FILE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn example_file_documents_every_setting() {
+        let text = include_str!("../../../confab.example.toml");
+        let settings: Settings =
+            toml::from_str(text).expect("example parses with deny_unknown_fields");
+        let value = serde_json::to_value(&settings).expect("serialises");
+        let missing: Vec<&String> = value
+            .as_object()
+            .expect("object")
+            .iter()
+            .filter(|(_, v)| v.is_null())
+            .map(|(k, _)| k)
+            .collect();
+        assert!(missing.is_empty(), "confab.example.toml lacks {missing:?}");
+    }
+
+    #[test]
+    fn later_layers_win() {
+        let file = Settings {
+            log: Some("debug".into()),
+            token_ttl_secs: Some(5),
+            ..Default::default()
+        };
+        let flags = Settings {
+            token_ttl_secs: Some(9),
+            ..Default::default()
+        };
+        let merged = file.merged(flags);
+        assert_eq!(merged.log.as_deref(), Some("debug"));
+        assert_eq!(merged.token_ttl_secs, Some(9));
+    }
+
+    #[test]
+    fn secrets_are_generated_once_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        let first = Config::resolve(settings.clone()).unwrap();
+        assert_eq!(first.admin_secret_source, SecretSource::Generated);
+        assert_eq!(first.admin_secret.len(), 48);
+        let second = Config::resolve(settings.clone()).unwrap();
+        assert_eq!(second.admin_secret_source, SecretSource::Stored);
+        assert_eq!(
+            (second.admin_secret, second.jwt_secret),
+            (first.admin_secret, first.jwt_secret)
+        );
+        let given = Config::resolve(Settings {
+            admin_secret: Some("tuoyun".into()),
+            ..settings
+        })
+        .unwrap();
+        assert_eq!(
+            (given.admin_secret.as_str(), given.admin_secret_source),
+            ("tuoyun", SecretSource::Config)
+        );
+    }
+
+    #[test]
+    fn bad_settings_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = Settings {
+            data_dir: Some(dir.path().to_path_buf()),
+            ..Default::default()
+        };
+        for bad in [
+            Settings {
+                durability: Some("sometimes".into()),
+                ..base.clone()
+            },
+            Settings {
+                database_url: Some("mysql://x".into()),
+                ..base.clone()
+            },
+            Settings {
+                token_ttl_secs: Some(0),
+                ..base.clone()
+            },
+            Settings {
+                admin_user_ids: Some(vec!["a b".into()]),
+                ..base.clone()
+            },
+        ] {
+            assert!(Config::resolve(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://./data/x.db"), "sqlite://./data/x.db");
+    }
+}

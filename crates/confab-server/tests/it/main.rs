@@ -1,0 +1,16 @@
+//! Integration tests: the real server on 127.0.0.1:0, driven over HTTP with
+//! `confab-client`. One binary, a module per feature.
+
+// Test helpers fail loudly: a panic is the report.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod harness;
+
+mod auth;
+mod bad_input;
+mod binary;
+mod friends;
+mod groups;
+mod spec_examples;
+mod users;

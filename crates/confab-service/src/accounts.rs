@@ -1,0 +1,223 @@
+//! Users: registration, profiles, deletion, listing.
+
+use crate::auth::{Caller, TokenGrant};
+use crate::{dedup, Service};
+use confab_core::model::{Role, User, UserPatch};
+use confab_core::store::OwnedGroupFate;
+use confab_core::validate::{self, MAX_NAME_LEN, MAX_TEXT_LEN};
+use confab_core::{now_millis, Error, Platform, Result, UserId};
+
+/// Most ids `account_check` takes at once (OpenIM's limit).
+pub const MAX_ACCOUNT_CHECK: usize = 100;
+/// Most users registered or deleted in one request.
+pub const MAX_USER_BATCH: usize = 1000;
+/// Page size of `all_user_ids`' walk through the store.
+const USER_ID_PAGE: u32 = 1000;
+
+/// A user to register, with the profile the dialect received.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub user_id: UserId,
+    pub profile: UserPatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountStatus {
+    pub user_id: UserId,
+    pub registered: bool,
+}
+
+/// Bounds every profile field; `names` maps field → wire name for messages
+/// in (nickname, faceURL, phoneNumber, birth, email, ex) order.
+pub(crate) fn validate_profile(p: &UserPatch, names: [&str; 6]) -> Result<()> {
+    validate::opt_max_len(names[0], &p.nickname, MAX_NAME_LEN)?;
+    validate::opt_max_len(names[1], &p.face_url, MAX_NAME_LEN)?;
+    validate::opt_max_len(names[2], &p.phone_number, 32)?;
+    validate::opt_max_len(names[3], &p.birth, 32)?;
+    validate::opt_max_len(names[4], &p.email, MAX_NAME_LEN)?;
+    validate::opt_max_len(names[5], &p.ex, MAX_TEXT_LEN)?;
+    if let Some(g) = p.gender {
+        if !(0..=2).contains(&g) {
+            return Err(Error::invalid(
+                "gender: must be 0 (unknown), 1 (male) or 2 (female)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// OpenIM v2's field names, the default in messages.
+pub(crate) const PROFILE_FIELDS: [&str; 6] =
+    ["nickname", "faceURL", "phoneNumber", "birth", "email", "ex"];
+
+impl Service {
+    /// Creates the configured admin users that do not exist yet, so that
+    /// admins can get tokens and send as themselves from the first start.
+    pub async fn ensure_admin_users(&self) -> Result<()> {
+        let existing = self.store.get_users(&self.config.admin_user_ids).await?;
+        let now = now_millis();
+        let missing: Vec<User> = self
+            .config
+            .admin_user_ids
+            .iter()
+            .filter(|id| !existing.iter().any(|u| &u.user_id == *id))
+            .map(|id| {
+                let mut u = User::new(id.clone(), now);
+                u.nickname = id.to_string();
+                u
+            })
+            .collect();
+        if !missing.is_empty() {
+            self.store.create_users(&missing).await?;
+        }
+        Ok(())
+    }
+
+    /// Registers users, all or none; the app server proves itself with the
+    /// admin secret.
+    pub async fn register_users(&self, secret: &str, users: &[NewUser]) -> Result<()> {
+        self.check_secret(secret)?;
+        self.create_users(users).await
+    }
+
+    /// Registers one user with the secret and returns their first token, as
+    /// OpenIM v2's `user_register` does.
+    pub async fn register_user_with_token(
+        &self,
+        secret: &str,
+        user: NewUser,
+        platform: Platform,
+    ) -> Result<TokenGrant> {
+        self.check_secret(secret)?;
+        let user_id = user.user_id.clone();
+        self.create_users(std::slice::from_ref(&user)).await?;
+        self.issue_token(&user_id, platform).await
+    }
+
+    async fn create_users(&self, users: &[NewUser]) -> Result<()> {
+        validate::batch("users", users, MAX_USER_BATCH)?;
+        let now = now_millis();
+        let mut records = Vec::with_capacity(users.len());
+        for new in users {
+            validate_profile(&new.profile, PROFILE_FIELDS)?;
+            if records.iter().any(|u: &User| u.user_id == new.user_id) {
+                return Err(Error::invalid(format!(
+                    "user {} appears twice",
+                    new.user_id
+                )));
+            }
+            let mut user = User::new(new.user_id.clone(), now);
+            new.profile.apply(&mut user);
+            records.push(user);
+        }
+        self.store.create_users(&records).await
+    }
+
+    /// Updates a profile: users update their own, admins anyone's.
+    pub async fn update_user(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+        patch: &UserPatch,
+        field_names: Option<[&str; 6]>,
+    ) -> Result<()> {
+        caller.require_acts_for(user_id)?;
+        validate_profile(patch, field_names.unwrap_or(PROFILE_FIELDS))?;
+        if !self.store.update_user(user_id, patch, now_millis()).await? {
+            return Err(Error::not_found(format!("user {user_id} does not exist")));
+        }
+        Ok(())
+    }
+
+    /// The profiles of the users that exist among `user_ids`, in request order.
+    pub async fn get_users(&self, user_ids: &[UserId], max: usize) -> Result<Vec<User>> {
+        validate::batch("userIDList", user_ids, max)?;
+        let ids = dedup(user_ids);
+        let mut found = self.store.get_users(&ids).await?;
+        found.sort_by_key(|u| ids.iter().position(|id| *id == u.user_id));
+        Ok(found)
+    }
+
+    pub async fn get_user(&self, user_id: &UserId) -> Result<User> {
+        self.require_user(user_id).await
+    }
+
+    /// Deletes users; returns the ids that could not be deleted (unknown).
+    /// Groups a deleted user owned pass to their longest-serving admin, else
+    /// their longest-serving member, else are dismissed.
+    pub async fn delete_users(&self, caller: &Caller, user_ids: &[UserId]) -> Result<Vec<UserId>> {
+        caller.require_admin()?;
+        validate::batch("deleteUserIDList", user_ids, MAX_USER_BATCH)?;
+        let mut failed = Vec::new();
+        for user_id in dedup(user_ids) {
+            let fates = self.owned_group_fates(&user_id).await?;
+            if !self.store.delete_user(&user_id, &fates).await? {
+                failed.push(user_id);
+            }
+        }
+        Ok(failed)
+    }
+
+    async fn owned_group_fates(&self, user_id: &UserId) -> Result<Vec<OwnedGroupFate>> {
+        let mut fates = Vec::new();
+        for group_id in self.store.managed_group_ids(user_id).await? {
+            let Some(group) = self.store.get_group(&group_id).await? else {
+                continue;
+            };
+            if &group.owner_user_id != user_id {
+                continue;
+            }
+            let admins = self
+                .store
+                .list_members(&group_id, Some(Role::Admin), 0, 1)
+                .await?;
+            let successor = match admins.into_iter().next() {
+                Some(admin) => Some(admin.user_id),
+                None => self
+                    .store
+                    .list_members(&group_id, Some(Role::Member), 0, 1)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .map(|m| m.user_id),
+            };
+            fates.push(OwnedGroupFate {
+                group_id,
+                successor,
+            });
+        }
+        Ok(fates)
+    }
+
+    /// Every registered user id, in id order. Admin only.
+    pub async fn all_user_ids(&self, caller: &Caller) -> Result<Vec<UserId>> {
+        caller.require_admin()?;
+        let mut out: Vec<UserId> = Vec::new();
+        loop {
+            let page = self.store.list_user_ids(out.last(), USER_ID_PAGE).await?;
+            let done = page.len() < USER_ID_PAGE as usize;
+            out.extend(page);
+            if done {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Which of the ids are registered, in request order. Admin only.
+    pub async fn account_check(
+        &self,
+        caller: &Caller,
+        user_ids: &[UserId],
+    ) -> Result<Vec<AccountStatus>> {
+        caller.require_admin()?;
+        validate::batch("checkUserIDList", user_ids, MAX_ACCOUNT_CHECK)?;
+        let found = self.store.get_users(user_ids).await?;
+        Ok(user_ids
+            .iter()
+            .map(|id| AccountStatus {
+                user_id: id.clone(),
+                registered: found.iter().any(|u| &u.user_id == id),
+            })
+            .collect())
+    }
+}

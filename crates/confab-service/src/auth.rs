@@ -1,0 +1,215 @@
+//! Tokens: one live HS256 token per user and platform, recorded in the store
+//! so that a new login or a force-logout revokes the previous one.
+
+use crate::Service;
+use confab_core::{now_millis, Error, ErrorKind, Platform, Result, UserId};
+use jsonwebtoken::{
+    decode, encode, errors::ErrorKind as JwtError, Algorithm, DecodingKey, EncodingKey, Header,
+    Validation,
+};
+use serde::{Deserialize, Serialize};
+
+/// OpenIM's claim names, so that tokens look like OpenIM's to its tools.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    #[serde(rename = "UID")]
+    uid: String,
+    #[serde(rename = "Platform")]
+    platform: String,
+    exp: i64,
+    nbf: i64,
+    iat: i64,
+    /// Identifies this token among the user's; the store keeps the live one.
+    jti: String,
+}
+
+/// Who is calling, established from a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub platform: Platform,
+    pub is_admin: bool,
+}
+
+impl Caller {
+    /// May this caller act on behalf of `user_id`? Admins act for anyone.
+    pub fn acts_for(&self, user_id: &UserId) -> bool {
+        self.is_admin || &self.user_id == user_id
+    }
+
+    pub fn require_acts_for(&self, user_id: &UserId) -> Result<()> {
+        if self.acts_for(user_id) {
+            Ok(())
+        } else {
+            Err(Error::denied(format!(
+                "a token of {} cannot act for {user_id}",
+                self.user_id
+            )))
+        }
+    }
+
+    pub fn require_admin(&self) -> Result<()> {
+        if self.is_admin {
+            Ok(())
+        } else {
+            Err(Error::denied("only an app administrator may do this"))
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenGrant {
+    pub user_id: UserId,
+    pub token: String,
+    /// Expiry, in seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub user_id: UserId,
+    pub platform: Platform,
+    /// Expiry, in seconds since the Unix epoch.
+    pub expires_at: i64,
+}
+
+/// Compares secrets in time independent of where they differ.
+fn secrets_match(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl Service {
+    /// Fails unless `secret` is the admin secret.
+    pub fn check_secret(&self, secret: &str) -> Result<()> {
+        if secrets_match(secret, &self.config.admin_secret) {
+            Ok(())
+        } else {
+            Err(Error::denied("secret: wrong secret"))
+        }
+    }
+
+    /// Issues a token for an existing user, revoking their previous token
+    /// on the same platform. The app server proves itself with the secret.
+    pub async fn user_token(
+        &self,
+        secret: &str,
+        user_id: &UserId,
+        platform: Platform,
+    ) -> Result<TokenGrant> {
+        self.check_secret(secret)?;
+        self.require_user(user_id).await?;
+        self.issue_token(user_id, platform).await
+    }
+
+    pub(crate) async fn issue_token(
+        &self,
+        user_id: &UserId,
+        platform: Platform,
+    ) -> Result<TokenGrant> {
+        let now = now_millis() / 1000;
+        let expires_at = now + self.config.token_ttl_secs;
+        let jti = uuid::Uuid::new_v4().simple().to_string();
+        let claims = Claims {
+            uid: user_id.to_string(),
+            platform: platform.name().to_owned(),
+            exp: expires_at,
+            nbf: now,
+            iat: now,
+            jti: jti.clone(),
+        };
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.config.jwt_secret),
+        )
+        .map_err(Error::internal)?;
+        self.store
+            .put_token(user_id, platform, &jti, expires_at * 1000)
+            .await?;
+        Ok(TokenGrant {
+            user_id: user_id.clone(),
+            token,
+            expires_at,
+        })
+    }
+
+    /// Checks a token: signature, expiry, and that it is still the live
+    /// token of its user and platform.
+    pub async fn parse_token(&self, token: &str) -> Result<TokenInfo> {
+        if token.is_empty() {
+            return Err(Error::new(ErrorKind::TokenMalformed, "token: missing"));
+        }
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_nbf = true;
+        validation.set_required_spec_claims(&["exp", "nbf"]);
+        let data = decode::<Claims>(
+            token,
+            &DecodingKey::from_secret(&self.config.jwt_secret),
+            &validation,
+        )
+        .map_err(|e| match e.kind() {
+            JwtError::ExpiredSignature => Error::new(ErrorKind::TokenExpired, "token: expired"),
+            JwtError::ImmatureSignature => {
+                Error::new(ErrorKind::TokenInvalid, "token: not valid yet")
+            }
+            JwtError::InvalidSignature | JwtError::InvalidAlgorithm => {
+                Error::new(ErrorKind::TokenInvalid, "token: signature does not match")
+            }
+            _ => Error::new(ErrorKind::TokenMalformed, "token: not a Confab token"),
+        })?;
+        let claims = data.claims;
+        let user_id = UserId::parse("token", &claims.uid)
+            .map_err(|_| Error::new(ErrorKind::TokenInvalid, "token: bad user id"))?;
+        let platform = Platform::from_name(&claims.platform)
+            .ok_or_else(|| Error::new(ErrorKind::TokenInvalid, "token: bad platform"))?;
+        match self.store.get_token_id(&user_id, platform).await? {
+            Some(live) if live == claims.jti => Ok(TokenInfo {
+                user_id,
+                platform,
+                expires_at: claims.exp,
+            }),
+            _ => Err(Error::new(
+                ErrorKind::TokenRevoked,
+                "token: replaced by a newer login or logged out",
+            )),
+        }
+    }
+
+    /// Establishes the caller of a request from its token.
+    pub async fn authenticate(&self, token: &str) -> Result<Caller> {
+        let info = self.parse_token(token).await?;
+        Ok(Caller {
+            is_admin: self.is_admin(&info.user_id),
+            user_id: info.user_id,
+            platform: info.platform,
+        })
+    }
+
+    /// Revokes the token of a user on a platform (all platforms when None).
+    /// A user may log themselves out; only an admin may log out others.
+    pub async fn force_logout(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+        platform: Option<Platform>,
+    ) -> Result<()> {
+        caller.require_acts_for(user_id)?;
+        self.require_user(user_id).await?;
+        self.store.delete_tokens(user_id, platform).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secrets_match;
+
+    #[test]
+    fn secrets() {
+        assert!(secrets_match("tuoyun", "tuoyun"));
+        assert!(!secrets_match("tuoyun", "tuoyuN"));
+        assert!(!secrets_match("tuoyu", "tuoyun"));
+        assert!(!secrets_match("", "x"));
+    }
+}
