@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod ids;
+pub mod message;
 pub mod model;
 pub mod store;
 pub mod validate;

@@ -8,6 +8,7 @@
 
 use crate::error::Result;
 use crate::ids::{GroupId, Platform, UserId};
+use crate::message::{Appended, ConversationPatch, Message, NewMessage, UserConversation};
 use crate::model::*;
 use crate::Millis;
 use async_trait::async_trait;
@@ -142,6 +143,8 @@ pub trait GroupStore: Send + Sync {
         new_owner: &UserId,
         old_owner_role: Role,
     ) -> Result<()>;
+    /// Ids of all members of a group.
+    async fn member_ids(&self, group_id: &GroupId) -> Result<Vec<UserId>>;
     /// Groups `user_id` is a member of and that are not dismissed.
     async fn joined_groups(&self, user_id: &UserId) -> Result<Vec<Group>>;
     /// Ids of groups (not dismissed) where `user_id` is owner or admin.
@@ -172,7 +175,87 @@ pub trait GroupStore: Send + Sync {
     ) -> Result<bool>;
 }
 
-/// Everything the service needs from storage.
-pub trait Store: UserStore + TokenStore + RelationStore + GroupStore {}
+/// Messages and per-user conversation state.
+///
+/// Group members get their state in the group's conversation when they join
+/// (`add_members`, `create_group`, an accepted request), with `min_seq` past
+/// the group's current last message, and lose it when they leave.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Appends a batch in one transaction (group commit). Per message, in
+    /// order: the existing message when `(sender, client_msg_id)` exists
+    /// (also within the batch), else the message with the next seq of its
+    /// conversation. Seqs are gap-free: a seq is taken only by a commit.
+    async fn append_messages(&self, batch: &[NewMessage]) -> Result<Vec<Appended>>;
+    /// Marks a message revoked and appends `notice`, in one transaction.
+    /// False (and nothing appended) when the message does not exist.
+    async fn revoke_message(
+        &self,
+        conversation_id: &str,
+        seq: i64,
+        notice: &NewMessage,
+    ) -> Result<Option<Appended>>;
+    async fn get_message(&self, conversation_id: &str, seq: i64) -> Result<Option<Message>>;
+    /// Messages with `begin <= seq <= end`, ascending, at most `limit`,
+    /// leaving out those `user_id` deleted for themselves.
+    async fn get_messages(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        begin: i64,
+        end: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+    /// The last seq of a conversation (0 when it has no message).
+    async fn max_seq(&self, conversation_id: &str) -> Result<i64>;
+    /// Every conversation of a user, with its max seq.
+    async fn user_conversations(&self, user_id: &UserId) -> Result<Vec<UserConversation>>;
+    async fn user_conversation(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+    ) -> Result<Option<UserConversation>>;
+    /// Moves `read_seq` (and `delivered_seq`) up to `seq`; never down.
+    async fn mark_read(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        seq: i64,
+        now: Millis,
+    ) -> Result<bool>;
+    /// Moves `delivered_seq` up to `seq`; never down.
+    async fn mark_delivered(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        seq: i64,
+        now: Millis,
+    ) -> Result<bool>;
+    /// Hides everything up to the current last message from the user
+    /// (`min_seq` past it), and marks it read.
+    async fn clear_conversation(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        now: Millis,
+    ) -> Result<bool>;
+    /// Deletes messages for one user only; returns how many were new.
+    async fn delete_messages_for(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        seqs: &[i64],
+    ) -> Result<u64>;
+    async fn update_user_conversation(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        patch: &ConversationPatch,
+        now: Millis,
+    ) -> Result<bool>;
+}
 
-impl<T: UserStore + TokenStore + RelationStore + GroupStore> Store for T {}
+/// Everything the service needs from storage.
+pub trait Store: UserStore + TokenStore + RelationStore + GroupStore + MessageStore {}
+
+impl<T: UserStore + TokenStore + RelationStore + GroupStore + MessageStore> Store for T {}

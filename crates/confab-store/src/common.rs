@@ -190,6 +190,8 @@ macro_rules! impl_store {
                     "DELETE FROM blacks WHERE owner_user_id = $1 OR block_user_id = $1",
                     "DELETE FROM friend_requests WHERE from_user_id = $1 OR to_user_id = $1",
                     "DELETE FROM user_tokens WHERE user_id = $1",
+                    "DELETE FROM user_conversations WHERE user_id = $1",
+                    "DELETE FROM user_deleted_messages WHERE user_id = $1",
                 ] {
                     sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(db_err)?;
                 }
@@ -528,6 +530,311 @@ macro_rules! impl_store {
                     .execute(&mut **tx)
                     .await
                     .map_err(db_err)?;
+                if done.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                // The member sees the group's messages from the next one on.
+                let conversation_id = confab_core::message::group_conversation_id(&m.group_id);
+                sqlx::query(
+                    "INSERT INTO user_conversations (user_id, conversation_id, session_type, peer_id, read_seq, \
+                     delivered_seq, min_seq, updated_at) VALUES ($1, $2, $3, $4, \
+                     COALESCE((SELECT max_seq FROM conversations WHERE conversation_id = $2), 0), \
+                     COALESCE((SELECT max_seq FROM conversations WHERE conversation_id = $2), 0), \
+                     COALESCE((SELECT max_seq FROM conversations WHERE conversation_id = $2), 0) + 1, $5) \
+                     ON CONFLICT (user_id, conversation_id) DO UPDATE SET min_seq = excluded.min_seq, \
+                     read_seq = excluded.read_seq, delivered_seq = excluded.delivered_seq",
+                )
+                .bind(m.user_id.as_str())
+                .bind(&conversation_id)
+                .bind(confab_core::message::SessionType::Group as i32)
+                .bind(m.group_id.as_str())
+                .bind(m.join_time)
+                .execute(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                Ok(true)
+            }
+
+            async fn append_one(
+                tx: &mut sqlx::Transaction<'_, <$store as $crate::common::Backend>::Db>,
+                new: &confab_core::message::NewMessage,
+            ) -> Result<confab_core::message::Appended> {
+                use confab_core::message::Appended;
+                let m = &new.message;
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND client_msg_id = $2");
+                let existing: Option<MessageRow> = sqlx::query_as(&sql)
+                    .bind(m.sender_id.as_str())
+                    .bind(&m.client_msg_id)
+                    .fetch_optional(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                if let Some(row) = existing {
+                    return Ok(Appended { message: row.into(), duplicate: true });
+                }
+                let bumped: Option<(i64,)> = sqlx::query_as(
+                    "UPDATE conversations SET max_seq = max_seq + 1 WHERE conversation_id = $1 RETURNING max_seq",
+                )
+                .bind(&m.conversation_id)
+                .fetch_optional(&mut **tx)
+                .await
+                .map_err(db_err)?;
+                let seq = match bumped {
+                    Some((seq,)) => seq,
+                    None => {
+                        // First message: create the conversation. Under
+                        // PostgreSQL a concurrent creator makes this wait for
+                        // its commit and then do nothing.
+                        let created = sqlx::query(
+                            "INSERT INTO conversations (conversation_id, session_type, max_seq, created_at) \
+                             VALUES ($1, $2, 0, $3) ON CONFLICT (conversation_id) DO NOTHING",
+                        )
+                        .bind(&m.conversation_id)
+                        .bind(m.session_type as i32)
+                        .bind(m.send_time)
+                        .execute(&mut **tx)
+                        .await
+                        .map_err(db_err)?;
+                        if created.rows_affected() > 0 {
+                            for (user, peer) in &new.participants {
+                                sqlx::query(
+                                    "INSERT INTO user_conversations (user_id, conversation_id, session_type, peer_id, updated_at) \
+                                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, conversation_id) DO NOTHING",
+                                )
+                                .bind(user.as_str())
+                                .bind(&m.conversation_id)
+                                .bind(m.session_type as i32)
+                                .bind(peer)
+                                .bind(m.send_time)
+                                .execute(&mut **tx)
+                                .await
+                                .map_err(db_err)?;
+                            }
+                        }
+                        let (seq,): (i64,) = sqlx::query_as(
+                            "UPDATE conversations SET max_seq = max_seq + 1 WHERE conversation_id = $1 RETURNING max_seq",
+                        )
+                        .bind(&m.conversation_id)
+                        .fetch_one(&mut **tx)
+                        .await
+                        .map_err(db_err)?;
+                        seq
+                    }
+                };
+                let at_user_ids = serde_json::to_string(&m.at_user_ids).map_err(Error::internal)?;
+                let sql = format!(
+                    "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+                );
+                sqlx::query(&sql)
+                    .bind(&m.conversation_id)
+                    .bind(seq)
+                    .bind(&m.server_msg_id)
+                    .bind(&m.client_msg_id)
+                    .bind(m.sender_id.as_str())
+                    .bind(m.sender_platform)
+                    .bind(&m.sender_nickname)
+                    .bind(&m.sender_face_url)
+                    .bind(m.session_type as i32)
+                    .bind(&m.recv_id)
+                    .bind(m.content_type)
+                    .bind(&m.content)
+                    .bind(m.send_time)
+                    .bind(m.status as i32)
+                    .bind(&at_user_ids)
+                    .bind(&m.ex)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_err)?;
+                let mut message = m.clone();
+                message.seq = seq;
+                Ok(Appended { message, duplicate: false })
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl confab_core::store::MessageStore for $store {
+            async fn append_messages(&self, batch: &[confab_core::message::NewMessage]) -> Result<Vec<confab_core::message::Appended>> {
+                use confab_core::message::Appended;
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let mut out: Vec<Appended> = Vec::with_capacity(batch.len());
+                for new in batch {
+                    let m = &new.message;
+                    let earlier = out
+                        .iter()
+                        .find(|a| a.message.sender_id == m.sender_id && a.message.client_msg_id == m.client_msg_id)
+                        .map(|a| a.message.clone());
+                    let appended = match earlier {
+                        Some(message) => Appended { message, duplicate: true },
+                        None => Self::append_one(&mut tx, new).await?,
+                    };
+                    out.push(appended);
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(out)
+            }
+
+            async fn revoke_message(&self, conversation_id: &str, seq: i64, notice: &confab_core::message::NewMessage) -> Result<Option<confab_core::message::Appended>> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let done = sqlx::query("UPDATE messages SET status = $3 WHERE conversation_id = $1 AND seq = $2")
+                    .bind(conversation_id)
+                    .bind(seq)
+                    .bind(confab_core::message::MessageStatus::Revoked as i32)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if done.rows_affected() == 0 {
+                    tx.rollback().await.map_err(db_err)?;
+                    return Ok(None);
+                }
+                let appended = Self::append_one(&mut tx, notice).await?;
+                tx.commit().await.map_err(db_err)?;
+                Ok(Some(appended))
+            }
+
+            async fn get_message(&self, conversation_id: &str, seq: i64) -> Result<Option<confab_core::message::Message>> {
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND seq = $2");
+                let row: Option<MessageRow> = sqlx::query_as(&sql)
+                    .bind(conversation_id)
+                    .bind(seq)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn get_messages(&self, user_id: &UserId, conversation_id: &str, begin: i64, end: i64, limit: u32) -> Result<Vec<confab_core::message::Message>> {
+                let columns = MESSAGE_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
+                let sql = format!(
+                    "SELECT {columns} FROM messages m WHERE m.conversation_id = $1 AND m.seq >= $2 AND m.seq <= $3 \
+                     AND NOT EXISTS (SELECT 1 FROM user_deleted_messages d WHERE d.user_id = $4 \
+                     AND d.conversation_id = m.conversation_id AND d.seq = m.seq) ORDER BY m.seq LIMIT $5"
+                );
+                let rows: Vec<MessageRow> = sqlx::query_as(&sql)
+                    .bind(conversation_id)
+                    .bind(begin)
+                    .bind(end)
+                    .bind(user_id.as_str())
+                    .bind(sql_count(limit))
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn max_seq(&self, conversation_id: &str) -> Result<i64> {
+                let row: Option<(i64,)> = sqlx::query_as("SELECT max_seq FROM conversations WHERE conversation_id = $1")
+                    .bind(conversation_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(|(s,)| s).unwrap_or(0))
+            }
+
+            async fn user_conversations(&self, user_id: &UserId) -> Result<Vec<confab_core::message::UserConversation>> {
+                let sql = format!("{USER_CONVERSATION_SELECT} WHERE uc.user_id = $1 ORDER BY uc.conversation_id");
+                let rows: Vec<UserConversationRow> = sqlx::query_as(&sql)
+                    .bind(user_id.as_str())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn user_conversation(&self, user_id: &UserId, conversation_id: &str) -> Result<Option<confab_core::message::UserConversation>> {
+                let sql = format!("{USER_CONVERSATION_SELECT} WHERE uc.user_id = $1 AND uc.conversation_id = $2");
+                let row: Option<UserConversationRow> = sqlx::query_as(&sql)
+                    .bind(user_id.as_str())
+                    .bind(conversation_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(Into::into))
+            }
+
+            async fn mark_read(&self, user_id: &UserId, conversation_id: &str, seq: i64, now: Millis) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE user_conversations SET \
+                     read_seq = CASE WHEN read_seq < $3 THEN $3 ELSE read_seq END, \
+                     delivered_seq = CASE WHEN delivered_seq < $3 THEN $3 ELSE delivered_seq END, \
+                     updated_at = $4 WHERE user_id = $1 AND conversation_id = $2",
+                )
+                .bind(user_id.as_str())
+                .bind(conversation_id)
+                .bind(seq)
+                .bind(now)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn mark_delivered(&self, user_id: &UserId, conversation_id: &str, seq: i64, now: Millis) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE user_conversations SET \
+                     delivered_seq = CASE WHEN delivered_seq < $3 THEN $3 ELSE delivered_seq END, \
+                     updated_at = $4 WHERE user_id = $1 AND conversation_id = $2",
+                )
+                .bind(user_id.as_str())
+                .bind(conversation_id)
+                .bind(seq)
+                .bind(now)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn clear_conversation(&self, user_id: &UserId, conversation_id: &str, now: Millis) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE user_conversations SET \
+                     min_seq = COALESCE((SELECT max_seq FROM conversations WHERE conversation_id = $2), 0) + 1, \
+                     read_seq = COALESCE((SELECT max_seq FROM conversations WHERE conversation_id = $2), 0), \
+                     delivered_seq = COALESCE((SELECT max_seq FROM conversations WHERE conversation_id = $2), 0), \
+                     updated_at = $3 WHERE user_id = $1 AND conversation_id = $2",
+                )
+                .bind(user_id.as_str())
+                .bind(conversation_id)
+                .bind(now)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_messages_for(&self, user_id: &UserId, conversation_id: &str, seqs: &[i64]) -> Result<u64> {
+                let mut tx = self.writer().begin().await.map_err(db_err)?;
+                let mut added = 0;
+                for seq in seqs {
+                    let done = sqlx::query(
+                        "INSERT INTO user_deleted_messages (user_id, conversation_id, seq) VALUES ($1, $2, $3) \
+                         ON CONFLICT (user_id, conversation_id, seq) DO NOTHING",
+                    )
+                    .bind(user_id.as_str())
+                    .bind(conversation_id)
+                    .bind(*seq)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    added += done.rows_affected();
+                }
+                tx.commit().await.map_err(db_err)?;
+                Ok(added)
+            }
+
+            async fn update_user_conversation(&self, user_id: &UserId, conversation_id: &str, p: &confab_core::message::ConversationPatch, now: Millis) -> Result<bool> {
+                let done = sqlx::query(
+                    "UPDATE user_conversations SET recv_msg_opt = COALESCE($3, recv_msg_opt), \
+                     is_pinned = COALESCE($4, is_pinned), ex = COALESCE($5, ex), updated_at = $6 \
+                     WHERE user_id = $1 AND conversation_id = $2",
+                )
+                .bind(user_id.as_str())
+                .bind(conversation_id)
+                .bind(p.recv_msg_opt)
+                .bind(p.is_pinned)
+                .bind(&p.ex)
+                .bind(now)
+                .execute(self.writer())
+                .await
+                .map_err(db_err)?;
                 Ok(done.rows_affected() > 0)
             }
         }
@@ -661,6 +968,12 @@ macro_rules! impl_store {
                         .await
                         .map_err(db_err)?;
                     if done.rows_affected() > 0 {
+                        sqlx::query("DELETE FROM user_conversations WHERE user_id = $1 AND conversation_id = $2")
+                            .bind(u.as_str())
+                            .bind(confab_core::message::group_conversation_id(group_id))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
                         removed.push(u.clone());
                     }
                 }
@@ -773,6 +1086,15 @@ macro_rules! impl_store {
                     .await
                     .map_err(db_err)?;
                 tx.commit().await.map_err(db_err)
+            }
+
+            async fn member_ids(&self, group_id: &GroupId) -> Result<Vec<UserId>> {
+                let rows: Vec<(String,)> = sqlx::query_as("SELECT user_id FROM group_members WHERE group_id = $1")
+                    .bind(group_id.as_str())
+                    .fetch_all(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(rows.into_iter().map(|(u,)| UserId::from_trusted(u)).collect())
             }
 
             async fn joined_groups(&self, user_id: &UserId) -> Result<Vec<Group>> {

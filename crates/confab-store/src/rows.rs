@@ -224,3 +224,90 @@ impl From<GroupRequestRow> for GroupRequest {
         }
     }
 }
+
+pub(crate) const MESSAGE_COLUMNS: &str = "conversation_id, seq, server_msg_id, client_msg_id, sender_id, sender_platform, sender_nickname, sender_face_url, session_type, recv_id, content_type, content, send_time, status, at_user_ids, ex";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct MessageRow {
+    conversation_id: String,
+    seq: i64,
+    server_msg_id: String,
+    client_msg_id: String,
+    sender_id: String,
+    sender_platform: i32,
+    sender_nickname: String,
+    sender_face_url: String,
+    session_type: i32,
+    recv_id: String,
+    content_type: i32,
+    content: String,
+    send_time: i64,
+    status: i32,
+    at_user_ids: String,
+    ex: String,
+}
+
+impl From<MessageRow> for confab_core::message::Message {
+    fn from(r: MessageRow) -> Self {
+        use confab_core::message::{MessageStatus, SessionType};
+        confab_core::message::Message {
+            conversation_id: r.conversation_id,
+            seq: r.seq,
+            server_msg_id: r.server_msg_id,
+            client_msg_id: r.client_msg_id,
+            sender_id: UserId::from_trusted(r.sender_id),
+            sender_platform: r.sender_platform,
+            sender_nickname: r.sender_nickname,
+            sender_face_url: r.sender_face_url,
+            session_type: SessionType::from_i32(r.session_type).unwrap_or(SessionType::Single),
+            recv_id: r.recv_id,
+            content_type: r.content_type,
+            content: r.content,
+            send_time: r.send_time,
+            status: MessageStatus::from_i32(r.status),
+            at_user_ids: serde_json::from_str(&r.at_user_ids).unwrap_or_default(),
+            ex: r.ex,
+        }
+    }
+}
+
+pub(crate) const USER_CONVERSATION_SELECT: &str = "SELECT uc.user_id, uc.conversation_id, uc.session_type, uc.peer_id, \
+     COALESCE(c.max_seq, 0) AS max_seq, uc.read_seq, uc.delivered_seq, uc.min_seq, uc.recv_msg_opt, \
+     uc.is_pinned, uc.ex, uc.updated_at FROM user_conversations uc \
+     LEFT JOIN conversations c ON c.conversation_id = uc.conversation_id";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserConversationRow {
+    user_id: String,
+    conversation_id: String,
+    session_type: i32,
+    peer_id: String,
+    max_seq: i64,
+    read_seq: i64,
+    delivered_seq: i64,
+    min_seq: i64,
+    recv_msg_opt: i32,
+    is_pinned: bool,
+    ex: String,
+    updated_at: i64,
+}
+
+impl From<UserConversationRow> for confab_core::message::UserConversation {
+    fn from(r: UserConversationRow) -> Self {
+        use confab_core::message::SessionType;
+        confab_core::message::UserConversation {
+            user_id: UserId::from_trusted(r.user_id),
+            conversation_id: r.conversation_id,
+            session_type: SessionType::from_i32(r.session_type).unwrap_or(SessionType::Single),
+            peer_id: r.peer_id,
+            max_seq: r.max_seq,
+            read_seq: r.read_seq,
+            delivered_seq: r.delivered_seq,
+            min_seq: r.min_seq,
+            recv_msg_opt: r.recv_msg_opt,
+            is_pinned: r.is_pinned,
+            ex: r.ex,
+            updated_at: r.updated_at,
+        }
+    }
+}

@@ -5,6 +5,7 @@
 // Test helpers fail loudly: a panic is the report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use confab_core::message::*;
 use confab_core::model::*;
 use confab_core::store::{OwnedGroupFate, Store};
 use confab_core::{ErrorKind, GroupId, Platform, UserId};
@@ -589,6 +590,275 @@ async fn delete_user_cleans_up(s: &dyn Store) {
     assert!(!s.delete_user(&uid("gone"), &[]).await.unwrap());
 }
 
+fn chat(from: &str, to: &str, client_msg_id: &str, text: &str) -> NewMessage {
+    let (a, b) = (uid(from), uid(to));
+    NewMessage {
+        message: Message {
+            conversation_id: single_conversation_id(&a, &b),
+            seq: 0,
+            server_msg_id: format!("srv-{from}-{client_msg_id}"),
+            client_msg_id: client_msg_id.into(),
+            sender_id: a.clone(),
+            sender_platform: 1,
+            sender_nickname: String::new(),
+            sender_face_url: String::new(),
+            session_type: SessionType::Single,
+            recv_id: to.into(),
+            content_type: 101,
+            content: format!("{{\"text\":\"{text}\"}}"),
+            send_time: 1000,
+            status: MessageStatus::Normal,
+            at_user_ids: vec![],
+            ex: String::new(),
+        },
+        participants: vec![(a, to.into()), (b, from.into())],
+    }
+}
+
+fn to_group(from: &str, group: &str, client_msg_id: &str) -> NewMessage {
+    let mut m = chat(from, "x", client_msg_id, "hi group");
+    m.message.conversation_id = group_conversation_id(&gid(group));
+    m.message.session_type = SessionType::Group;
+    m.message.recv_id = group.into();
+    m.message.at_user_ids = vec!["m1".into()];
+    m.participants.clear();
+    m
+}
+
+async fn messages_get_gap_free_seqs(s: &dyn Store) {
+    let out = s
+        .append_messages(&[
+            chat("a", "b", "c1", "one"),
+            chat("b", "a", "c1", "two"),
+            chat("a", "b", "c1", "dup"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(
+        out.iter().map(|a| a.message.seq).collect::<Vec<_>>(),
+        [1, 2, 1]
+    );
+    assert_eq!(
+        out.iter().map(|a| a.duplicate).collect::<Vec<_>>(),
+        [false, false, true]
+    );
+    assert!(
+        out[2].message.content.contains("one"),
+        "a resend returns the first message"
+    );
+    let again = s
+        .append_messages(&[
+            chat("a", "b", "c1", "resend"),
+            chat("a", "b", "c2", "three"),
+        ])
+        .await
+        .unwrap();
+    assert_eq!((again[0].duplicate, again[0].message.seq), (true, 1));
+    assert_eq!((again[1].duplicate, again[1].message.seq), (false, 3));
+
+    let conv = single_conversation_id(&uid("a"), &uid("b"));
+    assert_eq!(s.max_seq(&conv).await.unwrap(), 3);
+    let list = s.get_messages(&uid("a"), &conv, 1, 10, 100).await.unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list[1].sender_id, uid("b"));
+    assert_eq!(list[2].content, "{\"text\":\"three\"}");
+    assert_eq!(
+        s.get_messages(&uid("a"), &conv, 2, 10, 1).await.unwrap()[0].seq,
+        2,
+        "paged"
+    );
+
+    let mine = s.user_conversations(&uid("b")).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(
+        (mine[0].peer_id.as_str(), mine[0].max_seq, mine[0].read_seq),
+        ("a", 3, 0)
+    );
+    assert_eq!(mine[0].unread(), 3);
+}
+
+async fn concurrent_appends_are_gap_free(s: &dyn Store) {
+    let senders = ["p", "q", "r", "t"];
+    let futures = senders.iter().map(|sender| async move {
+        let mut seqs = Vec::new();
+        for i in 0..25 {
+            let batch = [chat(sender, "z", &format!("{sender}{i}"), "x")];
+            seqs.push(s.append_messages(&batch).await.unwrap()[0].message.seq);
+        }
+        seqs
+    });
+    let mut all: Vec<i64> = futures::future::join_all(futures)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
+    // Different conversations: each sender's chat with z counts from 1.
+    all.sort();
+    assert_eq!(all.len(), 100);
+    let futures = (0..4).map(|n| async move {
+        let batch: Vec<NewMessage> = (0..25)
+            .map(|i| to_group(&format!("s{n}"), "busy", &format!("{n}-{i}")))
+            .collect();
+        s.append_messages(&batch).await.unwrap()
+    });
+    let mut seqs: Vec<i64> = futures::future::join_all(futures)
+        .await
+        .into_iter()
+        .flatten()
+        .map(|a| a.message.seq)
+        .collect();
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        (1..=100).collect::<Vec<_>>(),
+        "one conversation: 1..=100, no gap, no duplicate"
+    );
+}
+
+async fn read_clear_and_delete_for_one_user(s: &dyn Store) {
+    for i in 0..5 {
+        s.append_messages(&[chat("a", "b", &format!("m{i}"), "x")])
+            .await
+            .unwrap();
+    }
+    let conv = single_conversation_id(&uid("a"), &uid("b"));
+    assert!(s.mark_read(&uid("b"), &conv, 3, 5).await.unwrap());
+    assert!(s.mark_read(&uid("b"), &conv, 2, 6).await.unwrap());
+    let uc = s
+        .user_conversation(&uid("b"), &conv)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (uc.read_seq, uc.delivered_seq, uc.unread()),
+        (3, 3, 2),
+        "read_seq never moves down"
+    );
+    assert!(s.mark_delivered(&uid("b"), &conv, 5, 7).await.unwrap());
+    assert_eq!(
+        s.user_conversation(&uid("b"), &conv)
+            .await
+            .unwrap()
+            .unwrap()
+            .undelivered(),
+        0
+    );
+    assert!(!s.mark_read(&uid("nobody"), &conv, 3, 5).await.unwrap());
+
+    assert_eq!(
+        s.delete_messages_for(&uid("a"), &conv, &[2, 4, 4])
+            .await
+            .unwrap(),
+        2
+    );
+    let seqs = |v: Vec<Message>| v.into_iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(s.get_messages(&uid("a"), &conv, 1, 5, 10).await.unwrap()),
+        [1, 3, 5]
+    );
+    assert_eq!(
+        seqs(s.get_messages(&uid("b"), &conv, 1, 5, 10).await.unwrap()),
+        [1, 2, 3, 4, 5]
+    );
+
+    assert!(s.clear_conversation(&uid("a"), &conv, 8).await.unwrap());
+    let uc = s
+        .user_conversation(&uid("a"), &conv)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((uc.min_seq, uc.unread()), (6, 0));
+
+    let patch = ConversationPatch {
+        is_pinned: Some(true),
+        recv_msg_opt: Some(2),
+        ex: None,
+    };
+    assert!(s
+        .update_user_conversation(&uid("a"), &conv, &patch, 9)
+        .await
+        .unwrap());
+    let uc = s
+        .user_conversation(&uid("a"), &conv)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((uc.is_pinned, uc.recv_msg_opt), (true, 2));
+}
+
+async fn group_members_see_from_join(s: &dyn Store) {
+    s.create_group(
+        &group("g1", "own"),
+        &[
+            member("g1", "own", Role::Owner, 1),
+            member("g1", "m1", Role::Member, 1),
+        ],
+    )
+    .await
+    .unwrap();
+    s.append_messages(&[to_group("own", "g1", "x1"), to_group("m1", "g1", "x2")])
+        .await
+        .unwrap();
+    s.add_members(&[member("g1", "late", Role::Member, 2)])
+        .await
+        .unwrap();
+    let conv = group_conversation_id(&gid("g1"));
+    let late = s
+        .user_conversation(&uid("late"), &conv)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((late.min_seq, late.max_seq, late.unread()), (3, 2, 0));
+    let early = s
+        .user_conversation(&uid("m1"), &conv)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (early.min_seq, early.unread(), early.peer_id.as_str()),
+        (1, 2, "g1")
+    );
+    let mut ids = s.member_ids(&gid("g1")).await.unwrap();
+    ids.sort();
+    assert_eq!(ids, [uid("late"), uid("m1"), uid("own")]);
+    let stored = s.get_message(&conv, 1).await.unwrap().unwrap();
+    assert_eq!(stored.at_user_ids, ["m1"]);
+    s.remove_members(&gid("g1"), &[uid("m1")]).await.unwrap();
+    assert!(
+        s.user_conversation(&uid("m1"), &conv)
+            .await
+            .unwrap()
+            .is_none(),
+        "leaving ends the member's view"
+    );
+}
+
+async fn revoke(s: &dyn Store) {
+    s.append_messages(&[chat("a", "b", "c1", "oops")])
+        .await
+        .unwrap();
+    let conv = single_conversation_id(&uid("a"), &uid("b"));
+    let mut notice = chat("a", "b", "r1", "");
+    notice.message.content_type = 111;
+    notice.message.content = "{\"revokeMsgClientID\":\"c1\"}".into();
+    let appended = s.revoke_message(&conv, 1, &notice).await.unwrap().unwrap();
+    assert_eq!(appended.message.seq, 2);
+    assert_eq!(
+        s.get_message(&conv, 1).await.unwrap().unwrap().status,
+        MessageStatus::Revoked
+    );
+    assert!(s
+        .revoke_message(&conv, 9, &chat("a", "b", "r2", ""))
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        s.max_seq(&conv).await.unwrap(),
+        2,
+        "a failed revoke appends nothing"
+    );
+}
+
 async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("confab.db").display());
@@ -638,4 +908,9 @@ contract!(
     groups_and_members,
     group_requests,
     delete_user_cleans_up,
+    messages_get_gap_free_seqs,
+    concurrent_appends_are_gap_free,
+    read_clear_and_delete_for_one_user,
+    group_members_see_from_join,
+    revoke,
 );
