@@ -1,10 +1,12 @@
 //! Confab's domain: ids, users, relations, groups, their errors and the
 //! storage traits the service layer is written against. Nothing here does I/O.
 
+pub mod bus;
 pub mod error;
 pub mod ids;
 pub mod message;
 pub mod model;
+pub mod protocol;
 pub mod store;
 pub mod validate;
 

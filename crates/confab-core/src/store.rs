@@ -196,6 +196,11 @@ pub trait MessageStore: Send + Sync {
         notice: &NewMessage,
     ) -> Result<Option<Appended>>;
     async fn get_message(&self, conversation_id: &str, seq: i64) -> Result<Option<Message>>;
+    async fn find_message_by_client_id(
+        &self,
+        conversation_id: &str,
+        client_msg_id: &str,
+    ) -> Result<Option<Message>>;
     /// Messages with `begin <= seq <= end`, ascending, at most `limit`,
     /// leaving out those `user_id` deleted for themselves.
     async fn get_messages(

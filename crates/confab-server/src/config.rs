@@ -39,6 +39,24 @@ pub struct Settings {
     /// Log filter, in tracing's EnvFilter syntax [default: info]
     #[arg(long, env = "CONFAB_LOG")]
     pub log: Option<String>,
+    /// Seconds after sending during which a sender may revoke [default: 120]
+    #[arg(long, env = "CONFAB_REVOKE_WINDOW_SECS")]
+    pub revoke_window_secs: Option<i64>,
+    /// Largest message content, in bytes of JSON [default: 65536]
+    #[arg(long, env = "CONFAB_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// A WebSocket client silent this long is disconnected [default: 60]
+    #[arg(long, env = "CONFAB_HEARTBEAT_TIMEOUT_SECS")]
+    pub heartbeat_timeout_secs: Option<u64>,
+    /// Frames queued per WebSocket client before it is cut off as too slow [default: 1024]
+    #[arg(long, env = "CONFAB_WS_QUEUE_CAPACITY")]
+    pub ws_queue_capacity: Option<usize>,
+    /// WebSocket read and write buffer per connection, in bytes [default: 4096]
+    #[arg(long, env = "CONFAB_WS_BUFFER_BYTES")]
+    pub ws_buffer_bytes: Option<usize>,
+    /// This node's id, the prefix of its session ids [default: random]
+    #[arg(long, env = "CONFAB_NODE_ID")]
+    pub node_id: Option<String>,
 }
 
 macro_rules! merge_fields {
@@ -61,7 +79,13 @@ impl Settings {
             jwt_secret,
             token_ttl_secs,
             durability,
-            log
+            log,
+            revoke_window_secs,
+            max_message_bytes,
+            heartbeat_timeout_secs,
+            ws_queue_capacity,
+            ws_buffer_bytes,
+            node_id
         )
     }
 
@@ -93,6 +117,12 @@ pub struct Config {
     pub token_ttl_secs: i64,
     pub durability: confab_store::Durability,
     pub log: String,
+    pub revoke_window_secs: i64,
+    pub max_message_bytes: usize,
+    pub heartbeat_timeout_secs: u64,
+    pub ws_queue_capacity: usize,
+    pub ws_buffer_bytes: usize,
+    pub node_id: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -215,6 +245,30 @@ impl Config {
             };
         let (admin_secret, admin_secret_source) = pick(s.admin_secret, &mut stored.admin_secret);
         let (jwt_secret, _) = pick(s.jwt_secret, &mut stored.jwt_secret);
+        let positive = |name: &str, v: u64| -> anyhow::Result<()> {
+            if v == 0 {
+                bail!("{name}: must be positive");
+            }
+            Ok(())
+        };
+        let revoke_window_secs = s.revoke_window_secs.unwrap_or(120);
+        if revoke_window_secs < 0 {
+            bail!("revoke_window_secs: must not be negative");
+        }
+        let max_message_bytes = s.max_message_bytes.unwrap_or(64 * 1024);
+        positive("max_message_bytes", max_message_bytes as u64)?;
+        let heartbeat_timeout_secs = s.heartbeat_timeout_secs.unwrap_or(60);
+        positive("heartbeat_timeout_secs", heartbeat_timeout_secs)?;
+        let ws_queue_capacity = s.ws_queue_capacity.unwrap_or(1024);
+        positive("ws_queue_capacity", ws_queue_capacity as u64)?;
+        let ws_buffer_bytes = s.ws_buffer_bytes.unwrap_or(4096);
+        if ws_buffer_bytes < 512 {
+            bail!("ws_buffer_bytes: must be at least 512");
+        }
+        let node_id = match s.node_id.filter(|n| !n.is_empty()) {
+            Some(n) => n,
+            None => random_secret()[..8].to_owned(),
+        };
         if changed {
             write_private(&secrets_path, &toml::to_string(&stored)?)?;
         }
@@ -231,6 +285,12 @@ impl Config {
             token_ttl_secs,
             durability,
             log: s.log.unwrap_or_else(|| "info".to_owned()),
+            revoke_window_secs,
+            max_message_bytes,
+            heartbeat_timeout_secs,
+            ws_queue_capacity,
+            ws_buffer_bytes,
+            node_id,
         })
     }
 

@@ -4,17 +4,27 @@
 pub mod config;
 
 use anyhow::Context;
+use confab_gateway::{Gateway, GatewayConfig};
 use confab_service::{Service, ServiceConfig};
 use config::{Config, SecretSource};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-/// Builds the service the config describes: opens the store (applying its
-/// migrations) and creates the admin users.
-pub async fn build_service(config: &Config) -> anyhow::Result<Arc<Service>> {
+/// The wired application: the service and this node's gateway.
+#[derive(Clone)]
+pub struct App {
+    pub service: Arc<Service>,
+    pub gateway: Arc<Gateway>,
+}
+
+/// Builds what the config describes: opens the store (applying its
+/// migrations), creates the admin users, and connects the gateway to the
+/// bus.
+pub async fn build(config: &Config) -> anyhow::Result<App> {
     let store = confab_store::open(&config.database_url, config.durability)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.log_message()))?;
@@ -24,32 +34,56 @@ pub async fn build_service(config: &Config) -> anyhow::Result<Arc<Service>> {
         .map(|id| confab_core::UserId::parse("admin_user_ids", id))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("{}", e.client_message()))?;
+    let bus = Arc::new(confab_bus::LocalBus::new());
     let service = Service::new(
         store,
+        bus.clone(),
         ServiceConfig {
             admin_user_ids,
             admin_secret: config.admin_secret.clone(),
             jwt_secret: config.jwt_secret.clone().into_bytes(),
             token_ttl_secs: config.token_ttl_secs,
+            revoke_window_secs: config.revoke_window_secs,
+            max_content_bytes: config.max_message_bytes,
         },
     );
     service
         .ensure_admin_users()
         .await
         .map_err(|e| anyhow::anyhow!("creating admin users: {}", e.log_message()))?;
-    Ok(Arc::new(service))
+    let service = Arc::new(service);
+    let gateway = Arc::new(Gateway::new(
+        service.clone(),
+        GatewayConfig {
+            node_id: config.node_id.clone(),
+            queue_capacity: config.ws_queue_capacity,
+            heartbeat_timeout: Duration::from_secs(config.heartbeat_timeout_secs),
+            read_buffer_bytes: config.ws_buffer_bytes,
+            write_buffer_bytes: config.ws_buffer_bytes,
+            max_frame_bytes: config.max_message_bytes + 16 * 1024,
+        },
+    ));
+    bus.subscribe(gateway.clone());
+    Ok(App { service, gateway })
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then finishes
-/// the requests in flight.
+/// Serves the APIs and the gateway on `listener` until `shutdown`
+/// completes; then closes the WebSocket sessions and finishes the requests
+/// in flight.
 pub async fn serve(
-    service: Arc<Service>,
+    app: App,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = confab_api::router(service).layer(tower_http::trace::TraceLayer::new_for_http());
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    let gateway = app.gateway.clone();
+    let router = confab_api::router(app.service)
+        .merge(confab_gateway::router(app.gateway))
+        .layer(tower_http::trace::TraceLayer::new_for_http());
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            gateway.registry().close_all();
+        })
         .await
         .context("serving HTTP")
 }
@@ -58,6 +92,7 @@ pub async fn serve(
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub service: Arc<Service>,
+    pub gateway: Arc<Gateway>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: JoinHandle<anyhow::Result<()>>,
 }
@@ -75,18 +110,19 @@ impl RunningServer {
 /// Binds `config.listen` (port 0 picks a free port) and serves in the
 /// background.
 pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
-    let service = build_service(config).await?;
+    let app = build(config).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(serve(service.clone(), listener, async {
+    let task = tokio::spawn(serve(app.clone(), listener, async {
         let _ = rx.await;
     }));
     Ok(RunningServer {
         addr,
-        service,
+        service: app.service,
+        gateway: app.gateway,
         shutdown: Some(tx),
         task,
     })

@@ -61,7 +61,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     confab_server::announce_secrets(&config);
-    let service = confab_server::build_service(&config).await?;
+    let app = confab_server::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
@@ -71,7 +71,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         admins = ?config.admin_user_ids,
         "confab is serving"
     );
-    confab_server::serve(service, listener, shutdown_signal()).await?;
+    confab_server::serve(app, listener, shutdown_signal()).await?;
     tracing::info!("confab stopped");
     Ok(())
 }

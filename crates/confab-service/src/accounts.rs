@@ -151,10 +151,13 @@ impl Service {
         let mut failed = Vec::new();
         for user_id in dedup(user_ids) {
             let fates = self.owned_group_fates(&user_id).await?;
-            if !self.store.delete_user(&user_id, &fates).await? {
+            if self.store.delete_user(&user_id, &fates).await? {
+                self.kick(&user_id, None, "the user was deleted");
+            } else {
                 failed.push(user_id);
             }
         }
+        self.members.clear();
         Ok(failed)
     }
 

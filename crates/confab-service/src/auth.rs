@@ -197,6 +197,7 @@ impl Service {
         caller.require_acts_for(user_id)?;
         self.require_user(user_id).await?;
         self.store.delete_tokens(user_id, platform).await?;
+        self.kick(user_id, platform, "logged out by force_logout");
         Ok(())
     }
 }

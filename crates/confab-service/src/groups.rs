@@ -9,9 +9,11 @@
 use crate::auth::Caller;
 use crate::{dedup, Service};
 use confab_core::ids::GroupId;
+use confab_core::message::content_type as ct;
 use confab_core::model::*;
 use confab_core::validate::{self, MAX_NAME_LEN, MAX_TEXT_LEN};
 use confab_core::{now_millis, Error, Result, UserId};
+use serde_json::json;
 
 /// Most users invited, kicked or listed by id in one request.
 pub const MAX_MEMBER_BATCH: usize = 1000;
@@ -186,6 +188,15 @@ impl Service {
             ..GroupMember::new(group_id.clone(), user_id, role, now)
         }));
         self.store.create_group(&group, &records).await?;
+        self.members.invalidate(&group_id);
+        let member_ids: Vec<String> = records.iter().map(|m| m.user_id.to_string()).collect();
+        self.notify_group(
+            &caller.user_id,
+            &group_id,
+            ct::GROUP_CREATED,
+            json!({"groupID": group_id, "groupName": group.group_name, "ownerUserID": group.owner_user_id, "opUserID": caller.user_id, "memberUserIDList": member_ids}),
+        )
+        .await;
         Ok(GroupInfo {
             group,
             member_count: records.len() as i64,
@@ -202,6 +213,13 @@ impl Service {
         self.live_group(group_id).await?;
         self.manager_role(caller, group_id).await?;
         self.store.update_group(group_id, patch).await?;
+        self.notify_group(
+            &caller.user_id,
+            group_id,
+            ct::GROUP_INFO_SET,
+            json!({"groupID": group_id, "opUserID": caller.user_id, "groupName": patch.group_name, "notification": patch.notification, "introduction": patch.introduction, "faceURL": patch.face_url, "ex": patch.ex}),
+        )
+        .await;
         Ok(())
     }
 
@@ -236,7 +254,25 @@ impl Service {
                 inviter_user_id: String::new(),
                 ex: String::new(),
             })
-            .await
+            .await?;
+        let mut managers = self
+            .store
+            .list_members(group_id, Some(Role::Owner), 0, 1)
+            .await?;
+        managers.extend(
+            self.store
+                .list_members(group_id, Some(Role::Admin), 0, 1000)
+                .await?,
+        );
+        let managers: Vec<UserId> = managers.into_iter().map(|m| m.user_id).collect();
+        self.notify_users(
+            user_id,
+            &managers,
+            ct::JOIN_GROUP_APPLICATION,
+            json!({"groupID": group_id, "userID": user_id, "reqMsg": req_msg}),
+        )
+        .await;
+        Ok(())
     }
 
     pub async fn quit_group(
@@ -256,6 +292,14 @@ impl Service {
         self.store
             .remove_members(group_id, std::slice::from_ref(user_id))
             .await?;
+        self.members.invalidate(group_id);
+        self.notify_group(
+            user_id,
+            group_id,
+            ct::MEMBER_QUIT,
+            json!({"groupID": group_id, "userID": user_id}),
+        )
+        .await;
         Ok(())
     }
 
@@ -306,6 +350,25 @@ impl Service {
                 member.as_ref(),
             )
             .await?;
+        let content = json!({"groupID": group_id, "userID": applicant, "opUserID": caller.user_id, "handleMsg": handle_msg});
+        if accept {
+            self.members.invalidate(group_id);
+            self.notify_group(
+                &caller.user_id,
+                group_id,
+                ct::GROUP_APPLICATION_ACCEPTED,
+                content,
+            )
+            .await;
+        } else {
+            self.notify_users(
+                &caller.user_id,
+                std::slice::from_ref(applicant),
+                ct::GROUP_APPLICATION_REJECTED,
+                content,
+            )
+            .await;
+        }
         Ok(())
     }
 
@@ -331,7 +394,15 @@ impl Service {
         self.require_member(group_id, new_owner).await?;
         self.store
             .transfer_owner(group_id, &group.owner_user_id, new_owner, Role::Member)
-            .await
+            .await?;
+        self.notify_group(
+            &caller.user_id,
+            group_id,
+            ct::GROUP_OWNER_TRANSFERRED,
+            json!({"groupID": group_id, "oldOwnerUserID": group.owner_user_id, "newOwnerUserID": new_owner, "opUserID": caller.user_id}),
+        )
+        .await;
+        Ok(())
     }
 
     /// Join requests to the groups `user_id` owns or administers.
@@ -398,6 +469,19 @@ impl Service {
             .map(|m| m.user_id.clone())
             .collect();
         let removed = self.store.remove_members(group_id, &removable).await?;
+        if !removed.is_empty() {
+            self.members.invalidate(group_id);
+            let content = json!({"groupID": group_id, "opUserID": caller.user_id, "kickedUserIDList": removed});
+            self.notify_group(
+                &caller.user_id,
+                group_id,
+                ct::MEMBER_KICKED,
+                content.clone(),
+            )
+            .await;
+            self.notify_users(&caller.user_id, &removed, ct::MEMBER_KICKED, content)
+                .await;
+        }
         Ok(ids
             .into_iter()
             .map(|id| {
@@ -487,6 +571,16 @@ impl Service {
             })
             .collect();
         let added = self.store.add_members(&records).await?;
+        if !added.is_empty() {
+            self.members.invalidate(group_id);
+            self.notify_group(
+                &caller.user_id,
+                group_id,
+                ct::MEMBER_INVITED,
+                json!({"groupID": group_id, "opUserID": caller.user_id, "invitedUserIDList": added}),
+            )
+            .await;
+        }
         Ok(ids
             .into_iter()
             .map(|id| {
@@ -529,6 +623,13 @@ impl Service {
         self.store
             .set_group_status(group_id, GroupStatus::Dismissed)
             .await?;
+        self.notify_group(
+            &caller.user_id,
+            group_id,
+            ct::GROUP_DISMISSED,
+            json!({"groupID": group_id, "opUserID": caller.user_id}),
+        )
+        .await;
         Ok(())
     }
 
@@ -558,6 +659,18 @@ impl Service {
             ..Default::default()
         };
         self.store.update_member(group_id, user_id, &patch).await?;
+        let kind = if seconds == 0 {
+            ct::GROUP_MEMBER_CANCEL_MUTED
+        } else {
+            ct::GROUP_MEMBER_MUTED
+        };
+        self.notify_group(
+            &caller.user_id,
+            group_id,
+            kind,
+            json!({"groupID": group_id, "userID": user_id, "opUserID": caller.user_id, "mutedSeconds": seconds}),
+        )
+        .await;
         Ok(())
     }
 
@@ -577,6 +690,18 @@ impl Service {
             GroupStatus::Ok
         };
         self.store.set_group_status(group_id, status).await?;
+        let kind = if muted {
+            ct::GROUP_MUTED
+        } else {
+            ct::GROUP_CANCEL_MUTED
+        };
+        self.notify_group(
+            &caller.user_id,
+            group_id,
+            kind,
+            json!({"groupID": group_id, "opUserID": caller.user_id}),
+        )
+        .await;
         Ok(())
     }
 
@@ -621,6 +746,18 @@ impl Service {
             ..patch.clone()
         };
         self.store.update_member(group_id, user_id, &patch).await?;
+        let kind = match patch.role {
+            Some(Role::Admin) => ct::GROUP_MEMBER_SET_TO_ADMIN,
+            Some(Role::Member) => ct::GROUP_MEMBER_SET_TO_ORDINARY,
+            _ => ct::GROUP_MEMBER_INFO_SET,
+        };
+        self.notify_group(
+            &caller.user_id,
+            group_id,
+            kind,
+            json!({"groupID": group_id, "userID": user_id, "opUserID": caller.user_id, "nickname": patch.nickname, "faceURL": patch.face_url, "ex": patch.ex}),
+        )
+        .await;
         Ok(())
     }
 }

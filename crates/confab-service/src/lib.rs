@@ -3,19 +3,27 @@
 //! `Store` they are given.
 
 mod accounts;
+mod appender;
 mod auth;
 mod groups;
+mod members;
+mod messaging;
+mod notify;
 mod presence;
 mod relations;
 
 pub use accounts::{AccountStatus, NewUser};
 pub use auth::{Caller, TokenGrant, TokenInfo};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
+pub use messaging::{SendOutcome, SendRequest, MAX_PULL};
 pub use presence::Presence;
 pub use relations::FriendInfo;
 
+use appender::Appender;
+use confab_core::bus::Bus;
 use confab_core::store::Store;
 use confab_core::{Error, Result, UserId};
+use members::MemberCache;
 use std::sync::Arc;
 
 /// Settings the service needs; the server fills them from its config.
@@ -29,6 +37,10 @@ pub struct ServiceConfig {
     pub jwt_secret: Vec<u8>,
     /// Lifetime of issued tokens, in seconds.
     pub token_ttl_secs: i64,
+    /// How long after sending a sender may revoke a message, in seconds.
+    pub revoke_window_secs: i64,
+    /// Largest message content, in bytes of JSON.
+    pub max_content_bytes: usize,
 }
 
 impl std::fmt::Debug for ServiceConfig {
@@ -36,6 +48,8 @@ impl std::fmt::Debug for ServiceConfig {
         f.debug_struct("ServiceConfig")
             .field("admin_user_ids", &self.admin_user_ids)
             .field("token_ttl_secs", &self.token_ttl_secs)
+            .field("revoke_window_secs", &self.revoke_window_secs)
+            .field("max_content_bytes", &self.max_content_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -45,14 +59,22 @@ pub struct Service {
     store: Arc<dyn Store>,
     config: ServiceConfig,
     presence: Presence,
+    members: Arc<MemberCache>,
+    appender: Appender,
 }
 
 impl Service {
-    pub fn new(store: Arc<dyn Store>, config: ServiceConfig) -> Service {
+    /// The service over `store`, publishing on `bus`. Starts the appender
+    /// and delivery tasks, so it must be called within a Tokio runtime.
+    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> Service {
+        let members = Arc::new(MemberCache::default());
+        let appender = Appender::start(store.clone(), bus, members.clone());
         Service {
             store,
             config,
             presence: Presence::default(),
+            members,
+            appender,
         }
     }
 

@@ -8,9 +8,11 @@
 
 use crate::auth::Caller;
 use crate::{dedup, Service};
+use confab_core::message::content_type as ct;
 use confab_core::model::{Black, Friend, FriendRequest, HandleResult, User};
 use confab_core::validate::{self, MAX_NAME_LEN, MAX_TEXT_LEN};
 use confab_core::{now_millis, Error, Result, UserId};
+use serde_json::json;
 
 /// Most friends imported in one request.
 pub const MAX_IMPORT: usize = 1000;
@@ -85,7 +87,15 @@ impl Service {
                 handled_at: 0,
                 ex: String::new(),
             })
-            .await
+            .await?;
+        self.notify_users(
+            from,
+            std::slice::from_ref(to),
+            ct::FRIEND_APPLICATION,
+            json!({"fromUserID": from, "toUserID": to, "reqMsg": req_msg}),
+        )
+        .await;
+        Ok(())
     }
 
     /// `to` answers the pending request of `from`; accepting makes them friends.
@@ -124,6 +134,24 @@ impl Service {
             return Err(Error::not_found(format!(
                 "no friend request from {from} to {to}"
             )));
+        }
+        let content = json!({"fromUserID": from, "toUserID": to, "handleMsg": handle_msg});
+        if accept {
+            self.notify_users(
+                to,
+                &[from.clone(), to.clone()],
+                ct::FRIEND_APPLICATION_APPROVED,
+                content,
+            )
+            .await;
+        } else {
+            self.notify_users(
+                to,
+                std::slice::from_ref(from),
+                ct::FRIEND_APPLICATION_REJECTED,
+                content,
+            )
+            .await;
         }
         Ok(())
     }
@@ -168,6 +196,13 @@ impl Service {
                 "{friend} is not a friend of {owner}"
             )));
         }
+        self.notify_users(
+            owner,
+            &[owner.clone(), friend.clone()],
+            ct::FRIEND_DELETED,
+            json!({"fromUserID": owner, "toUserID": friend}),
+        )
+        .await;
         Ok(())
     }
 
@@ -204,6 +239,13 @@ impl Service {
                 "{friend} is not a friend of {owner}"
             )));
         }
+        self.notify_users(
+            owner,
+            std::slice::from_ref(owner),
+            ct::FRIEND_REMARK_SET,
+            json!({"fromUserID": owner, "toUserID": friend, "remark": remark}),
+        )
+        .await;
         Ok(())
     }
 
@@ -235,10 +277,20 @@ impl Service {
             let ok = friend != *owner
                 && self.store.get_user(&friend).await?.is_some()
                 && self.check_not_blocked(owner, &friend).await.is_ok();
-            if ok {
-                self.store
+            if ok
+                && self
+                    .store
                     .add_friends(&both_edges(owner, &friend, now))
-                    .await?;
+                    .await?
+                    > 0
+            {
+                self.notify_users(
+                    owner,
+                    &[owner.clone(), friend.clone()],
+                    ct::FRIEND_ADDED,
+                    json!({"fromUserID": owner, "toUserID": friend}),
+                )
+                .await;
             }
             results.push((friend, ok));
         }
@@ -261,6 +313,13 @@ impl Service {
                 ex: String::new(),
             })
             .await?;
+        self.notify_users(
+            owner,
+            std::slice::from_ref(owner),
+            ct::BLACK_ADDED,
+            json!({"fromUserID": owner, "toUserID": blocked}),
+        )
+        .await;
         Ok(())
     }
 
@@ -276,6 +335,13 @@ impl Service {
                 "{blocked} is not in the blacklist of {owner}"
             )));
         }
+        self.notify_users(
+            owner,
+            std::slice::from_ref(owner),
+            ct::BLACK_DELETED,
+            json!({"fromUserID": owner, "toUserID": blocked}),
+        )
+        .await;
         Ok(())
     }
 

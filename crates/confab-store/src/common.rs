@@ -701,6 +701,17 @@ macro_rules! impl_store {
                 Ok(row.map(Into::into))
             }
 
+            async fn find_message_by_client_id(&self, conversation_id: &str, client_msg_id: &str) -> Result<Option<confab_core::message::Message>> {
+                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND client_msg_id = $2");
+                let row: Option<MessageRow> = sqlx::query_as(&sql)
+                    .bind(conversation_id)
+                    .bind(client_msg_id)
+                    .fetch_optional(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(row.map(Into::into))
+            }
+
             async fn get_messages(&self, user_id: &UserId, conversation_id: &str, begin: i64, end: i64, limit: u32) -> Result<Vec<confab_core::message::Message>> {
                 let columns = MESSAGE_COLUMNS.split(", ").map(|c| format!("m.{c}")).collect::<Vec<_>>().join(", ");
                 let sql = format!(

@@ -23,19 +23,9 @@ use serde_json::{json, Map, Value};
 
 pub use extract::{OpenIm, OpenImCaller};
 
-/// OpenIM v2's error codes for each domain error kind.
-pub fn err_code(kind: ErrorKind) -> i32 {
-    match kind {
-        ErrorKind::InvalidArgument | ErrorKind::NotFound | ErrorKind::Conflict => 803,
-        ErrorKind::PermissionDenied => 801,
-        ErrorKind::FailedPrecondition => 804,
-        ErrorKind::TokenMalformed => 703,
-        ErrorKind::TokenInvalid => 702,
-        ErrorKind::TokenExpired => 701,
-        ErrorKind::TokenRevoked => 706,
-        ErrorKind::Internal => 500,
-    }
-}
+/// OpenIM v2's error codes for each domain error kind (shared with
+/// Confab's WebSocket protocol).
+pub use confab_core::protocol::err_code;
 
 /// An error in OpenIM's envelope.
 pub struct ApiError(pub Error);

@@ -1,0 +1,70 @@
+//! Cross-node delivery. `LocalBus` hands events straight to this node's
+//! gateway: on a single node every session is local.
+
+use confab_core::bus::{Bus, Deliver, Event};
+use std::sync::{Arc, RwLock};
+
+/// The in-process bus. Events go to every subscriber, synchronously: a
+/// subscriber must not block (the gateway only queues frames).
+#[derive(Default)]
+pub struct LocalBus {
+    subscribers: RwLock<Vec<Arc<dyn Deliver>>>,
+}
+
+impl LocalBus {
+    pub fn new() -> LocalBus {
+        LocalBus::default()
+    }
+
+    pub fn subscribe(&self, subscriber: Arc<dyn Deliver>) {
+        self.subscribers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(subscriber);
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, event: Event) {
+        let subscribers = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
+        for s in subscribers.iter() {
+            s.deliver(&event);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use confab_core::bus::Payload;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<usize>>);
+
+    impl Deliver for Recorder {
+        fn deliver(&self, event: &Event) {
+            self.0.lock().unwrap().push(event.recipients.len());
+        }
+    }
+
+    #[test]
+    fn events_reach_every_subscriber() {
+        let bus = LocalBus::new();
+        let a = Arc::new(Recorder::default());
+        let b = Arc::new(Recorder::default());
+        bus.subscribe(a.clone());
+        bus.subscribe(b.clone());
+        let user = confab_core::UserId::parse("u", "u1").unwrap();
+        bus.publish(Event {
+            recipients: vec![user],
+            origin: None,
+            payload: Payload::Kick {
+                platform: None,
+                reason: "test".into(),
+            },
+        });
+        assert_eq!(*a.0.lock().unwrap(), vec![1]);
+        assert_eq!(*b.0.lock().unwrap(), vec![1]);
+    }
+}

@@ -1,0 +1,228 @@
+//! Confab's WebSocket protocol: the frames of `docs/protocol.md`, shared by
+//! the gateway and `confab-client`. Field names follow OpenIM's.
+
+use crate::message::Message;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+/// A frame from the client: `{type, reqID, data}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ClientFrame<D = Box<RawValue>> {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(rename = "reqID", default)]
+    pub req_id: String,
+    pub data: Option<D>,
+}
+
+/// A frame from the server: `{type, reqID, errCode, errMsg, data}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ServerFrame<D = Box<RawValue>> {
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(rename = "reqID", default, skip_serializing_if = "String::is_empty")]
+    pub req_id: String,
+    #[serde(rename = "errCode", default)]
+    pub err_code: i32,
+    #[serde(rename = "errMsg", default, skip_serializing_if = "String::is_empty")]
+    pub err_msg: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<D>,
+}
+
+/// `send`: a message to a user (`sessionType` 1, `recvID`) or a group
+/// (`sessionType` 2, `groupID`, or the group id in `recvID`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendData {
+    #[serde(rename = "clientMsgID", default)]
+    pub client_msg_id: String,
+    #[serde(rename = "recvID", default)]
+    pub recv_id: String,
+    #[serde(rename = "groupID", default)]
+    pub group_id: String,
+    pub session_type: i32,
+    pub content_type: i32,
+    pub content: serde_json::Value,
+    #[serde(default)]
+    pub is_online_only: bool,
+    #[serde(rename = "atUserIDList", default)]
+    pub at_user_id_list: Vec<String>,
+    #[serde(default)]
+    pub sender_nickname: String,
+    #[serde(rename = "senderFaceURL", default)]
+    pub sender_face_url: String,
+    #[serde(default)]
+    pub ex: String,
+}
+
+/// Reply to `send`: the message is stored (or, online-only, pushed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AckData {
+    #[serde(rename = "clientMsgID")]
+    pub client_msg_id: String,
+    #[serde(rename = "serverMsgID")]
+    pub server_msg_id: String,
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub seq: i64,
+    /// Milliseconds since the epoch.
+    pub send_time: i64,
+}
+
+/// One conversation in the reply to `get_max_seqs`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationSeqs {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub session_type: i32,
+    #[serde(rename = "peerID")]
+    pub peer_id: String,
+    pub max_seq: i64,
+    pub read_seq: i64,
+    pub min_seq: i64,
+    pub unread: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MaxSeqsData {
+    pub conversations: Vec<ConversationSeqs>,
+}
+
+/// `pull`: messages `begin..=end` of a conversation, at most `limit` (≤ 100).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullData {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub begin: i64,
+    pub end: i64,
+    #[serde(default)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PulledData {
+    pub messages: Vec<MessageView>,
+    /// True when the range holds more than `limit` messages: pull again from
+    /// the last seq + 1.
+    pub more: bool,
+}
+
+/// `mark_read`, `revoke` and `delivered`: a conversation and a seq.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeqData {
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub seq: i64,
+}
+
+/// Pushed when a user read a conversation up to a seq.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReadData {
+    #[serde(rename = "userID")]
+    pub user_id: String,
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    pub seq: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KickData {
+    pub reason: String,
+}
+
+/// A message as clients see it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    #[serde(rename = "serverMsgID")]
+    pub server_msg_id: String,
+    #[serde(rename = "clientMsgID")]
+    pub client_msg_id: String,
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    /// 0 for messages pushed without being stored (online-only, typing).
+    pub seq: i64,
+    #[serde(rename = "sendID")]
+    pub send_id: String,
+    #[serde(rename = "recvID")]
+    pub recv_id: String,
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    #[serde(rename = "senderPlatformID")]
+    pub sender_platform_id: i32,
+    pub sender_nickname: String,
+    #[serde(rename = "senderFaceURL")]
+    pub sender_face_url: String,
+    pub session_type: i32,
+    pub content_type: i32,
+    pub content: Box<RawValue>,
+    /// Milliseconds since the epoch.
+    pub send_time: i64,
+    /// 0 normal, 1 revoked.
+    pub status: i32,
+    #[serde(rename = "atUserIDList")]
+    pub at_user_id_list: Vec<String>,
+    pub ex: String,
+}
+
+impl MessageView {
+    pub fn new(m: &Message) -> MessageView {
+        let group = m.session_type.is_group();
+        let content = RawValue::from_string(m.content.clone())
+            .unwrap_or_else(|_| RawValue::from_string("{}".to_owned()).unwrap_or_default());
+        MessageView {
+            server_msg_id: m.server_msg_id.clone(),
+            client_msg_id: m.client_msg_id.clone(),
+            conversation_id: m.conversation_id.clone(),
+            seq: m.seq,
+            send_id: m.sender_id.to_string(),
+            recv_id: if group {
+                String::new()
+            } else {
+                m.recv_id.clone()
+            },
+            group_id: if group {
+                m.recv_id.clone()
+            } else {
+                String::new()
+            },
+            sender_platform_id: m.sender_platform,
+            sender_nickname: m.sender_nickname.clone(),
+            sender_face_url: m.sender_face_url.clone(),
+            session_type: m.session_type as i32,
+            content_type: m.content_type,
+            content,
+            send_time: m.send_time,
+            status: m.status as i32,
+            at_user_id_list: m.at_user_ids.clone(),
+            ex: m.ex.clone(),
+        }
+    }
+
+    /// The content as a JSON value.
+    pub fn content_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.content.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// The `errCode` of each error kind: OpenIM v2's codes, which Confab's own
+/// protocol shares so clients handle one set.
+pub fn err_code(kind: crate::ErrorKind) -> i32 {
+    use crate::ErrorKind::*;
+    match kind {
+        InvalidArgument | NotFound | Conflict => 803,
+        PermissionDenied => 801,
+        FailedPrecondition => 804,
+        TokenMalformed => 703,
+        TokenInvalid => 702,
+        TokenExpired => 701,
+        TokenRevoked => 706,
+        Internal => 500,
+    }
+}

@@ -1,0 +1,153 @@
+//! Who is connected here: user → sessions. Pushing only enqueues; a session
+//! whose queue is full is cut off.
+
+use axum::extract::ws::Utf8Bytes;
+use confab_core::{Platform, UserId};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, Notify};
+
+/// What the writer task sends.
+pub enum Outbound {
+    Frame(Utf8Bytes),
+    /// Send this frame, then close (kicked).
+    Last(Utf8Bytes),
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+}
+
+pub struct SessionHandle {
+    pub id: Arc<str>,
+    pub platform: Platform,
+    queue: mpsc::Sender<Outbound>,
+    /// Set when the session must end without waiting for its queue.
+    cut: AtomicBool,
+    pub(crate) cut_notify: Notify,
+}
+
+impl SessionHandle {
+    pub(crate) fn new(
+        id: Arc<str>,
+        platform: Platform,
+        queue: mpsc::Sender<Outbound>,
+    ) -> SessionHandle {
+        SessionHandle {
+            id,
+            platform,
+            queue,
+            cut: AtomicBool::new(false),
+            cut_notify: Notify::new(),
+        }
+    }
+
+    /// Queues a frame; a full queue cuts the session off.
+    pub(crate) fn send(&self, frame: Outbound) -> bool {
+        match self.queue.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.cut_off();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    pub(crate) fn cut_off(&self) {
+        if !self.cut.swap(true, Ordering::SeqCst) {
+            self.cut_notify.notify_one();
+        }
+    }
+
+    pub fn is_cut(&self) -> bool {
+        self.cut.load(Ordering::SeqCst)
+    }
+}
+
+#[derive(Default)]
+pub struct Registry {
+    users: Mutex<HashMap<UserId, Vec<Arc<SessionHandle>>>>,
+}
+
+impl Registry {
+    /// Adds a session and ends the user's other sessions on its platform
+    /// (a new login replaces the old one), sending them `kick` first.
+    pub(crate) fn register(&self, user: &UserId, session: Arc<SessionHandle>, kick: &Utf8Bytes) {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let sessions = users.entry(user.clone()).or_default();
+        sessions.retain(|s| {
+            if s.platform == session.platform {
+                s.send(Outbound::Last(kick.clone()));
+                false
+            } else {
+                true
+            }
+        });
+        sessions.push(session);
+    }
+
+    /// Removes a session; returns whether the user is still connected on
+    /// that platform (through another session).
+    pub(crate) fn unregister(&self, user: &UserId, session: &SessionHandle) -> bool {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(sessions) = users.get_mut(user) else {
+            return false;
+        };
+        sessions.retain(|s| s.id != session.id);
+        let still = sessions.iter().any(|s| s.platform == session.platform);
+        if sessions.is_empty() {
+            users.remove(user);
+        }
+        still
+    }
+
+    /// Queues `frame` for every session of `recipients` but `skip`.
+    pub(crate) fn push(&self, recipients: &[UserId], skip: Option<&str>, frame: &Utf8Bytes) {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        for user in recipients {
+            if let Some(sessions) = users.get(user) {
+                for s in sessions {
+                    if Some(&*s.id) != skip {
+                        s.send(Outbound::Frame(frame.clone()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends a user's sessions on `platform` (all when None) but `keep`.
+    pub(crate) fn kick(
+        &self,
+        user: &UserId,
+        platform: Option<Platform>,
+        keep: Option<&str>,
+        frame: &Utf8Bytes,
+    ) {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(sessions) = users.get_mut(user) {
+            sessions.retain(|s| {
+                let hit = platform.is_none_or(|p| p == s.platform) && Some(&*s.id) != keep;
+                if hit && !s.send(Outbound::Last(frame.clone())) {
+                    s.cut_off();
+                }
+                !hit
+            });
+        }
+    }
+
+    /// Closes every session (the server is shutting down).
+    pub fn close_all(&self) {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        for s in users.values().flatten() {
+            if !s.send(Outbound::Close(1001, "server shutting down")) {
+                s.cut_off();
+            }
+        }
+    }
+
+    /// How many sessions are connected to this node.
+    pub fn session_count(&self) -> usize {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        users.values().map(Vec::len).sum()
+    }
+}

@@ -1,0 +1,319 @@
+//! One WebSocket session, generic over its sink and stream so that tests
+//! can drive it with channels.
+
+use crate::registry::{Outbound, SessionHandle};
+use crate::{error_frame, frame, Gateway};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use confab_core::bus::SessionId;
+use confab_core::message::SessionType;
+use confab_core::protocol::*;
+use confab_core::{Error, Result};
+use confab_service::{Caller, SendRequest};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+
+/// Close code for a client that cannot keep up (1008: policy violation).
+const CLOSE_TOO_SLOW: u16 = 1008;
+/// Close code for a client that stopped sending heartbeats (1001: going away).
+const CLOSE_IDLE: u16 = 1001;
+/// Close code after a kick (4001, application-defined).
+const CLOSE_KICKED: u16 = 4001;
+
+/// Runs a session until the client leaves, is kicked, falls behind or goes
+/// silent. `caller` is the authenticated user.
+pub async fn run_session<S, R, E>(gateway: Arc<Gateway>, caller: Caller, sink: S, mut stream: R)
+where
+    S: Sink<Message> + Unpin + Send + 'static,
+    R: Stream<Item = std::result::Result<Message, E>> + Unpin + Send,
+{
+    let id = gateway.new_session_id();
+    let (tx, rx) = mpsc::channel(gateway.config.queue_capacity);
+    let handle = Arc::new(SessionHandle::new(id.clone(), caller.platform, tx));
+    let replaced = frame(
+        "kick",
+        "",
+        Some(KickData {
+            reason: "logged in again on the same platform".into(),
+        }),
+    );
+    gateway
+        .registry
+        .register(&caller.user_id, handle.clone(), &replaced);
+    gateway
+        .service
+        .presence()
+        .set_online(&caller.user_id, caller.platform);
+    tracing::debug!(session = %id, user = %caller.user_id, platform = caller.platform.name(), "session opened");
+
+    let writer = tokio::spawn(write_loop(sink, rx, handle.clone()));
+    let timeout = gateway.config.heartbeat_timeout;
+    loop {
+        if handle.is_cut() {
+            break;
+        }
+        let next = tokio::select! {
+            next = tokio::time::timeout(timeout, stream.next()) => next,
+            _ = handle.cut_notify.notified() => break,
+        };
+        let message = match next {
+            Err(_) => {
+                handle.send(Outbound::Close(CLOSE_IDLE, "heartbeat timeout"));
+                break;
+            }
+            Ok(None) | Ok(Some(Err(_))) => break,
+            Ok(Some(Ok(m))) => m,
+        };
+        let text = match message {
+            Message::Text(t) => t,
+            Message::Binary(_) => {
+                handle.send(Outbound::Frame(error_frame(
+                    "",
+                    &Error::invalid("frames must be JSON text"),
+                )));
+                continue;
+            }
+            Message::Close(_) => break,
+            // Pings are answered by the WebSocket layer; any frame counts as a heartbeat.
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        let reply = handle_frame(&gateway, &caller, &id, &text).await;
+        if !handle.send(Outbound::Frame(reply)) {
+            break;
+        }
+    }
+
+    let still_online = gateway.registry.unregister(&caller.user_id, &handle);
+    if !still_online {
+        gateway
+            .service
+            .presence()
+            .set_offline(&caller.user_id, caller.platform);
+    }
+    handle.cut_off();
+    let _ = writer.await;
+    tracing::debug!(session = %id, user = %caller.user_id, "session closed");
+}
+
+async fn write_loop<S>(mut sink: S, mut rx: mpsc::Receiver<Outbound>, handle: Arc<SessionHandle>)
+where
+    S: Sink<Message> + Unpin,
+{
+    loop {
+        let next = tokio::select! {
+            biased;
+            next = rx.recv() => next,
+            _ = handle.cut_notify.notified() => None,
+        };
+        let (frame, last) = match next {
+            Some(Outbound::Frame(f)) => (f, false),
+            Some(Outbound::Last(f)) => (f, true),
+            Some(Outbound::Close(code, reason)) => {
+                let _ = sink
+                    .send(Message::Close(Some(CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    })))
+                    .await;
+                return;
+            }
+            None => {
+                let code = if handle.is_cut() {
+                    CLOSE_TOO_SLOW
+                } else {
+                    1000
+                };
+                let _ = sink
+                    .send(Message::Close(Some(CloseFrame {
+                        code,
+                        reason: "closing".into(),
+                    })))
+                    .await;
+                return;
+            }
+        };
+        // Batch what is queued into one flush.
+        if sink.feed(Message::Text(frame)).await.is_err() {
+            return;
+        }
+        if last {
+            let _ = sink.flush().await;
+            let _ = sink
+                .send(Message::Close(Some(CloseFrame {
+                    code: CLOSE_KICKED,
+                    reason: "kicked".into(),
+                })))
+                .await;
+            return;
+        }
+        while let Ok(more) = rx.try_recv() {
+            match more {
+                Outbound::Frame(f) => {
+                    if sink.feed(Message::Text(f)).await.is_err() {
+                        return;
+                    }
+                }
+                Outbound::Close(code, reason) => {
+                    let _ = sink.flush().await;
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame {
+                            code,
+                            reason: reason.into(),
+                        })))
+                        .await;
+                    return;
+                }
+                Outbound::Last(f) => {
+                    let _ = sink.feed(Message::Text(f)).await;
+                    let _ = sink.flush().await;
+                    let _ = sink
+                        .send(Message::Close(Some(CloseFrame {
+                            code: CLOSE_KICKED,
+                            reason: "kicked".into(),
+                        })))
+                        .await;
+                    return;
+                }
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+fn parse<T: DeserializeOwned>(data: Option<&serde_json::value::RawValue>) -> Result<T> {
+    let text = data.map(|d| d.get()).unwrap_or("{}");
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." || path == "?" {
+            Error::invalid(format!("data: {inner}"))
+        } else {
+            Error::invalid(format!("data.{path}: {inner}"))
+        }
+    })
+}
+
+async fn handle_frame(
+    gateway: &Gateway,
+    caller: &Caller,
+    session: &SessionId,
+    text: &str,
+) -> Utf8Bytes {
+    let request: ClientFrame = match serde_json::from_str(text) {
+        Ok(r) => r,
+        Err(e) => return error_frame("", &Error::invalid(format!("frame: {e}"))),
+    };
+    let req_id = request.req_id.as_str();
+    match dispatch(gateway, caller, session, &request).await {
+        Ok(reply) => reply,
+        Err(e) => error_frame(req_id, &e),
+    }
+}
+
+async fn dispatch(
+    gateway: &Gateway,
+    caller: &Caller,
+    session: &SessionId,
+    request: &ClientFrame,
+) -> Result<Utf8Bytes> {
+    let service = &gateway.service;
+    let req_id = request.req_id.as_str();
+    let data = request.data.as_deref();
+    match request.kind.as_str() {
+        "ping" => Ok(frame::<()>("pong", req_id, None)),
+        "send" => {
+            let d: SendData = parse(data)?;
+            let session_type = SessionType::from_i32(d.session_type)
+                .ok_or_else(|| Error::invalid(format!("data.sessionType: unknown session type {}", d.session_type)))?;
+            let recv_id = if session_type.is_group() && !d.group_id.is_empty() { d.group_id } else { d.recv_id };
+            let outcome = service
+                .send_message(
+                    caller,
+                    Some(session.clone()),
+                    SendRequest {
+                        client_msg_id: d.client_msg_id,
+                        sender: caller.user_id.clone(),
+                        sender_platform: caller.platform.id(),
+                        sender_nickname: d.sender_nickname,
+                        sender_face_url: d.sender_face_url,
+                        session_type,
+                        recv_id,
+                        content_type: d.content_type,
+                        content: d.content,
+                        is_online_only: d.is_online_only,
+                        at_user_ids: d.at_user_id_list,
+                        ex: d.ex,
+                    },
+                )
+                .await?;
+            let m = outcome.message;
+            Ok(frame(
+                "ack",
+                req_id,
+                Some(AckData {
+                    client_msg_id: m.client_msg_id,
+                    server_msg_id: m.server_msg_id,
+                    conversation_id: m.conversation_id,
+                    seq: m.seq,
+                    send_time: m.send_time,
+                }),
+            ))
+        }
+        "get_max_seqs" => {
+            let list = service.conversations(caller, &caller.user_id).await?;
+            let conversations = list
+                .iter()
+                .map(|c| ConversationSeqs {
+                    conversation_id: c.conversation_id.clone(),
+                    session_type: c.session_type as i32,
+                    peer_id: c.peer_id.clone(),
+                    max_seq: c.max_seq,
+                    read_seq: c.read_seq,
+                    min_seq: c.min_seq,
+                    unread: c.unread(),
+                })
+                .collect();
+            Ok(frame("max_seqs", req_id, Some(MaxSeqsData { conversations })))
+        }
+        "pull" => {
+            let d: PullData = parse(data)?;
+            let (messages, more) = service
+                .pull(caller, &caller.user_id, &d.conversation_id, d.begin, d.end, d.limit)
+                .await?;
+            let messages = messages.iter().map(MessageView::new).collect();
+            Ok(frame("pulled", req_id, Some(PulledData { messages, more })))
+        }
+        "mark_read" => {
+            let d: SeqData = parse(data)?;
+            service.mark_read(caller, Some(session.clone()), &d.conversation_id, d.seq).await?;
+            Ok(frame::<()>("ok", req_id, None))
+        }
+        "delivered" => {
+            let d: SeqData = parse(data)?;
+            service.mark_delivered(caller, &d.conversation_id, d.seq).await?;
+            Ok(frame::<()>("ok", req_id, None))
+        }
+        "revoke" => {
+            let d: SeqData = parse(data)?;
+            let notice = service.revoke(caller, Some(session.clone()), &d.conversation_id, d.seq).await?;
+            Ok(frame(
+                "ack",
+                req_id,
+                Some(AckData {
+                    client_msg_id: notice.client_msg_id,
+                    server_msg_id: notice.server_msg_id,
+                    conversation_id: notice.conversation_id,
+                    seq: notice.seq,
+                    send_time: notice.send_time,
+                }),
+            ))
+        }
+        other => Err(Error::invalid(format!(
+            "type: unknown frame type {other:?}; expected ping, send, get_max_seqs, pull, mark_read, delivered or revoke"
+        ))),
+    }
+}
