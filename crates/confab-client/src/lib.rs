@@ -2,5 +2,7 @@
 //! drive the server through it.
 
 pub mod openim;
+pub mod ws;
 
 pub use openim::{ApiReply, ClientError, OpenImClient};
+pub use ws::{Pushed, WsClient, WsOptions};

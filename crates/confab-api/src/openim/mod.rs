@@ -7,9 +7,11 @@
 //! a top-level field (`failedUidList`, `uidList`, `result`,
 //! `successResult`); both are sent.
 
+mod conversations;
 mod extract;
 mod friends;
 mod groups;
+mod messages;
 mod users;
 mod wire;
 
@@ -195,6 +197,45 @@ pub fn router() -> Router<AppState> {
         .route(
             "/group/set_group_member_info",
             post(groups::set_group_member_info),
+        )
+        // messages
+        .route("/manager/send_msg", post(messages::manage_send_msg))
+        .route("/msg/manage_send_msg", post(messages::manage_send_msg))
+        .route("/manager/batch_send_msg", post(messages::batch_send_msg))
+        .route("/msg/batch_send_msg", post(messages::batch_send_msg))
+        .route("/msg/send_msg", post(messages::send_msg))
+        .route("/msg/newest_seq", post(messages::newest_seq))
+        .route("/msg/pull_msg_by_seq", post(messages::pull_msg_by_seq))
+        .route("/msg/del_msg", post(messages::del_msg))
+        .route("/msg/clear_msg", post(messages::clear_msg))
+        // conversations
+        .route(
+            "/conversation/get_all_conversations",
+            post(conversations::get_all_conversations),
+        )
+        .route(
+            "/conversation/get_conversation",
+            post(conversations::get_conversation),
+        )
+        .route(
+            "/conversation/get_conversations",
+            post(conversations::get_conversations),
+        )
+        .route(
+            "/conversation/set_conversation",
+            post(conversations::set_conversation),
+        )
+        .route(
+            "/conversation/batch_set_conversation",
+            post(conversations::batch_set_conversation),
+        )
+        .route(
+            "/conversation/set_recv_msg_opt",
+            post(conversations::set_recv_msg_opt),
+        )
+        .route(
+            "/conversation/modify_conversation_field",
+            post(conversations::modify_conversation_field),
         )
         .fallback(no_route)
 }

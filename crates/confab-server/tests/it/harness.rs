@@ -28,6 +28,14 @@ impl TestServer {
     /// A server on a fresh database, or None when PostgreSQL is wanted but
     /// unreachable outside CI (the helper prints why; under CI it panics).
     pub async fn start(backend: Backend) -> Option<TestServer> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// A server whose settings `tweak` adjusts first.
+    pub async fn start_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Option<TestServer> {
         let dir = tempfile::tempdir().unwrap();
         let database_url = match backend {
             Backend::Sqlite => None,
@@ -35,16 +43,18 @@ impl TestServer {
                 Some(confab_store::testing::fresh_postgres_database("confab_it").await?)
             }
         };
-        let config = Config::resolve(Settings {
+        let mut settings = Settings {
             listen: Some("127.0.0.1:0".parse().unwrap()),
             data_dir: Some(dir.path().to_path_buf()),
             database_url,
             admin_secret: Some(SECRET.into()),
             admin_user_ids: Some(vec![ADMIN.into(), "imAdmin".into()]),
             jwt_secret: Some(JWT_KEY.into()),
+            log: Some("warn".into()),
             ..Default::default()
-        })
-        .unwrap();
+        };
+        tweak(&mut settings);
+        let config = Config::resolve(settings).unwrap();
         let server = confab_server::start(&config).await.unwrap();
         let url = format!("http://{}", server.addr);
         let anon = OpenImClient::new(&url);
@@ -66,6 +76,24 @@ impl TestServer {
             .await
             .unwrap();
         self.anon.with_token(&token)
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.as_ref().unwrap().addr)
+    }
+
+    /// A WebSocket session of `user` (registered if need be) on `platform`.
+    pub async fn connect(&self, user: &str, platform: i32) -> confab_client::WsClient {
+        let token = match self.anon.user_token(SECRET, user, platform).await {
+            Ok(t) => t,
+            Err(_) => {
+                self.user(user).await;
+                self.anon.user_token(SECRET, user, platform).await.unwrap()
+            }
+        };
+        confab_client::WsClient::connect(&self.url(), &token, platform)
+            .await
+            .unwrap()
     }
 
     /// The presence registry of the server, as the gateway updates it.

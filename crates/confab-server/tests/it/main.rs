@@ -12,5 +12,6 @@ mod bad_input;
 mod binary;
 mod friends;
 mod groups;
+mod messaging;
 mod spec_examples;
 mod users;

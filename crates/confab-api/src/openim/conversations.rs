@@ -1,0 +1,243 @@
+//! conversation routes: each user's view of their conversations.
+
+use super::messages::user_or_caller;
+use super::{ApiResult, OpenIm, OpenImCaller, Reply};
+use crate::AppState;
+use axum::extract::State;
+use confab_core::message::{ConversationPatch, SessionType, UserConversation};
+use confab_core::Error;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversationOut {
+    #[serde(rename = "ownerUserID")]
+    owner_user_id: String,
+    #[serde(rename = "conversationID")]
+    conversation_id: String,
+    conversation_type: i32,
+    #[serde(rename = "userID")]
+    user_id: String,
+    #[serde(rename = "groupID")]
+    group_id: String,
+    recv_msg_opt: i32,
+    is_pinned: bool,
+    ex: String,
+    max_seq: i64,
+    min_seq: i64,
+    has_read_seq: i64,
+    unread_count: i64,
+    update_time: i64,
+}
+
+impl From<&UserConversation> for ConversationOut {
+    fn from(c: &UserConversation) -> Self {
+        let group = c.session_type.is_group();
+        ConversationOut {
+            owner_user_id: c.user_id.to_string(),
+            conversation_id: c.conversation_id.clone(),
+            conversation_type: c.session_type as i32,
+            user_id: if c.session_type == SessionType::Single {
+                c.peer_id.clone()
+            } else {
+                String::new()
+            },
+            group_id: if group {
+                c.peer_id.clone()
+            } else {
+                String::new()
+            },
+            recv_msg_opt: c.recv_msg_opt,
+            is_pinned: c.is_pinned,
+            ex: c.ex.clone(),
+            max_seq: c.max_seq,
+            min_seq: c.min_seq,
+            has_read_seq: c.read_seq,
+            unread_count: c.unread(),
+            update_time: c.updated_at,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationsReq {
+    #[serde(rename = "ownerUserID", alias = "userID", default)]
+    owner_user_id: Option<String>,
+    #[serde(rename = "conversationID", default)]
+    conversation_id: Option<String>,
+    #[serde(rename = "conversationIDs", default)]
+    conversation_ids: Vec<String>,
+}
+
+pub async fn get_all_conversations(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<ConversationsReq>,
+) -> ApiResult {
+    let user = user_or_caller(&caller, &req.owner_user_id)?;
+    let list = s.service.conversations(&caller, &user).await?;
+    Ok(Reply::data(
+        list.iter().map(ConversationOut::from).collect::<Vec<_>>(),
+    ))
+}
+
+pub async fn get_conversation(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<ConversationsReq>,
+) -> ApiResult {
+    let user = user_or_caller(&caller, &req.owner_user_id)?;
+    let id = req
+        .conversation_id
+        .ok_or_else(|| Error::invalid("conversationID: missing"))?;
+    let c = s.service.conversation(&caller, &user, &id).await?;
+    Ok(Reply::data(ConversationOut::from(&c)))
+}
+
+pub async fn get_conversations(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<ConversationsReq>,
+) -> ApiResult {
+    let user = user_or_caller(&caller, &req.owner_user_id)?;
+    confab_core::validate::batch("conversationIDs", &req.conversation_ids, 1000)?;
+    let all = s.service.conversations(&caller, &user).await?;
+    let out: Vec<ConversationOut> = req
+        .conversation_ids
+        .iter()
+        .filter_map(|id| all.iter().find(|c| &c.conversation_id == id))
+        .map(ConversationOut::from)
+        .collect();
+    Ok(Reply::data(out))
+}
+
+/// The settable fields of a conversation.
+#[derive(Deserialize, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationIn {
+    #[serde(rename = "ownerUserID", default)]
+    owner_user_id: Option<String>,
+    #[serde(rename = "conversationID")]
+    conversation_id: String,
+    recv_msg_opt: Option<i32>,
+    is_pinned: Option<bool>,
+    ex: Option<String>,
+}
+
+impl ConversationIn {
+    fn patch(&self) -> ConversationPatch {
+        ConversationPatch {
+            recv_msg_opt: self.recv_msg_opt,
+            is_pinned: self.is_pinned,
+            ex: self.ex.clone(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SetConversationReq {
+    conversation: ConversationIn,
+}
+
+pub async fn set_conversation(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<SetConversationReq>,
+) -> ApiResult {
+    let c = req.conversation;
+    let user = user_or_caller(&caller, &c.owner_user_id)?;
+    s.service
+        .set_conversation(&caller, &user, &c.conversation_id, &c.patch())
+        .await?;
+    Ok(Reply::ok())
+}
+
+#[derive(Deserialize)]
+pub struct BatchSetReq {
+    conversations: Vec<ConversationIn>,
+    #[serde(rename = "ownerUserID", default)]
+    owner_user_id: Option<String>,
+}
+
+pub async fn batch_set_conversation(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<BatchSetReq>,
+) -> ApiResult {
+    confab_core::validate::batch("conversations", &req.conversations, 1000)?;
+    let mut success = Vec::new();
+    let mut failed = Vec::new();
+    for c in &req.conversations {
+        let owner = c.owner_user_id.clone().or(req.owner_user_id.clone());
+        let user = user_or_caller(&caller, &owner)?;
+        match s
+            .service
+            .set_conversation(&caller, &user, &c.conversation_id, &c.patch())
+            .await
+        {
+            Ok(()) => success.push(c.conversation_id.clone()),
+            Err(e) if e.kind() == confab_core::ErrorKind::Internal => return Err(e.into()),
+            Err(_) => failed.push(c.conversation_id.clone()),
+        }
+    }
+    Ok(Reply::data(json!({"success": success, "failed": failed})))
+}
+
+#[derive(Deserialize)]
+pub struct RecvOptReq {
+    #[serde(rename = "ownerUserID", default)]
+    owner_user_id: Option<String>,
+    #[serde(rename = "conversationIDList")]
+    conversation_ids: Vec<String>,
+    opt: i32,
+}
+
+pub async fn set_recv_msg_opt(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<RecvOptReq>,
+) -> ApiResult {
+    let user = user_or_caller(&caller, &req.owner_user_id)?;
+    confab_core::validate::batch("conversationIDList", &req.conversation_ids, 1000)?;
+    let patch = ConversationPatch {
+        recv_msg_opt: Some(req.opt),
+        ..Default::default()
+    };
+    for id in &req.conversation_ids {
+        s.service
+            .set_conversation(&caller, &user, id, &patch)
+            .await?;
+    }
+    Ok(Reply::ok())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModifyFieldReq {
+    conversation: ConversationIn,
+    #[serde(rename = "userIDList")]
+    user_ids: Vec<String>,
+}
+
+/// Sets the same fields of one conversation for several users.
+pub async fn modify_conversation_field(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<ModifyFieldReq>,
+) -> ApiResult {
+    let users = super::wire::user_ids("userIDList", &req.user_ids)?;
+    confab_core::validate::batch("userIDList", &users, 1000)?;
+    for user in &users {
+        s.service
+            .set_conversation(
+                &caller,
+                user,
+                &req.conversation.conversation_id,
+                &req.conversation.patch(),
+            )
+            .await?;
+    }
+    Ok(Reply::ok())
+}

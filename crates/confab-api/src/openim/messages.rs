@@ -1,0 +1,365 @@
+//! msg and manager/send_msg routes.
+
+use super::wire::user_id;
+use super::{ApiResult, OpenIm, OpenImCaller, Reply};
+use crate::AppState;
+use axum::extract::State;
+use confab_core::message::SessionType;
+use confab_core::protocol::MessageView;
+use confab_core::{Error, UserId};
+use confab_service::{Caller, SendRequest};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// A message to send: the spec's `manager/send_msg` body. The group of a
+/// group message is `groupID`, or (as in the spec) `recvID`.
+#[derive(Deserialize, Clone, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMsgReq {
+    #[serde(rename = "sendID")]
+    send_id: String,
+    #[serde(rename = "recvID", default)]
+    recv_id: String,
+    #[serde(rename = "recvIDList", default)]
+    recv_id_list: Vec<String>,
+    #[serde(rename = "groupID", default)]
+    group_id: String,
+    #[serde(alias = "senderNickName", default)]
+    sender_nickname: String,
+    #[serde(rename = "senderFaceURL", default)]
+    sender_face_url: String,
+    #[serde(rename = "senderPlatformID", default)]
+    sender_platform_id: i32,
+    #[serde(default)]
+    force_list: Vec<String>,
+    #[serde(rename = "atUserIDList", default)]
+    at_user_id_list: Vec<String>,
+    /// A JSON object, or a string holding one.
+    content: Value,
+    content_type: i32,
+    session_type: i32,
+    #[serde(default)]
+    is_online_only: bool,
+    #[serde(rename = "clientMsgID", default)]
+    client_msg_id: String,
+    #[serde(default)]
+    ex: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SentOut {
+    #[serde(rename = "serverMsgID")]
+    server_msg_id: String,
+    #[serde(rename = "clientMsgID")]
+    client_msg_id: String,
+    #[serde(rename = "conversationID")]
+    conversation_id: String,
+    seq: i64,
+    /// Milliseconds since the epoch.
+    send_time: i64,
+}
+
+fn content_object(content: &Value) -> confab_core::Result<Value> {
+    match content {
+        Value::Object(_) => Ok(content.clone()),
+        Value::String(s) => serde_json::from_str::<Value>(s)
+            .ok()
+            .filter(Value::is_object)
+            .ok_or_else(|| {
+                Error::invalid("content: must be a JSON object (or a string holding one)")
+            }),
+        _ => Err(Error::invalid("content: must be a JSON object")),
+    }
+}
+
+fn to_request(
+    req: &SendMsgReq,
+    recv: &str,
+    default_platform: i32,
+) -> confab_core::Result<SendRequest> {
+    let session_type = SessionType::from_i32(req.session_type).ok_or_else(|| {
+        Error::invalid(format!(
+            "sessionType: must be 1 (single) or 2 (group), got {}",
+            req.session_type
+        ))
+    })?;
+    let recv_id = if session_type.is_group() && !req.group_id.is_empty() {
+        req.group_id.clone()
+    } else {
+        recv.to_owned()
+    };
+    if recv_id.is_empty() {
+        return Err(Error::invalid(if session_type.is_group() {
+            "groupID: missing"
+        } else {
+            "recvID: missing"
+        }));
+    }
+    let mut at = req.at_user_id_list.clone();
+    at.extend(req.force_list.iter().cloned());
+    Ok(SendRequest {
+        client_msg_id: req.client_msg_id.clone(),
+        sender: user_id("sendID", &req.send_id)?,
+        sender_platform: if req.sender_platform_id == 0 {
+            default_platform
+        } else {
+            req.sender_platform_id
+        },
+        sender_nickname: req.sender_nickname.clone(),
+        sender_face_url: req.sender_face_url.clone(),
+        session_type,
+        recv_id,
+        content_type: req.content_type,
+        content: content_object(&req.content)?,
+        is_online_only: req.is_online_only,
+        at_user_ids: at,
+        ex: req.ex.clone(),
+    })
+}
+
+async fn send(s: &AppState, caller: &Caller, req: &SendMsgReq) -> ApiResult {
+    let request = to_request(req, &req.recv_id, caller.platform.id())?;
+    let outcome = s.service.send_message(caller, None, request).await?;
+    let m = outcome.message;
+    let out = SentOut {
+        server_msg_id: m.server_msg_id.clone(),
+        client_msg_id: m.client_msg_id,
+        conversation_id: m.conversation_id,
+        seq: m.seq,
+        send_time: m.send_time,
+    };
+    Ok(Reply::data(&out)
+        .with("sendTime", m.send_time)
+        .with("msgID", m.server_msg_id))
+}
+
+/// `/manager/send_msg`, `/msg/manage_send_msg`: an admin sends as anyone.
+pub async fn manage_send_msg(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<SendMsgReq>,
+) -> ApiResult {
+    caller.require_admin()?;
+    send(&s, &caller, &req).await
+}
+
+/// `/msg/send_msg`: a user sends as themselves. Accepts the flat shape of
+/// `manager/send_msg`, or OpenIM v2's `{sendID, data: {...}}`.
+pub async fn send_msg(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(body): OpenIm<Value>,
+) -> ApiResult {
+    let mut flat = match body.get("data") {
+        Some(Value::Object(data)) => Value::Object(data.clone()),
+        _ => body.clone(),
+    };
+    if let (Some(obj), Some(send_id)) = (flat.as_object_mut(), body.get("sendID")) {
+        obj.entry("sendID").or_insert_with(|| send_id.clone());
+    }
+    if let Some(obj) = flat.as_object_mut() {
+        obj.entry("sendID").or_insert_with(|| json!(caller.user_id));
+    }
+    let req: SendMsgReq = serde_path_to_error::deserialize(flat).map_err(|e| {
+        let path = e.path().to_string();
+        Error::invalid(format!("{path}: {}", e.into_inner()))
+    })?;
+    send(&s, &caller, &req).await
+}
+
+/// `/manager/batch_send_msg`: the same message to many users.
+pub async fn batch_send_msg(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<SendMsgReq>,
+) -> ApiResult {
+    caller.require_admin()?;
+    confab_core::validate::batch("recvIDList", &req.recv_id_list, 1000)?;
+    let mut results = Vec::new();
+    let mut failed = Vec::new();
+    for recv in &req.recv_id_list {
+        let one = SendMsgReq {
+            client_msg_id: String::new(),
+            ..req.clone()
+        };
+        let outcome = match to_request(&one, recv, caller.platform.id()) {
+            Ok(request) => s.service.send_message(&caller, None, request).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(o) => results.push(json!({
+                "recvID": recv,
+                "serverMsgID": o.message.server_msg_id,
+                "clientMsgID": o.message.client_msg_id,
+                "sendTime": o.message.send_time,
+            })),
+            Err(e) => failed.push(json!({"recvID": recv, "errMsg": e.client_message()})),
+        }
+    }
+    let failed_ids: Vec<&Value> = failed.iter().map(|f| &f["recvID"]).collect();
+    Ok(Reply::data(
+        json!({"results": results, "failedUserIDList": failed_ids, "failed": failed}),
+    ))
+}
+
+/// `{userID}`, the caller when absent.
+#[derive(Deserialize)]
+pub struct UserReq {
+    #[serde(rename = "userID", alias = "ownerUserID", default)]
+    user_id: Option<String>,
+}
+
+pub(crate) fn user_or_caller(caller: &Caller, id: &Option<String>) -> confab_core::Result<UserId> {
+    match id.as_deref() {
+        Some(id) if !id.is_empty() => user_id("userID", id),
+        _ => Ok(caller.user_id.clone()),
+    }
+}
+
+/// `/msg/newest_seq`: the max, min and read seq of each conversation of the
+/// user; `maxSeq` is the largest over them.
+pub async fn newest_seq(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<UserReq>,
+) -> ApiResult {
+    let user = user_or_caller(&caller, &req.user_id)?;
+    let list = s.service.conversations(&caller, &user).await?;
+    let mut seqs = serde_json::Map::new();
+    for c in &list {
+        seqs.insert(
+            c.conversation_id.clone(),
+            json!({"maxSeq": c.max_seq, "minSeq": c.min_seq, "readSeq": c.read_seq}),
+        );
+    }
+    let max = list.iter().map(|c| c.max_seq).max().unwrap_or(0);
+    Ok(Reply::data(
+        json!({"maxSeq": max, "minSeq": 0, "seqs": seqs}),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct SeqRange {
+    #[serde(rename = "conversationID")]
+    conversation_id: String,
+    begin: i64,
+    end: i64,
+    #[serde(default)]
+    num: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullReq {
+    #[serde(rename = "userID", default)]
+    user_id: Option<String>,
+    #[serde(default)]
+    seq_ranges: Vec<SeqRange>,
+    #[serde(rename = "conversationID", default)]
+    conversation_id: Option<String>,
+    #[serde(default)]
+    seq_list: Vec<i64>,
+}
+
+/// `/msg/pull_msg_by_seq`: `seqRanges: [{conversationID, begin, end, num}]`,
+/// or `conversationID` with `seqList`.
+pub async fn pull_msg_by_seq(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<PullReq>,
+) -> ApiResult {
+    let user = user_or_caller(&caller, &req.user_id)?;
+    let mut ranges: Vec<SeqRange> = req.seq_ranges;
+    if let Some(conversation_id) = req.conversation_id {
+        confab_core::validate::batch("seqList", &req.seq_list, confab_service::MAX_PULL as usize)?;
+        for seq in req.seq_list {
+            ranges.push(SeqRange {
+                conversation_id: conversation_id.clone(),
+                begin: seq,
+                end: seq,
+                num: 1,
+            });
+        }
+    }
+    confab_core::validate::batch("seqRanges", &ranges, 1000)?;
+    let mut msgs: serde_json::Map<String, Value> = serde_json::Map::new();
+    for r in ranges {
+        let (messages, more) = s
+            .service
+            .pull(&caller, &user, &r.conversation_id, r.begin, r.end, r.num)
+            .await?;
+        let entry = msgs
+            .entry(r.conversation_id.clone())
+            .or_insert_with(|| json!({"msgs": [], "isEnd": true}));
+        if let Some(list) = entry["msgs"].as_array_mut() {
+            list.extend(
+                messages
+                    .iter()
+                    .map(|m| serde_json::to_value(MessageView::new(m)).unwrap_or(Value::Null)),
+            );
+        }
+        if more {
+            entry["isEnd"] = json!(false);
+        }
+    }
+    Ok(Reply::data(json!({ "msgs": msgs })))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DelMsgReq {
+    #[serde(rename = "userID", default)]
+    user_id: Option<String>,
+    #[serde(rename = "conversationID")]
+    conversation_id: String,
+    seq_list: Vec<i64>,
+}
+
+/// `/msg/del_msg`: deletes messages for the user only.
+pub async fn del_msg(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<DelMsgReq>,
+) -> ApiResult {
+    let user = user_or_caller(&caller, &req.user_id)?;
+    s.service
+        .delete_messages(&caller, &user, &req.conversation_id, &req.seq_list)
+        .await?;
+    Ok(Reply::ok())
+}
+
+#[derive(Deserialize)]
+pub struct ClearMsgReq {
+    #[serde(rename = "userID", default)]
+    user_id: Option<String>,
+    #[serde(rename = "conversationID", default)]
+    conversation_id: Option<String>,
+    #[serde(rename = "conversationIDs", default)]
+    conversation_ids: Vec<String>,
+}
+
+/// `/msg/clear_msg`: clears the history of the given conversations, or of
+/// every conversation of the user when none is given.
+pub async fn clear_msg(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<ClearMsgReq>,
+) -> ApiResult {
+    let user = user_or_caller(&caller, &req.user_id)?;
+    let mut ids = req.conversation_ids;
+    ids.extend(req.conversation_id);
+    if ids.is_empty() {
+        ids = s
+            .service
+            .conversations(&caller, &user)
+            .await?
+            .into_iter()
+            .map(|c| c.conversation_id)
+            .collect();
+    }
+    for id in ids {
+        s.service.clear_conversation(&caller, &user, &id).await?;
+    }
+    Ok(Reply::ok())
+}
