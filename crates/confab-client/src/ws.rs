@@ -127,7 +127,9 @@ impl WsClient {
                 }
                 let data = reply.data.as_deref().map(RawValue::get).unwrap_or("null");
                 let pushed = match reply.kind.as_str() {
-                    "push" => serde_json::from_str(data).map(|m| Pushed::Message(Box::new(m))).ok(),
+                    "push" => serde_json::from_str(data)
+                        .map(|m| Pushed::Message(Box::new(m)))
+                        .ok(),
                     "read" => serde_json::from_str(data).map(Pushed::Read).ok(),
                     "kick" => serde_json::from_str::<KickData>(data)
                         .map(|k| Pushed::Kick(k.reason))

@@ -28,6 +28,8 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, user_id: &UserId) -> Result<Option<User>>;
     /// The users that exist among `user_ids`, in no particular order.
     async fn get_users(&self, user_ids: &[UserId]) -> Result<Vec<User>>;
+    /// The ids that exist among `user_ids`.
+    async fn existing_user_ids(&self, user_ids: &[UserId]) -> Result<Vec<UserId>>;
     /// Applies `patch`; false when the user does not exist.
     async fn update_user(&self, user_id: &UserId, patch: &UserPatch, now: Millis) -> Result<bool>;
     async fn set_password_hash(&self, user_id: &UserId, hash: &str, now: Millis) -> Result<bool>;
@@ -74,6 +76,8 @@ pub trait RelationStore: Send + Sync {
     async fn add_black(&self, black: &Black) -> Result<bool>;
     async fn remove_black(&self, owner: &UserId, blocked: &UserId) -> Result<bool>;
     async fn get_black(&self, owner: &UserId, blocked: &UserId) -> Result<Option<Black>>;
+    /// The pairs (owner, blocked) among `pairs` where owner blocks blocked.
+    async fn blocked_pairs(&self, pairs: &[(UserId, UserId)]) -> Result<Vec<(UserId, UserId)>>;
     /// Blocks made by `owner`, oldest first.
     async fn list_blacks(&self, owner: &UserId) -> Result<Vec<Black>>;
 

@@ -226,3 +226,7 @@ async fn connect(
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new().route("/ws", get(connect)).with_state(gateway)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;

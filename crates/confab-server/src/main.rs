@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Serve the APIs (the default when no command is given).
     Serve(ServeArgs),
+    /// Load a running server with real WebSockets and report throughput and latency.
+    Bench(confab_server::bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -40,6 +42,13 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Bench(args)) => {
+            return tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the runtime")?
+                .block_on(confab_server::bench::run(args));
+        }
         None => cli.serve,
     };
     let file = match &args.config {

@@ -12,6 +12,7 @@ use confab_core::bus::{Bus, Event, Payload, SessionId};
 use confab_core::message::{Appended, Message, NewMessage, SessionType};
 use confab_core::store::Store;
 use confab_core::{Error, GroupId, Result, UserId};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -23,7 +24,17 @@ const QUEUE: usize = 8192;
 struct Job {
     message: NewMessage,
     origin: Option<SessionId>,
+    check: Option<ChatCheck>,
     reply: oneshot::Sender<Result<Appended>>,
+}
+
+/// Rules of a one-to-one message checked for the whole batch at once (two
+/// queries per batch instead of two per message): the recipient exists and
+/// has not blocked the sender.
+#[derive(Debug, Clone)]
+pub(crate) struct ChatCheck {
+    pub recipient: UserId,
+    pub sender: UserId,
 }
 
 /// A committed message to deliver, or another event to publish in order.
@@ -56,12 +67,14 @@ impl Appender {
         &self,
         message: NewMessage,
         origin: Option<SessionId>,
+        check: Option<ChatCheck>,
     ) -> Result<Appended> {
         let (reply, rx) = oneshot::channel();
         self.jobs
             .send(Job {
                 message,
                 origin,
+                check,
                 reply,
             })
             .await
@@ -83,6 +96,16 @@ async fn append_loop(
 ) {
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+        if let Err(e) = check_chats(&*store, &mut jobs).await {
+            tracing::error!(error = %e.log_message(), "checking a batch of messages");
+            for job in jobs.drain(..) {
+                let _ = job.reply.send(Err(Error::new(e.kind(), e.log_message())));
+            }
+            continue;
+        }
+        if jobs.is_empty() {
+            continue;
+        }
         let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
         let mut result = store.append_messages(&batch).await;
         if let Err(e) = &result {
@@ -112,6 +135,60 @@ async fn append_loop(
             }
         }
     }
+}
+
+/// Answers the jobs whose chat check fails and removes them from `jobs`.
+async fn check_chats(store: &dyn Store, jobs: &mut Vec<Job>) -> Result<()> {
+    let checks: Vec<&ChatCheck> = jobs.iter().filter_map(|j| j.check.as_ref()).collect();
+    if checks.is_empty() {
+        return Ok(());
+    }
+    let mut recipients: Vec<UserId> = checks.iter().map(|c| c.recipient.clone()).collect();
+    recipients.sort();
+    recipients.dedup();
+    let existing: HashSet<UserId> = store
+        .existing_user_ids(&recipients)
+        .await?
+        .into_iter()
+        .collect();
+    let mut pairs: Vec<(UserId, UserId)> = checks
+        .iter()
+        .filter(|c| existing.contains(&c.recipient))
+        .map(|c| (c.recipient.clone(), c.sender.clone()))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    let blocked: HashSet<(UserId, UserId)> = if pairs.is_empty() {
+        HashSet::new()
+    } else {
+        store.blocked_pairs(&pairs).await?.into_iter().collect()
+    };
+    let mut kept = Vec::with_capacity(jobs.len());
+    for job in jobs.drain(..) {
+        let refusal = job.check.as_ref().and_then(|c| {
+            if !existing.contains(&c.recipient) {
+                Some(Error::not_found(format!(
+                    "user {} does not exist",
+                    c.recipient
+                )))
+            } else if blocked.contains(&(c.recipient.clone(), c.sender.clone())) {
+                Some(Error::precondition(format!(
+                    "{} has blocked {}",
+                    c.recipient, c.sender
+                )))
+            } else {
+                None
+            }
+        });
+        match refusal {
+            Some(e) => {
+                let _ = job.reply.send(Err(e));
+            }
+            None => kept.push(job),
+        }
+    }
+    *jobs = kept;
+    Ok(())
 }
 
 async fn delivery_loop(

@@ -7,7 +7,7 @@
 //! refused; a message is revoked by its sender within the revoke window, by
 //! an owner or admin of its group, or by an app admin.
 
-use crate::appender::Delivery;
+use crate::appender::{ChatCheck, Delivery};
 use crate::auth::Caller;
 use crate::Service;
 use confab_core::bus::{Event, Payload, SessionId};
@@ -142,7 +142,14 @@ impl Service {
                 duplicate: false,
             });
         }
+        let check = (req.session_type == SessionType::Single).then(|| ChatCheck {
+            recipient: UserId::from_trusted(req.recv_id.clone()),
+            sender: req.sender.clone(),
+        });
         if req.is_online_only || req.content_type == content_type::TYPING {
+            if let Some(c) = &check {
+                self.check_chat_now(c).await?;
+            }
             self.appender
                 .deliver(Delivery::Message(Arc::new(message.clone()), origin));
             return Ok(SendOutcome {
@@ -168,6 +175,7 @@ impl Service {
                     participants,
                 },
                 origin,
+                check,
             )
             .await?;
         Ok(SendOutcome {
@@ -180,16 +188,12 @@ impl Service {
     async fn check_can_send(&self, caller: &Caller, req: &SendRequest) -> Result<String> {
         match req.session_type {
             SessionType::Single => {
+                // That the recipient exists and has not blocked the sender
+                // is checked with the batch the message is appended in.
                 let recv = UserId::parse("recvID", &req.recv_id)?;
-                self.require_user(&recv).await?;
-                if !caller.is_admin || caller.user_id == req.sender {
+                // A caller's own existence is proven by their token.
+                if caller.user_id != req.sender {
                     self.require_user(&req.sender).await?;
-                }
-                if self.store.get_black(&recv, &req.sender).await?.is_some() {
-                    return Err(Error::precondition(format!(
-                        "{recv} has blocked {}",
-                        req.sender
-                    )));
                 }
                 Ok(single_conversation_id(&req.sender, &recv))
             }
@@ -233,6 +237,23 @@ impl Service {
                 "sessionType: notifications are sent by the system",
             )),
         }
+    }
+
+    /// The chat check of a message that is not appended (online-only).
+    async fn check_chat_now(&self, c: &ChatCheck) -> Result<()> {
+        self.require_user(&c.recipient).await?;
+        if self
+            .store
+            .get_black(&c.recipient, &c.sender)
+            .await?
+            .is_some()
+        {
+            return Err(Error::precondition(format!(
+                "{} has blocked {}",
+                c.recipient, c.sender
+            )));
+        }
+        Ok(())
     }
 
     /// The conversations of a user with their seqs: the first step of sync.

@@ -63,7 +63,7 @@ impl Service {
                 message,
                 participants: vec![(user.clone(), user.to_string())],
             };
-            if let Err(e) = self.appender.append(new, None).await {
+            if let Err(e) = self.appender.append(new, None, None).await {
                 tracing::error!(error = %e.log_message(), user = %user, content_type, "appending a notification");
             }
         }
@@ -89,7 +89,7 @@ impl Service {
             message,
             participants: Vec::new(),
         };
-        if let Err(e) = self.appender.append(new, None).await {
+        if let Err(e) = self.appender.append(new, None, None).await {
             tracing::error!(error = %e.log_message(), group = %group, content_type, "appending a group notification");
         }
     }

@@ -17,7 +17,23 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             Error::conflict("the record already exists")
         }
+        _ if is_transient(&e) => Error::internal(format!("database: {TRANSIENT_MARK}: {e}")),
         _ => Error::internal(format!("database: {e}")),
+    }
+}
+
+/// Marks the log message of an error worth retrying.
+pub(crate) const TRANSIENT_MARK: &str = "transient";
+
+/// A serialization failure or deadlock (PostgreSQL), or a busy database
+/// (SQLite): the transaction may succeed if run again.
+pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(d) => matches!(
+            d.code().as_deref(),
+            Some("40001" | "40P01" | "5" | "517" | "6")
+        ),
+        _ => false,
     }
 }
 
@@ -112,6 +128,23 @@ macro_rules! impl_store {
                     }
                     let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
                     out.extend(rows.into_iter().map(User::from));
+                }
+                Ok(out)
+            }
+
+            async fn existing_user_ids(&self, user_ids: &[UserId]) -> Result<Vec<UserId>> {
+                let mut out = Vec::with_capacity(user_ids.len());
+                for chunk in user_ids.chunks(500) {
+                    let sql = format!(
+                        "SELECT user_id FROM users WHERE user_id IN ({})",
+                        placeholders(1, chunk.len())
+                    );
+                    let mut q = sqlx::query_as::<_, (String,)>(&sql);
+                    for id in chunk {
+                        q = q.bind(id.as_str());
+                    }
+                    let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
+                    out.extend(rows.into_iter().map(|(id,)| UserId::from_trusted(id)));
                 }
                 Ok(out)
             }
@@ -387,6 +420,24 @@ macro_rules! impl_store {
                 Ok(row.map(Black::from))
             }
 
+            async fn blocked_pairs(&self, pairs: &[(UserId, UserId)]) -> Result<Vec<(UserId, UserId)>> {
+                let mut out = Vec::new();
+                for chunk in pairs.chunks(300) {
+                    let terms = (0..chunk.len())
+                        .map(|i| format!("(owner_user_id = ${} AND block_user_id = ${})", 2 * i + 1, 2 * i + 2))
+                        .collect::<Vec<_>>()
+                        .join(" OR ");
+                    let sql = format!("SELECT owner_user_id, block_user_id FROM blacks WHERE {terms}");
+                    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
+                    for (owner, blocked) in chunk {
+                        q = q.bind(owner.as_str()).bind(blocked.as_str());
+                    }
+                    let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
+                    out.extend(rows.into_iter().map(|(o, b)| (UserId::from_trusted(o), UserId::from_trusted(b))));
+                }
+                Ok(out)
+            }
+
             async fn list_blacks(&self, owner: &UserId) -> Result<Vec<Black>> {
                 let sql = format!(
                     "SELECT {BLACK_COLUMNS} FROM blacks WHERE owner_user_id = $1 ORDER BY created_at, block_user_id"
@@ -555,98 +606,200 @@ macro_rules! impl_store {
                 Ok(true)
             }
 
-            async fn append_one(
+            /// Appends a batch with a constant number of statements: one
+            /// lookup of resends, one insert of new conversations (and
+            /// their participants), one seq bump per batch of
+            /// conversations, one insert of the messages.
+            async fn append_batch(
                 tx: &mut sqlx::Transaction<'_, <$store as $crate::common::Backend>::Db>,
-                new: &confab_core::message::NewMessage,
-            ) -> Result<confab_core::message::Appended> {
-                use confab_core::message::Appended;
-                let m = &new.message;
-                let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE sender_id = $1 AND client_msg_id = $2");
-                let existing: Option<MessageRow> = sqlx::query_as(&sql)
-                    .bind(m.sender_id.as_str())
-                    .bind(&m.client_msg_id)
-                    .fetch_optional(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                if let Some(row) = existing {
-                    return Ok(Appended { message: row.into(), duplicate: true });
-                }
-                let bumped: Option<(i64,)> = sqlx::query_as(
-                    "UPDATE conversations SET max_seq = max_seq + 1 WHERE conversation_id = $1 RETURNING max_seq",
-                )
-                .bind(&m.conversation_id)
-                .fetch_optional(&mut **tx)
-                .await
-                .map_err(db_err)?;
-                let seq = match bumped {
-                    Some((seq,)) => seq,
-                    None => {
-                        // First message: create the conversation. Under
-                        // PostgreSQL a concurrent creator makes this wait for
-                        // its commit and then do nothing.
-                        let created = sqlx::query(
-                            "INSERT INTO conversations (conversation_id, session_type, max_seq, created_at) \
-                             VALUES ($1, $2, 0, $3) ON CONFLICT (conversation_id) DO NOTHING",
-                        )
-                        .bind(&m.conversation_id)
-                        .bind(m.session_type as i32)
-                        .bind(m.send_time)
-                        .execute(&mut **tx)
-                        .await
-                        .map_err(db_err)?;
-                        if created.rows_affected() > 0 {
-                            for (user, peer) in &new.participants {
-                                sqlx::query(
-                                    "INSERT INTO user_conversations (user_id, conversation_id, session_type, peer_id, updated_at) \
-                                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, conversation_id) DO NOTHING",
-                                )
-                                .bind(user.as_str())
-                                .bind(&m.conversation_id)
-                                .bind(m.session_type as i32)
-                                .bind(peer)
-                                .bind(m.send_time)
-                                .execute(&mut **tx)
-                                .await
-                                .map_err(db_err)?;
-                            }
-                        }
-                        let (seq,): (i64,) = sqlx::query_as(
-                            "UPDATE conversations SET max_seq = max_seq + 1 WHERE conversation_id = $1 RETURNING max_seq",
-                        )
-                        .bind(&m.conversation_id)
-                        .fetch_one(&mut **tx)
-                        .await
-                        .map_err(db_err)?;
-                        seq
+                batch: &[confab_core::message::NewMessage],
+            ) -> Result<Vec<confab_core::message::Appended>> {
+                use confab_core::message::{Appended, Message};
+                use std::collections::HashMap;
+
+                // Resends: the stored message of each (sender, clientMsgID).
+                let mut stored: HashMap<(String, String), Message> = HashMap::new();
+                for chunk in batch.chunks(300) {
+                    let terms = (0..chunk.len())
+                        .map(|i| format!("(sender_id = ${} AND client_msg_id = ${})", 2 * i + 1, 2 * i + 2))
+                        .collect::<Vec<_>>()
+                        .join(" OR ");
+                    let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {terms}");
+                    let mut q = sqlx::query_as::<_, MessageRow>(&sql);
+                    for new in chunk {
+                        q = q.bind(new.message.sender_id.as_str()).bind(&new.message.client_msg_id);
                     }
-                };
-                let at_user_ids = serde_json::to_string(&m.at_user_ids).map_err(Error::internal)?;
-                let sql = format!(
-                    "INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
-                );
-                sqlx::query(&sql)
-                    .bind(&m.conversation_id)
-                    .bind(seq)
-                    .bind(&m.server_msg_id)
-                    .bind(&m.client_msg_id)
-                    .bind(m.sender_id.as_str())
-                    .bind(m.sender_platform)
-                    .bind(&m.sender_nickname)
-                    .bind(&m.sender_face_url)
-                    .bind(m.session_type as i32)
-                    .bind(&m.recv_id)
-                    .bind(m.content_type)
-                    .bind(&m.content)
-                    .bind(m.send_time)
-                    .bind(m.status as i32)
-                    .bind(&at_user_ids)
-                    .bind(&m.ex)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_err)?;
-                let mut message = m.clone();
-                message.seq = seq;
-                Ok(Appended { message, duplicate: false })
+                    for row in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                        let m: Message = row.into();
+                        stored.insert((m.sender_id.to_string(), m.client_msg_id.clone()), m);
+                    }
+                }
+
+                // What is new, in order; repeats within the batch are resends.
+                enum Slot {
+                    Stored(Message),
+                    New(usize),
+                    SameAs(usize),
+                }
+                let mut slots = Vec::with_capacity(batch.len());
+                let mut fresh: Vec<&confab_core::message::NewMessage> = Vec::new();
+                let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+                for new in batch {
+                    let m = &new.message;
+                    let key = (m.sender_id.to_string(), m.client_msg_id.clone());
+                    if let Some(existing) = stored.get(&key) {
+                        slots.push(Slot::Stored(existing.clone()));
+                    } else if let Some(&i) = first.get(&(m.sender_id.as_str(), m.client_msg_id.as_str())) {
+                        slots.push(Slot::SameAs(i));
+                    } else {
+                        first.insert((m.sender_id.as_str(), m.client_msg_id.as_str()), fresh.len());
+                        slots.push(Slot::New(fresh.len()));
+                        fresh.push(new);
+                    }
+                }
+
+                // Conversations: how many new messages each gets, in first-seen order.
+                let mut counts: Vec<(&str, i64, &confab_core::message::NewMessage)> = Vec::new();
+                let mut index: HashMap<&str, usize> = HashMap::new();
+                for new in &fresh {
+                    let id = new.message.conversation_id.as_str();
+                    match index.get(id) {
+                        Some(&i) => counts[i].1 += 1,
+                        None => {
+                            index.insert(id, counts.len());
+                            counts.push((id, 1, new));
+                        }
+                    }
+                }
+
+                // Create the conversations that do not exist yet, with their
+                // participants. Under PostgreSQL a concurrent creator makes
+                // this wait for its commit and then skip the row.
+                for chunk in counts.chunks(500) {
+                    let values = (0..chunk.len())
+                        .map(|i| format!("(${}, ${}, 0, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "INSERT INTO conversations (conversation_id, session_type, max_seq, created_at) VALUES {values} \
+                         ON CONFLICT (conversation_id) DO NOTHING RETURNING conversation_id"
+                    );
+                    let mut q = sqlx::query_as::<_, (String,)>(&sql);
+                    for (id, _, new) in chunk {
+                        q = q.bind(*id).bind(new.message.session_type as i32).bind(new.message.send_time);
+                    }
+                    let created = q.fetch_all(&mut **tx).await.map_err(db_err)?;
+                    let participants: Vec<(&confab_core::message::NewMessage, &(UserId, String))> = created
+                        .iter()
+                        .filter_map(|(id,)| index.get(id.as_str()).map(|&i| counts[i].2))
+                        .flat_map(|new| new.participants.iter().map(move |p| (new, p)))
+                        .collect();
+                    for part in participants.chunks(500) {
+                        let values = (0..part.len())
+                            .map(|i| format!("(${}, ${}, ${}, ${}, ${})", 5 * i + 1, 5 * i + 2, 5 * i + 3, 5 * i + 4, 5 * i + 5))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sql = format!(
+                            "INSERT INTO user_conversations (user_id, conversation_id, session_type, peer_id, updated_at) \
+                             VALUES {values} ON CONFLICT (user_id, conversation_id) DO NOTHING"
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for (new, (user, peer)) in part {
+                            q = q
+                                .bind(user.as_str())
+                                .bind(&new.message.conversation_id)
+                                .bind(new.message.session_type as i32)
+                                .bind(peer)
+                                .bind(new.message.send_time);
+                        }
+                        q.execute(&mut **tx).await.map_err(db_err)?;
+                    }
+                }
+
+                // Take the seqs: each conversation's max moves up by its count.
+                // The row stays locked (PostgreSQL) until commit, so seqs are
+                // gap-free and never shared.
+                let mut max_after: HashMap<String, i64> = HashMap::new();
+                for chunk in counts.chunks(500) {
+                    let values = (0..chunk.len())
+                        .map(|i| format!("(${}, CAST(${} AS BIGINT))", 2 * i + 1, 2 * i + 2))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "UPDATE conversations SET max_seq = max_seq + v.column2 FROM (VALUES {values}) AS v \
+                         WHERE conversations.conversation_id = v.column1 \
+                         RETURNING conversations.conversation_id, conversations.max_seq"
+                    );
+                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+                    for (id, n, _) in chunk {
+                        q = q.bind(*id).bind(*n);
+                    }
+                    for (id, max) in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                        max_after.insert(id, max);
+                    }
+                }
+                let mut next: HashMap<&str, i64> = HashMap::new();
+                for (id, n, _) in &counts {
+                    let max = max_after
+                        .get(*id)
+                        .copied()
+                        .ok_or_else(|| Error::internal(format!("conversation {id} vanished during an append")))?;
+                    next.insert(*id, max - n + 1);
+                }
+                let mut messages: Vec<Message> = Vec::with_capacity(fresh.len());
+                for new in &fresh {
+                    let mut m = new.message.clone();
+                    let seq = next.get_mut(m.conversation_id.as_str()).ok_or_else(|| Error::internal("no seq"))?;
+                    m.seq = *seq;
+                    *seq += 1;
+                    messages.push(m);
+                }
+
+                for chunk in messages.chunks(400) {
+                    let values = (0..chunk.len())
+                        .map(|i| {
+                            let b = 16 * i;
+                            format!(
+                                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8,
+                                b + 9, b + 10, b + 11, b + 12, b + 13, b + 14, b + 15, b + 16
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!("INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES {values}");
+                    let mut q = sqlx::query(&sql);
+                    for m in chunk {
+                        let at_user_ids = serde_json::to_string(&m.at_user_ids).map_err(Error::internal)?;
+                        q = q
+                            .bind(&m.conversation_id)
+                            .bind(m.seq)
+                            .bind(&m.server_msg_id)
+                            .bind(&m.client_msg_id)
+                            .bind(m.sender_id.as_str())
+                            .bind(m.sender_platform)
+                            .bind(&m.sender_nickname)
+                            .bind(&m.sender_face_url)
+                            .bind(m.session_type as i32)
+                            .bind(&m.recv_id)
+                            .bind(m.content_type)
+                            .bind(&m.content)
+                            .bind(m.send_time)
+                            .bind(m.status as i32)
+                            .bind(at_user_ids)
+                            .bind(&m.ex);
+                    }
+                    q.execute(&mut **tx).await.map_err(db_err)?;
+                }
+
+                Ok(slots
+                    .into_iter()
+                    .map(|slot| match slot {
+                        Slot::Stored(message) => Appended { message, duplicate: true },
+                        Slot::New(i) => Appended { message: messages[i].clone(), duplicate: false },
+                        Slot::SameAs(i) => Appended { message: messages[i].clone(), duplicate: true },
+                    })
+                    .collect())
             }
         }
 
@@ -654,22 +807,28 @@ macro_rules! impl_store {
         impl confab_core::store::MessageStore for $store {
             async fn append_messages(&self, batch: &[confab_core::message::NewMessage]) -> Result<Vec<confab_core::message::Appended>> {
                 use confab_core::message::Appended;
-                let mut tx = self.writer().begin().await.map_err(db_err)?;
-                let mut out: Vec<Appended> = Vec::with_capacity(batch.len());
-                for new in batch {
-                    let m = &new.message;
-                    let earlier = out
-                        .iter()
-                        .find(|a| a.message.sender_id == m.sender_id && a.message.client_msg_id == m.client_msg_id)
-                        .map(|a| a.message.clone());
-                    let appended = match earlier {
-                        Some(message) => Appended { message, duplicate: true },
-                        None => Self::append_one(&mut tx, new).await?,
-                    };
-                    out.push(appended);
+                if batch.is_empty() {
+                    return Ok(Vec::<Appended>::new());
                 }
-                tx.commit().await.map_err(db_err)?;
-                Ok(out)
+                // Batches from several nodes may deadlock on conversation rows
+                // (PostgreSQL aborts one); such a batch is simply run again.
+                let mut attempt = 0;
+                loop {
+                    attempt += 1;
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    match Self::append_batch(&mut tx, batch).await {
+                        Ok(out) => match tx.commit().await {
+                            Ok(()) => return Ok(out),
+                            Err(e) if attempt < 4 && $crate::common::is_transient(&e) => continue,
+                            Err(e) => return Err(db_err(e)),
+                        },
+                        Err(e) if attempt < 4 && e.kind() == confab_core::ErrorKind::Internal && e.log_message().contains($crate::common::TRANSIENT_MARK) => {
+                            let _ = tx.rollback().await;
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
             }
 
             async fn revoke_message(&self, conversation_id: &str, seq: i64, notice: &confab_core::message::NewMessage) -> Result<Option<confab_core::message::Appended>> {
@@ -685,7 +844,10 @@ macro_rules! impl_store {
                     tx.rollback().await.map_err(db_err)?;
                     return Ok(None);
                 }
-                let appended = Self::append_one(&mut tx, notice).await?;
+                let appended = Self::append_batch(&mut tx, std::slice::from_ref(notice))
+                    .await?
+                    .pop()
+                    .ok_or_else(|| Error::internal("an append returned nothing"))?;
                 tx.commit().await.map_err(db_err)?;
                 Ok(Some(appended))
             }

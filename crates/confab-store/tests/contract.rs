@@ -91,6 +91,12 @@ async fn users_roundtrip(s: &dyn Store) {
         .collect::<Vec<_>>();
     got.sort();
     assert_eq!(got, ["alice", "bob"]);
+    let mut existing = s
+        .existing_user_ids(&[uid("ghost"), uid("380"), uid("alice")])
+        .await
+        .unwrap();
+    existing.sort();
+    assert_eq!(existing, [uid("380"), uid("alice")]);
 
     let patch = UserPatch {
         nickname: Some("Alice".into()),
@@ -233,6 +239,15 @@ async fn blacks(s: &dyn Store) {
     );
     assert!(s.get_black(&uid("b"), &uid("a")).await.unwrap().is_none());
     assert_eq!(s.list_blacks(&uid("a")).await.unwrap(), vec![b]);
+    let pairs = [
+        (uid("a"), uid("b")),
+        (uid("b"), uid("a")),
+        (uid("a"), uid("c")),
+    ];
+    assert_eq!(
+        s.blocked_pairs(&pairs).await.unwrap(),
+        vec![(uid("a"), uid("b"))]
+    );
     assert!(s.remove_black(&uid("a"), &uid("b")).await.unwrap());
     assert!(!s.remove_black(&uid("a"), &uid("b")).await.unwrap());
     assert!(s.list_blacks(&uid("a")).await.unwrap().is_empty());

@@ -1,0 +1,120 @@
+//! The session loop driven through channels instead of a socket.
+
+use crate::{run_session, Gateway, GatewayConfig};
+use axum::extract::ws::Message;
+use confab_core::Platform;
+use confab_service::{Caller, Service, ServiceConfig};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::Duration;
+
+async fn gateway(config: GatewayConfig) -> (Arc<Gateway>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let store = confab_store::open(&url, confab_store::Durability::Process)
+        .await
+        .unwrap();
+    let bus = Arc::new(confab_bus::LocalBus::new());
+    let service = Service::new(
+        store,
+        bus.clone(),
+        ServiceConfig {
+            admin_user_ids: vec![],
+            admin_secret: "s".into(),
+            jwt_secret: b"k".to_vec(),
+            token_ttl_secs: 60,
+            revoke_window_secs: 60,
+            max_content_bytes: 1024,
+        },
+    );
+    let gateway = Arc::new(Gateway::new(Arc::new(service), config));
+    bus.subscribe(gateway.clone());
+    (gateway, dir)
+}
+
+fn caller(user: &str) -> Caller {
+    Caller {
+        user_id: confab_core::UserId::parse("u", user).unwrap(),
+        platform: Platform::Web,
+        is_admin: false,
+    }
+}
+
+fn text(m: Message) -> serde_json::Value {
+    match m {
+        Message::Text(t) => serde_json::from_str(&t).unwrap(),
+        other => panic!("expected text, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn answers_frames_and_cleans_up() {
+    let (gw, _dir) = gateway(GatewayConfig::default()).await;
+    let (mut to_server, from_client) =
+        futures_channel::mpsc::unbounded::<Result<Message, std::io::Error>>();
+    let (to_client, mut from_server) = futures_channel::mpsc::unbounded::<Message>();
+    let session = tokio::spawn(run_session(
+        gw.clone(),
+        caller("alice"),
+        to_client,
+        from_client,
+    ));
+
+    to_server
+        .send(Ok(Message::Text(r#"{"type":"ping","reqID":"1"}"#.into())))
+        .await
+        .unwrap();
+    let pong = text(from_server.next().await.unwrap());
+    assert_eq!(
+        (pong["type"].as_str(), pong["reqID"].as_str()),
+        (Some("pong"), Some("1"))
+    );
+
+    to_server
+        .send(Ok(Message::Text("not json".into())))
+        .await
+        .unwrap();
+    let err = text(from_server.next().await.unwrap());
+    assert_eq!(err["type"], "error");
+    assert_eq!(err["errCode"], 803);
+
+    to_server
+        .send(Ok(Message::Text(
+            r#"{"type":"pull","reqID":"2","data":{"conversationID":"x","begin":"a"}}"#.into(),
+        )))
+        .await
+        .unwrap();
+    let err = text(from_server.next().await.unwrap());
+    assert!(
+        err["errMsg"].as_str().unwrap().starts_with("data.begin"),
+        "{err}"
+    );
+
+    assert_eq!(gw.registry().session_count(), 1);
+    let user = confab_core::UserId::parse("u", "alice").unwrap();
+    assert_eq!(
+        gw.service().presence().platforms(&user),
+        vec![Platform::Web]
+    );
+    drop(to_server);
+    session.await.unwrap();
+    assert_eq!(gw.registry().session_count(), 0);
+    assert!(gw.service().presence().platforms(&user).is_empty());
+}
+
+#[tokio::test]
+async fn silent_clients_are_closed() {
+    let config = GatewayConfig {
+        heartbeat_timeout: Duration::from_millis(200),
+        ..GatewayConfig::default()
+    };
+    let (gw, _dir) = gateway(config).await;
+    let (_to_server, from_client) =
+        futures_channel::mpsc::unbounded::<Result<Message, std::io::Error>>();
+    let (to_client, mut from_server) = futures_channel::mpsc::unbounded::<Message>();
+    run_session(gw, caller("bob"), to_client, from_client).await;
+    match from_server.next().await {
+        Some(Message::Close(Some(frame))) => assert_eq!(frame.code, 1001),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+}
