@@ -637,7 +637,7 @@ macro_rules! impl_store {
 
                 // What is new, in order; repeats within the batch are resends.
                 enum Slot {
-                    Stored(Message),
+                    Stored(Box<Message>),
                     New(usize),
                     SameAs(usize),
                 }
@@ -648,7 +648,7 @@ macro_rules! impl_store {
                     let m = &new.message;
                     let key = (m.sender_id.to_string(), m.client_msg_id.clone());
                     if let Some(existing) = stored.get(&key) {
-                        slots.push(Slot::Stored(existing.clone()));
+                        slots.push(Slot::Stored(Box::new(existing.clone())));
                     } else if let Some(&i) = first.get(&(m.sender_id.as_str(), m.client_msg_id.as_str())) {
                         slots.push(Slot::SameAs(i));
                     } else {
@@ -795,7 +795,7 @@ macro_rules! impl_store {
                 Ok(slots
                     .into_iter()
                     .map(|slot| match slot {
-                        Slot::Stored(message) => Appended { message, duplicate: true },
+                        Slot::Stored(message) => Appended { message: *message, duplicate: true },
                         Slot::New(i) => Appended { message: messages[i].clone(), duplicate: false },
                         Slot::SameAs(i) => Appended { message: messages[i].clone(), duplicate: true },
                     })
