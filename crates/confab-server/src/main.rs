@@ -24,7 +24,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the APIs (the default when no command is given).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Load a running server with real WebSockets and report throughput and latency.
     Bench(confab_server::bench::BenchArgs),
 }
@@ -41,7 +41,7 @@ struct ServeArgs {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let args = match cli.command {
-        Some(Command::Serve(args)) => args,
+        Some(Command::Serve(args)) => *args,
         Some(Command::Bench(args)) => {
             return tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
