@@ -28,8 +28,6 @@ pub trait UserStore: Send + Sync {
     async fn get_user(&self, user_id: &UserId) -> Result<Option<User>>;
     /// The users that exist among `user_ids`, in no particular order.
     async fn get_users(&self, user_ids: &[UserId]) -> Result<Vec<User>>;
-    /// The ids that exist among `user_ids`.
-    async fn existing_user_ids(&self, user_ids: &[UserId]) -> Result<Vec<UserId>>;
     /// Applies `patch`; false when the user does not exist.
     async fn update_user(&self, user_id: &UserId, patch: &UserPatch, now: Millis) -> Result<bool>;
     async fn set_password_hash(&self, user_id: &UserId, hash: &str, now: Millis) -> Result<bool>;
@@ -76,8 +74,6 @@ pub trait RelationStore: Send + Sync {
     async fn add_black(&self, black: &Black) -> Result<bool>;
     async fn remove_black(&self, owner: &UserId, blocked: &UserId) -> Result<bool>;
     async fn get_black(&self, owner: &UserId, blocked: &UserId) -> Result<Option<Black>>;
-    /// The pairs (owner, blocked) among `pairs` where owner blocks blocked.
-    async fn blocked_pairs(&self, pairs: &[(UserId, UserId)]) -> Result<Vec<(UserId, UserId)>>;
     /// Blocks made by `owner`, oldest first.
     async fn list_blacks(&self, owner: &UserId) -> Result<Vec<Black>>;
 
@@ -179,6 +175,13 @@ pub trait GroupStore: Send + Sync {
     ) -> Result<bool>;
 }
 
+/// What the store knows of a one-to-one send, for the service to judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChatFacts {
+    pub recipient_exists: bool,
+    pub recipient_blocks_sender: bool,
+}
+
 /// Messages and per-user conversation state.
 ///
 /// Group members get their state in the group's conversation when they join
@@ -199,6 +202,9 @@ pub trait MessageStore: Send + Sync {
         seq: i64,
         notice: &NewMessage,
     ) -> Result<Option<Appended>>;
+    /// For each (recipient, sender): whether the recipient exists, and
+    /// whether they block the sender. One round trip for a batch of sends.
+    async fn chat_facts(&self, pairs: &[(UserId, UserId)]) -> Result<Vec<ChatFacts>>;
     async fn get_message(&self, conversation_id: &str, seq: i64) -> Result<Option<Message>>;
     async fn find_message_by_client_id(
         &self,

@@ -9,8 +9,11 @@ use confab_core::message::SessionType;
 use confab_core::protocol::*;
 use confab_core::{Error, Result};
 use confab_service::{Caller, SendRequest};
+use futures_util::stream::FuturesOrdered;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -20,6 +23,9 @@ const CLOSE_TOO_SLOW: u16 = 1008;
 const CLOSE_IDLE: u16 = 1001;
 /// Close code after a kick (4001, application-defined).
 const CLOSE_KICKED: u16 = 4001;
+/// Sends of one session that may await their commit at once; beyond this
+/// the session stops reading until the oldest is answered.
+const MAX_UNACKED_SENDS: usize = 64;
 
 /// Runs a session until the client leaves, is kicked, falls behind or goes
 /// silent. `caller` is the authenticated user.
@@ -49,11 +55,20 @@ where
 
     let writer = tokio::spawn(write_loop(sink, rx, handle.clone()));
     let timeout = gateway.config.heartbeat_timeout;
+    // Sends awaiting their commit, answered in the order they came.
+    let mut committing: FuturesOrdered<Pin<Box<dyn Future<Output = Utf8Bytes> + Send>>> =
+        FuturesOrdered::new();
     loop {
         if handle.is_cut() {
             break;
         }
         let next = tokio::select! {
+            Some(ack) = committing.next(), if !committing.is_empty() => {
+                if !handle.send(Outbound::Frame(ack)) {
+                    break;
+                }
+                continue;
+            }
             next = tokio::time::timeout(timeout, stream.next()) => next,
             _ = handle.cut_notify.notified() => break,
         };
@@ -78,9 +93,26 @@ where
             // Pings are answered by the WebSocket layer; any frame counts as a heartbeat.
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        let reply = handle_frame(&gateway, &caller, &id, &text).await;
-        if !handle.send(Outbound::Frame(reply)) {
-            break;
+        if committing.len() >= MAX_UNACKED_SENDS {
+            if let Some(ack) = committing.next().await {
+                if !handle.send(Outbound::Frame(ack)) {
+                    break;
+                }
+            }
+        }
+        match handle_frame(&gateway, &caller, &id, &text).await {
+            Reply::Later(ack) => committing.push_back(ack),
+            Reply::Now(reply) => {
+                // Other replies wait for earlier sends, so that a client sees
+                // its answers in the order of its requests.
+                let mut open = true;
+                while let Some(ack) = committing.next().await {
+                    open &= handle.send(Outbound::Frame(ack));
+                }
+                if !open || !handle.send(Outbound::Frame(reply)) {
+                    break;
+                }
+            }
         }
     }
 
@@ -197,21 +229,92 @@ fn parse<T: DeserializeOwned>(data: Option<&serde_json::value::RawValue>) -> Res
     })
 }
 
+/// The answer to a frame: ready, or (a send) once its message is committed.
+enum Reply {
+    Now(Utf8Bytes),
+    Later(Pin<Box<dyn Future<Output = Utf8Bytes> + Send>>),
+}
+
 async fn handle_frame(
     gateway: &Gateway,
     caller: &Caller,
     session: &SessionId,
     text: &str,
-) -> Utf8Bytes {
+) -> Reply {
     let request: ClientFrame = match serde_json::from_str(text) {
         Ok(r) => r,
-        Err(e) => return error_frame("", &Error::invalid(format!("frame: {e}"))),
+        Err(e) => return Reply::Now(error_frame("", &Error::invalid(format!("frame: {e}")))),
     };
-    let req_id = request.req_id.as_str();
-    match dispatch(gateway, caller, session, &request).await {
-        Ok(reply) => reply,
-        Err(e) => error_frame(req_id, &e),
+    let req_id = request.req_id.clone();
+    if request.kind == "send" {
+        let submitted = match send_request(caller, request.data.as_deref()) {
+            Ok(req) => {
+                gateway
+                    .service
+                    .submit_message(caller, Some(session.clone()), req)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        return match submitted {
+            Ok(pending) => Reply::Later(Box::pin(async move {
+                match pending.outcome().await {
+                    Ok(outcome) => {
+                        let m = outcome.message;
+                        frame(
+                            "ack",
+                            &req_id,
+                            Some(AckData {
+                                client_msg_id: m.client_msg_id,
+                                server_msg_id: m.server_msg_id,
+                                conversation_id: m.conversation_id,
+                                seq: m.seq,
+                                send_time: m.send_time,
+                            }),
+                        )
+                    }
+                    Err(e) => error_frame(&req_id, &e),
+                }
+            })),
+            Err(e) => Reply::Now(error_frame(&req_id, &e)),
+        };
     }
+    match dispatch(gateway, caller, session, &request).await {
+        Ok(reply) => Reply::Now(reply),
+        Err(e) => Reply::Now(error_frame(&req_id, &e)),
+    }
+}
+
+fn send_request(
+    caller: &Caller,
+    data: Option<&serde_json::value::RawValue>,
+) -> Result<SendRequest> {
+    let d: SendData = parse(data)?;
+    let session_type = SessionType::from_i32(d.session_type).ok_or_else(|| {
+        Error::invalid(format!(
+            "data.sessionType: unknown session type {}",
+            d.session_type
+        ))
+    })?;
+    let recv_id = if session_type.is_group() && !d.group_id.is_empty() {
+        d.group_id
+    } else {
+        d.recv_id
+    };
+    Ok(SendRequest {
+        client_msg_id: d.client_msg_id,
+        sender: caller.user_id.clone(),
+        sender_platform: caller.platform.id(),
+        sender_nickname: d.sender_nickname,
+        sender_face_url: d.sender_face_url,
+        session_type,
+        recv_id,
+        content_type: d.content_type,
+        content: d.content,
+        is_online_only: d.is_online_only,
+        at_user_ids: d.at_user_id_list,
+        ex: d.ex,
+    })
 }
 
 async fn dispatch(
@@ -225,44 +328,6 @@ async fn dispatch(
     let data = request.data.as_deref();
     match request.kind.as_str() {
         "ping" => Ok(frame::<()>("pong", req_id, None)),
-        "send" => {
-            let d: SendData = parse(data)?;
-            let session_type = SessionType::from_i32(d.session_type)
-                .ok_or_else(|| Error::invalid(format!("data.sessionType: unknown session type {}", d.session_type)))?;
-            let recv_id = if session_type.is_group() && !d.group_id.is_empty() { d.group_id } else { d.recv_id };
-            let outcome = service
-                .send_message(
-                    caller,
-                    Some(session.clone()),
-                    SendRequest {
-                        client_msg_id: d.client_msg_id,
-                        sender: caller.user_id.clone(),
-                        sender_platform: caller.platform.id(),
-                        sender_nickname: d.sender_nickname,
-                        sender_face_url: d.sender_face_url,
-                        session_type,
-                        recv_id,
-                        content_type: d.content_type,
-                        content: d.content,
-                        is_online_only: d.is_online_only,
-                        at_user_ids: d.at_user_id_list,
-                        ex: d.ex,
-                    },
-                )
-                .await?;
-            let m = outcome.message;
-            Ok(frame(
-                "ack",
-                req_id,
-                Some(AckData {
-                    client_msg_id: m.client_msg_id,
-                    server_msg_id: m.server_msg_id,
-                    conversation_id: m.conversation_id,
-                    seq: m.seq,
-                    send_time: m.send_time,
-                }),
-            ))
-        }
         "get_max_seqs" => {
             let list = service.conversations(caller, &caller.user_id).await?;
             let conversations = list

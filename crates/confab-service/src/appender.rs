@@ -12,12 +12,11 @@ use confab_core::bus::{Bus, Event, Payload, SessionId};
 use confab_core::message::{Appended, Message, NewMessage, SessionType};
 use confab_core::store::Store;
 use confab_core::{Error, GroupId, Result, UserId};
-use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most messages appended in one transaction.
-pub const MAX_BATCH: usize = 512;
+pub const MAX_BATCH: usize = 1024;
 /// Sends waiting for the appender; senders wait when it is full.
 const QUEUE: usize = 8192;
 
@@ -35,6 +34,17 @@ struct Job {
 pub(crate) struct ChatCheck {
     pub recipient: UserId,
     pub sender: UserId,
+}
+
+/// A queued message on its way to the store.
+pub(crate) struct Committing(oneshot::Receiver<Result<Appended>>);
+
+impl Committing {
+    pub(crate) async fn wait(self) -> Result<Appended> {
+        self.0
+            .await
+            .map_err(|_| Error::internal("the appender dropped a send"))?
+    }
 }
 
 /// A committed message to deliver, or another event to publish in order.
@@ -69,6 +79,17 @@ impl Appender {
         origin: Option<SessionId>,
         check: Option<ChatCheck>,
     ) -> Result<Appended> {
+        self.enqueue(message, origin, check).await?.wait().await
+    }
+
+    /// Queues one message and returns at once; the message takes its place
+    /// in the order of enqueueing, and `wait` returns once it is committed.
+    pub(crate) async fn enqueue(
+        &self,
+        message: NewMessage,
+        origin: Option<SessionId>,
+        check: Option<ChatCheck>,
+    ) -> Result<Committing> {
         let (reply, rx) = oneshot::channel();
         self.jobs
             .send(Job {
@@ -79,8 +100,7 @@ impl Appender {
             })
             .await
             .map_err(|_| Error::internal("the appender has stopped"))?;
-        rx.await
-            .map_err(|_| Error::internal("the appender dropped a send"))?
+        Ok(Committing(rx))
     }
 
     /// Queues a message or event for delivery after those committed before.
@@ -89,11 +109,16 @@ impl Appender {
     }
 }
 
+/// Stage one: takes what is queued, checks its chats (one query per
+/// batch), and hands the batch to stage two, so that the checks of the next
+/// batch run while this one is written.
 async fn append_loop(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<Job>,
     deliveries: mpsc::UnboundedSender<Delivery>,
 ) {
+    let (checked_tx, checked_rx) = mpsc::channel::<Vec<Job>>(2);
+    tokio::spawn(write_loop(store.clone(), checked_rx, deliveries));
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
         if let Err(e) = check_chats(&*store, &mut jobs).await {
@@ -106,6 +131,28 @@ async fn append_loop(
         if jobs.is_empty() {
             continue;
         }
+        let batch = std::mem::replace(&mut jobs, Vec::with_capacity(MAX_BATCH));
+        if checked_tx.send(batch).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Stage two: appends each checked batch (with any others waiting) in one
+/// transaction, answers the senders and queues the deliveries in commit
+/// order.
+async fn write_loop(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Vec<Job>>,
+    deliveries: mpsc::UnboundedSender<Delivery>,
+) {
+    while let Some(mut jobs) = rx.recv().await {
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(more) => jobs.extend(more),
+                Err(_) => break,
+            }
+        }
         let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
         let mut result = store.append_messages(&batch).await;
         if let Err(e) = &result {
@@ -117,7 +164,7 @@ async fn append_loop(
         }
         match result {
             Ok(appended) => {
-                for (job, appended) in jobs.drain(..).zip(appended) {
+                for (job, appended) in jobs.into_iter().zip(appended) {
                     if !appended.duplicate {
                         let _ = deliveries.send(Delivery::Message(
                             Arc::new(appended.message.clone()),
@@ -129,7 +176,7 @@ async fn append_loop(
             }
             Err(e) => {
                 tracing::error!(error = %e.log_message(), batch = jobs.len(), "appending messages failed");
-                for job in jobs.drain(..) {
+                for job in jobs {
                     let _ = job.reply.send(Err(Error::new(e.kind(), e.log_message())));
                 }
             }
@@ -139,47 +186,28 @@ async fn append_loop(
 
 /// Answers the jobs whose chat check fails and removes them from `jobs`.
 async fn check_chats(store: &dyn Store, jobs: &mut Vec<Job>) -> Result<()> {
-    let checks: Vec<&ChatCheck> = jobs.iter().filter_map(|j| j.check.as_ref()).collect();
-    if checks.is_empty() {
-        return Ok(());
-    }
-    let mut recipients: Vec<UserId> = checks.iter().map(|c| c.recipient.clone()).collect();
-    recipients.sort();
-    recipients.dedup();
-    let existing: HashSet<UserId> = store
-        .existing_user_ids(&recipients)
-        .await?
-        .into_iter()
-        .collect();
-    let mut pairs: Vec<(UserId, UserId)> = checks
+    let pairs: Vec<(UserId, UserId)> = jobs
         .iter()
-        .filter(|c| existing.contains(&c.recipient))
+        .filter_map(|j| j.check.as_ref())
         .map(|c| (c.recipient.clone(), c.sender.clone()))
         .collect();
-    pairs.sort();
-    pairs.dedup();
-    let blocked: HashSet<(UserId, UserId)> = if pairs.is_empty() {
-        HashSet::new()
-    } else {
-        store.blocked_pairs(&pairs).await?.into_iter().collect()
-    };
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let mut facts = store.chat_facts(&pairs).await?.into_iter();
     let mut kept = Vec::with_capacity(jobs.len());
     for job in jobs.drain(..) {
-        let refusal = job.check.as_ref().and_then(|c| {
-            if !existing.contains(&c.recipient) {
-                Some(Error::not_found(format!(
-                    "user {} does not exist",
-                    c.recipient
-                )))
-            } else if blocked.contains(&(c.recipient.clone(), c.sender.clone())) {
-                Some(Error::precondition(format!(
-                    "{} has blocked {}",
-                    c.recipient, c.sender
-                )))
-            } else {
-                None
-            }
-        });
+        let refusal = match (&job.check, job.check.as_ref().and_then(|_| facts.next())) {
+            (Some(c), Some(f)) if !f.recipient_exists => Some(Error::not_found(format!(
+                "user {} does not exist",
+                c.recipient
+            ))),
+            (Some(c), Some(f)) if f.recipient_blocks_sender => Some(Error::precondition(format!(
+                "{} has blocked {}",
+                c.recipient, c.sender
+            ))),
+            _ => None,
+        };
         match refusal {
             Some(e) => {
                 let _ = job.reply.send(Err(e));

@@ -15,7 +15,7 @@ mod relations;
 pub use accounts::{AccountStatus, NewUser};
 pub use auth::{Caller, TokenGrant, TokenInfo};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
-pub use messaging::{SendOutcome, SendRequest, MAX_PULL};
+pub use messaging::{PendingSend, SendOutcome, SendRequest, MAX_PULL};
 pub use presence::Presence;
 pub use relations::FriendInfo;
 

@@ -42,6 +42,36 @@ pub struct SendRequest {
     pub ex: String,
 }
 
+/// A send on its way: `outcome` returns once it is committed.
+pub struct PendingSend(Pending);
+
+enum Pending {
+    Done(Box<SendOutcome>),
+    Committing(crate::appender::Committing),
+}
+
+impl PendingSend {
+    fn done(message: Message) -> PendingSend {
+        PendingSend(Pending::Done(Box::new(SendOutcome {
+            message,
+            duplicate: false,
+        })))
+    }
+
+    pub async fn outcome(self) -> Result<SendOutcome> {
+        match self.0 {
+            Pending::Done(outcome) => Ok(*outcome),
+            Pending::Committing(c) => {
+                let appended = c.wait().await?;
+                Ok(SendOutcome {
+                    message: appended.message,
+                    duplicate: appended.duplicate,
+                })
+            }
+        }
+    }
+}
+
 /// What a send did.
 #[derive(Debug, Clone)]
 pub struct SendOutcome {
@@ -51,7 +81,8 @@ pub struct SendOutcome {
 }
 
 fn new_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    // Time-ordered, so the unique index on message ids grows at its end.
+    uuid::Uuid::now_v7().simple().to_string()
 }
 
 impl Service {
@@ -62,6 +93,22 @@ impl Service {
         origin: Option<SessionId>,
         req: SendRequest,
     ) -> Result<SendOutcome> {
+        self.submit_message(caller, origin, req)
+            .await?
+            .outcome()
+            .await
+    }
+
+    /// Checks a message and queues it; returns once it has its place in the
+    /// order of sends, before it is committed. A session submits its sends
+    /// one after another and awaits their commits together, so a burst of
+    /// sends shares commits and keeps its order.
+    pub async fn submit_message(
+        &self,
+        caller: &Caller,
+        origin: Option<SessionId>,
+        req: SendRequest,
+    ) -> Result<PendingSend> {
         caller.require_acts_for(&req.sender)?;
         validate::max_len("clientMsgID", &req.client_msg_id, MAX_CLIENT_MSG_ID)?;
         validate::max_len("ex", &req.ex, validate::MAX_TEXT_LEN)?;
@@ -95,9 +142,10 @@ impl Service {
         }
         let conversation_id = self.check_can_send(caller, &req).await?;
         if req.content_type == content_type::REVOKE {
-            return self
+            let notice = self
                 .revoke_by_content(caller, origin, &conversation_id, &req)
-                .await;
+                .await?;
+            return Ok(PendingSend(Pending::Done(Box::new(notice))));
         }
         let now = now_millis();
         let message = Message {
@@ -137,10 +185,7 @@ impl Service {
             };
             self.mark_read(&reader, origin, &message.conversation_id, seq)
                 .await?;
-            return Ok(SendOutcome {
-                message,
-                duplicate: false,
-            });
+            return Ok(PendingSend::done(message));
         }
         let check = (req.session_type == SessionType::Single).then(|| ChatCheck {
             recipient: UserId::from_trusted(req.recv_id.clone()),
@@ -152,10 +197,7 @@ impl Service {
             }
             self.appender
                 .deliver(Delivery::Message(Arc::new(message.clone()), origin));
-            return Ok(SendOutcome {
-                message,
-                duplicate: false,
-            });
+            return Ok(PendingSend::done(message));
         }
         let participants = match req.session_type {
             SessionType::Single => vec![
@@ -167,9 +209,9 @@ impl Service {
             ],
             _ => Vec::new(),
         };
-        let appended = self
+        let committing = self
             .appender
-            .append(
+            .enqueue(
                 NewMessage {
                     message,
                     participants,
@@ -178,10 +220,7 @@ impl Service {
                 check,
             )
             .await?;
-        Ok(SendOutcome {
-            message: appended.message,
-            duplicate: appended.duplicate,
-        })
+        Ok(PendingSend(Pending::Committing(committing)))
     }
 
     /// Checks the recipient and the sender's rights; returns the conversation.

@@ -25,8 +25,8 @@ impl Service {
         Message {
             conversation_id,
             seq: 0,
-            server_msg_id: uuid::Uuid::new_v4().simple().to_string(),
-            client_msg_id: uuid::Uuid::new_v4().simple().to_string(),
+            server_msg_id: uuid::Uuid::now_v7().simple().to_string(),
+            client_msg_id: uuid::Uuid::now_v7().simple().to_string(),
             sender_id: op.clone(),
             sender_platform: 0,
             sender_nickname: String::new(),

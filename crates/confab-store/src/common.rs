@@ -6,7 +6,10 @@
 //! between them stays in `sqlite.rs` and `postgres.rs`: connection set-up,
 //! pragmas, migrations, locking. Each backend provides `writer()` (the pool
 //! writes go through), `reader()` (for reads) and
-//! `lock_numeric_ids(&mut tx)` (serialises numeric id allocation).
+//! `lock_numeric_ids(&mut tx)` (serialises numeric id allocation) and
+//! `param(n)`, the text of the n-th parameter in statements built with many
+//! parameters (SQLite's `$N` costs a linear name lookup per bind, so such
+//! statements use plain `?` there).
 
 use confab_core::Error;
 
@@ -41,6 +44,22 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
+/// Splits `items` into pieces of 512, 128, 32, 8 and 1 items, largest first.
+/// Statements built for a piece then come in four shapes only, which the
+/// connection's statement cache keeps prepared: preparing a statement with
+/// thousands of parameters costs more than running it.
+pub(crate) fn shaped_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    for size in [512, 128, 32, 8, 1] {
+        while items.len() >= size {
+            let (piece, rest) = items.split_at(size);
+            out.push(piece);
+            items = rest;
+        }
+    }
+    out
+}
+
 /// Clamps a page size or offset into the range SQL LIMIT/OFFSET accepts.
 pub(crate) fn sql_count(n: u32) -> i64 {
     i64::from(n)
@@ -48,7 +67,7 @@ pub(crate) fn sql_count(n: u32) -> i64 {
 
 macro_rules! impl_store {
     ($store:ty) => {
-        use $crate::common::{db_err, is_unique_violation, sql_count};
+        use $crate::common::{db_err, is_unique_violation, shaped_chunks, sql_count};
         use $crate::rows::*;
         use confab_core::model::*;
         use confab_core::store::*;
@@ -128,23 +147,6 @@ macro_rules! impl_store {
                     }
                     let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
                     out.extend(rows.into_iter().map(User::from));
-                }
-                Ok(out)
-            }
-
-            async fn existing_user_ids(&self, user_ids: &[UserId]) -> Result<Vec<UserId>> {
-                let mut out = Vec::with_capacity(user_ids.len());
-                for chunk in user_ids.chunks(500) {
-                    let sql = format!(
-                        "SELECT user_id FROM users WHERE user_id IN ({})",
-                        placeholders(1, chunk.len())
-                    );
-                    let mut q = sqlx::query_as::<_, (String,)>(&sql);
-                    for id in chunk {
-                        q = q.bind(id.as_str());
-                    }
-                    let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
-                    out.extend(rows.into_iter().map(|(id,)| UserId::from_trusted(id)));
                 }
                 Ok(out)
             }
@@ -420,24 +422,6 @@ macro_rules! impl_store {
                 Ok(row.map(Black::from))
             }
 
-            async fn blocked_pairs(&self, pairs: &[(UserId, UserId)]) -> Result<Vec<(UserId, UserId)>> {
-                let mut out = Vec::new();
-                for chunk in pairs.chunks(300) {
-                    let terms = (0..chunk.len())
-                        .map(|i| format!("(owner_user_id = ${} AND block_user_id = ${})", 2 * i + 1, 2 * i + 2))
-                        .collect::<Vec<_>>()
-                        .join(" OR ");
-                    let sql = format!("SELECT owner_user_id, block_user_id FROM blacks WHERE {terms}");
-                    let mut q = sqlx::query_as::<_, (String, String)>(&sql);
-                    for (owner, blocked) in chunk {
-                        q = q.bind(owner.as_str()).bind(blocked.as_str());
-                    }
-                    let rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
-                    out.extend(rows.into_iter().map(|(o, b)| (UserId::from_trusted(o), UserId::from_trusted(b))));
-                }
-                Ok(out)
-            }
-
             async fn list_blacks(&self, owner: &UserId) -> Result<Vec<Black>> {
                 let sql = format!(
                     "SELECT {BLACK_COLUMNS} FROM blacks WHERE owner_user_id = $1 ORDER BY created_at, block_user_id"
@@ -619,9 +603,9 @@ macro_rules! impl_store {
 
                 // Resends: the stored message of each (sender, clientMsgID).
                 let mut stored: HashMap<(String, String), Message> = HashMap::new();
-                for chunk in batch.chunks(300) {
+                for chunk in shaped_chunks(&batch) {
                     let terms = (0..chunk.len())
-                        .map(|i| format!("(sender_id = ${} AND client_msg_id = ${})", 2 * i + 1, 2 * i + 2))
+                        .map(|i| format!("(sender_id = {} AND client_msg_id = {})", Self::param(2 * i + 1), Self::param(2 * i + 2)))
                         .collect::<Vec<_>>()
                         .join(" OR ");
                     let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {terms}");
@@ -675,9 +659,9 @@ macro_rules! impl_store {
                 // Create the conversations that do not exist yet, with their
                 // participants. Under PostgreSQL a concurrent creator makes
                 // this wait for its commit and then skip the row.
-                for chunk in counts.chunks(500) {
+                for chunk in shaped_chunks(&counts) {
                     let values = (0..chunk.len())
-                        .map(|i| format!("(${}, ${}, 0, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3))
+                        .map(|i| format!("({}, {}, 0, {})", Self::param(3 * i + 1), Self::param(3 * i + 2), Self::param(3 * i + 3)))
                         .collect::<Vec<_>>()
                         .join(", ");
                     let sql = format!(
@@ -694,9 +678,9 @@ macro_rules! impl_store {
                         .filter_map(|(id,)| index.get(id.as_str()).map(|&i| counts[i].2))
                         .flat_map(|new| new.participants.iter().map(move |p| (new, p)))
                         .collect();
-                    for part in participants.chunks(500) {
+                    for part in shaped_chunks(&participants) {
                         let values = (0..part.len())
-                            .map(|i| format!("(${}, ${}, ${}, ${}, ${})", 5 * i + 1, 5 * i + 2, 5 * i + 3, 5 * i + 4, 5 * i + 5))
+                            .map(|i| format!("({}, {}, {}, {}, {})", Self::param(5 * i + 1), Self::param(5 * i + 2), Self::param(5 * i + 3), Self::param(5 * i + 4), Self::param(5 * i + 5)))
                             .collect::<Vec<_>>()
                             .join(", ");
                         let sql = format!(
@@ -720,9 +704,9 @@ macro_rules! impl_store {
                 // The row stays locked (PostgreSQL) until commit, so seqs are
                 // gap-free and never shared.
                 let mut max_after: HashMap<String, i64> = HashMap::new();
-                for chunk in counts.chunks(500) {
+                for chunk in shaped_chunks(&counts) {
                     let values = (0..chunk.len())
-                        .map(|i| format!("(${}, CAST(${} AS BIGINT))", 2 * i + 1, 2 * i + 2))
+                        .map(|i| format!("({}, CAST({} AS BIGINT))", Self::param(2 * i + 1), Self::param(2 * i + 2)))
                         .collect::<Vec<_>>()
                         .join(", ");
                     let sql = format!(
@@ -755,15 +739,11 @@ macro_rules! impl_store {
                     messages.push(m);
                 }
 
-                for chunk in messages.chunks(400) {
+                for chunk in shaped_chunks(&messages) {
                     let values = (0..chunk.len())
                         .map(|i| {
-                            let b = 16 * i;
-                            format!(
-                                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8,
-                                b + 9, b + 10, b + 11, b + 12, b + 13, b + 14, b + 15, b + 16
-                            )
+                            let row: Vec<String> = (1..=16).map(|k| Self::param(16 * i + k)).collect();
+                            format!("({})", row.join(", "))
                         })
                         .collect::<Vec<_>>()
                         .join(", ");
@@ -861,6 +841,34 @@ macro_rules! impl_store {
                     .await
                     .map_err(db_err)?;
                 Ok(row.map(Into::into))
+            }
+
+            async fn chat_facts(&self, pairs: &[(UserId, UserId)]) -> Result<Vec<confab_core::store::ChatFacts>> {
+                let mut out = Vec::with_capacity(pairs.len());
+                for chunk in shaped_chunks(pairs) {
+                    let values = (0..chunk.len())
+                        .map(|i| format!("({}, {}, CAST({} AS BIGINT))", Self::param(3 * i + 1), Self::param(3 * i + 2), Self::param(3 * i + 3)))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "SELECT v.column3, \
+                         CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.user_id = v.column1) THEN 1 ELSE 0 END, \
+                         CASE WHEN EXISTS (SELECT 1 FROM blacks b WHERE b.owner_user_id = v.column1 \
+                         AND b.block_user_id = v.column2) THEN 1 ELSE 0 END \
+                         FROM (VALUES {values}) AS v"
+                    );
+                    let mut q = sqlx::query_as::<_, (i64, i32, i32)>(&sql);
+                    for (i, (recipient, sender)) in chunk.iter().enumerate() {
+                        q = q.bind(recipient.as_str()).bind(sender.as_str()).bind(i as i64);
+                    }
+                    let mut rows = q.fetch_all(self.reader()).await.map_err(db_err)?;
+                    rows.sort_by_key(|r| r.0);
+                    out.extend(rows.into_iter().map(|(_, exists, blocks)| confab_core::store::ChatFacts {
+                        recipient_exists: exists == 1,
+                        recipient_blocks_sender: blocks == 1,
+                    }));
+                }
+                Ok(out)
             }
 
             async fn find_message_by_client_id(&self, conversation_id: &str, client_msg_id: &str) -> Result<Option<confab_core::message::Message>> {
@@ -1420,3 +1428,21 @@ pub(crate) trait Backend {
 }
 
 pub(crate) use impl_store;
+
+#[cfg(test)]
+mod tests {
+    use super::shaped_chunks;
+
+    #[test]
+    fn chunks_come_in_four_sizes() {
+        let items: Vec<u32> = (0..300).collect();
+        let sizes: Vec<usize> = shaped_chunks(&items).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [128, 128, 32, 8, 1, 1, 1, 1]);
+        let many: Vec<u32> = (0..1100).collect();
+        let sizes: Vec<usize> = shaped_chunks(&many).iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [512, 512, 32, 32, 8, 1, 1, 1, 1]);
+        let flat: Vec<u32> = shaped_chunks(&items).concat();
+        assert_eq!(flat, items, "every item once, in order");
+        assert!(shaped_chunks::<u32>(&[]).is_empty());
+    }
+}

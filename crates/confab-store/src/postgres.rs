@@ -38,6 +38,10 @@ impl PostgresStore {
         &self.pool
     }
 
+    fn param(n: usize) -> String {
+        format!("${n}")
+    }
+
     async fn lock_numeric_ids(
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     ) -> confab_core::Result<()> {

@@ -43,6 +43,9 @@ pub enum Scenario {
         /// Total messages per second over all pairs; as fast as acks allow when absent
         #[arg(long)]
         rate: Option<f64>,
+        /// Sends each sender may have awaiting their ack at once
+        #[arg(long, default_value_t = 1)]
+        window: usize,
     },
     /// One group with M members, all online; one member sends to the group.
     Group {

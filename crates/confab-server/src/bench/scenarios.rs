@@ -150,31 +150,37 @@ async fn receive(
 }
 
 /// Sends to `to` (a user, or a group when `group`) until `deadline`, at
-/// `rate` messages per second, or as fast as acks come when None.
-async fn send_loop(
-    client: Arc<WsClient>,
-    to: String,
-    group: bool,
-    rate: Option<f64>,
-    deadline: Instant,
-    counters: Arc<Counters>,
-) {
+/// `rate` messages per second, or as fast as acks come when None, with at
+/// most `window` sends awaiting their ack.
+async fn send_loop(sender: Sender, deadline: Instant, counters: Arc<Counters>) {
+    let Sender {
+        client,
+        to,
+        group,
+        rate,
+        window,
+    } = sender;
     let mut ticker = rate.map(|r| {
         let mut t = tokio::time::interval(Duration::from_secs_f64(1.0 / r.max(0.001)));
         t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         t
     });
+    let window = window.max(1);
+    let permits = Arc::new(tokio::sync::Semaphore::new(window));
     let mut n: u64 = 0;
     while Instant::now() < deadline {
         if let Some(t) = ticker.as_mut() {
             t.tick().await;
-            if Instant::now() >= deadline {
-                break;
-            }
+        }
+        let Ok(permit) = permits.clone().acquire_owned().await else {
+            break;
+        };
+        if Instant::now() >= deadline {
+            break;
         }
         n += 1;
         let data = SendData {
-            client_msg_id: String::new(),
+            client_msg_id: format!("{}-{n}", now_micros()),
             recv_id: if group { String::new() } else { to.clone() },
             group_id: if group { to.clone() } else { String::new() },
             session_type: if group { 2 } else { 1 },
@@ -183,18 +189,35 @@ async fn send_loop(
             ..Default::default()
         };
         counters.sent.fetch_add(1, Ordering::Relaxed);
-        match client.send(&data).await {
-            Ok(_) => counters.acked.fetch_add(1, Ordering::Relaxed),
-            Err(_) => counters.errors.fetch_add(1, Ordering::Relaxed),
-        };
+        let client = client.clone();
+        let counters = counters.clone();
+        tokio::spawn(async move {
+            match client.send(&data).await {
+                Ok(_) => counters.acked.fetch_add(1, Ordering::Relaxed),
+                Err(_) => counters.errors.fetch_add(1, Ordering::Relaxed),
+            };
+            drop(permit);
+        });
     }
+    // Wait for the sends still awaiting their ack.
+    let _ = permits
+        .acquire_many(u32::try_from(window).unwrap_or(u32::MAX))
+        .await;
+}
+
+struct Sender {
+    client: Arc<WsClient>,
+    to: String,
+    group: bool,
+    rate: Option<f64>,
+    window: usize,
 }
 
 /// Runs senders and receivers, showing progress, then waits for the last
 /// deliveries (`per_message` deliveries per acked message, 10 s at most).
 async fn drive(
     duration: Duration,
-    senders: Vec<(Arc<WsClient>, String, bool, Option<f64>)>,
+    senders: Vec<Sender>,
     receivers: Vec<Arc<WsClient>>,
     per_message: u64,
     counters: Arc<Counters>,
@@ -213,16 +236,7 @@ async fn drive(
     let deadline = started + duration;
     let sending: Vec<_> = senders
         .into_iter()
-        .map(|(client, to, group, rate)| {
-            tokio::spawn(send_loop(
-                client,
-                to,
-                group,
-                rate,
-                deadline,
-                counters.clone(),
-            ))
-        })
+        .map(|sender| tokio::spawn(send_loop(sender, deadline, counters.clone())))
         .collect();
     let show = |pb: &ProgressBar, counters: &Counters| {
         pb.set_message(format!(
@@ -308,19 +322,22 @@ pub async fn run(args: &BenchArgs, secret: &str) -> anyhow::Result<Report> {
         Ok(())
     };
     match &args.scenario {
-        Scenario::OneToOne { pairs, rate } => {
+        Scenario::OneToOne {
+            pairs,
+            rate,
+            window,
+        } => {
             need_fds(pairs * 2)?;
             let users = register(&http, secret, &run_id, pairs * 2, concurrency).await?;
             let clients = connect(&args.server, &users, concurrency).await?;
             let per_sender = rate.map(|r| r / *pairs as f64);
             let senders = (0..*pairs)
-                .map(|i| {
-                    (
-                        clients[2 * i].clone(),
-                        users[2 * i + 1].0.clone(),
-                        false,
-                        per_sender,
-                    )
+                .map(|i| Sender {
+                    client: clients[2 * i].clone(),
+                    to: users[2 * i + 1].0.clone(),
+                    group: false,
+                    rate: per_sender,
+                    window: *window,
                 })
                 .collect();
             let receivers = (0..*pairs).map(|i| clients[2 * i + 1].clone()).collect();
@@ -328,7 +345,7 @@ pub async fn run(args: &BenchArgs, secret: &str) -> anyhow::Result<Report> {
             let (secs, hist) = drive(duration, senders, receivers, 1, counters.clone()).await;
             Ok(report(
                 "one-to-one",
-                json!({"pairs": pairs, "rate": rate}),
+                json!({"pairs": pairs, "rate": rate, "window": window}),
                 secs,
                 &counters,
                 &hist,
@@ -361,7 +378,13 @@ pub async fn run(args: &BenchArgs, secret: &str) -> anyhow::Result<Report> {
             }
             pb.finish_and_clear();
             let clients = connect(&args.server, &users, concurrency).await?;
-            let senders = vec![(clients[0].clone(), group_id.clone(), true, Some(*rate))];
+            let senders = vec![Sender {
+                client: clients[0].clone(),
+                to: group_id.clone(),
+                group: true,
+                rate: Some(*rate),
+                window: 64,
+            }];
             let receivers = clients[1..].to_vec();
             let counters = Arc::new(Counters::default());
             let (secs, hist) = drive(

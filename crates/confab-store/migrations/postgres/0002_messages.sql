@@ -28,7 +28,6 @@ CREATE TABLE messages (
     PRIMARY KEY (conversation_id, seq)
 );
 CREATE UNIQUE INDEX messages_by_client_id ON messages (sender_id, client_msg_id);
-CREATE UNIQUE INDEX messages_by_server_id ON messages (server_msg_id);
 
 CREATE TABLE user_conversations (
     user_id         TEXT NOT NULL,

@@ -1,5 +1,7 @@
 -- Conversations, messages (stored once per conversation) and each user's
--- state in each conversation.
+-- state in each conversation. Messages are clustered by (conversation, seq)
+-- (WITHOUT ROWID): a conversation's messages share pages, so an append and
+-- a pull touch few of them.
 
 CREATE TABLE conversations (
     conversation_id TEXT PRIMARY KEY,
@@ -26,9 +28,8 @@ CREATE TABLE messages (
     at_user_ids     TEXT NOT NULL DEFAULT '[]',
     ex              TEXT NOT NULL DEFAULT '',
     PRIMARY KEY (conversation_id, seq)
-);
+) WITHOUT ROWID;
 CREATE UNIQUE INDEX messages_by_client_id ON messages (sender_id, client_msg_id);
-CREATE UNIQUE INDEX messages_by_server_id ON messages (server_msg_id);
 
 CREATE TABLE user_conversations (
     user_id         TEXT NOT NULL,
