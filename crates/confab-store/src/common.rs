@@ -44,18 +44,21 @@ pub(crate) fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
 }
 
-/// Splits `items` into pieces of 512, 128, 32, 8 and 1 items, largest first.
-/// Statements built for a piece then come in four shapes only, which the
-/// connection's statement cache keeps prepared: preparing a statement with
-/// thousands of parameters costs more than running it.
+/// Splits `items` into pieces whose sizes are powers of two (at most 512),
+/// largest first: `n` items take as many statements as `n` has one-bits,
+/// and statements come in ten shapes only, which the connection's statement
+/// cache keeps prepared (preparing a statement with thousands of parameters
+/// costs more than running it).
 pub(crate) fn shaped_chunks<T>(mut items: &[T]) -> Vec<&[T]> {
     let mut out = Vec::new();
-    for size in [512, 128, 32, 8, 1] {
-        while items.len() >= size {
-            let (piece, rest) = items.split_at(size);
-            out.push(piece);
-            items = rest;
+    let mut size = 512;
+    while !items.is_empty() {
+        while size > items.len() {
+            size /= 2;
         }
+        let (piece, rest) = items.split_at(size);
+        out.push(piece);
+        items = rest;
     }
     out
 }
@@ -656,71 +659,71 @@ macro_rules! impl_store {
                     }
                 }
 
-                // Create the conversations that do not exist yet, with their
-                // participants. Under PostgreSQL a concurrent creator makes
-                // this wait for its commit and then skip the row.
+                // Take the seqs: each conversation's max moves up by its
+                // count, creating the conversations that do not exist yet
+                // (their max is then exactly their count: existing ones hold
+                // at least one message already). The row stays locked
+                // (PostgreSQL) until commit, so seqs are gap-free and never
+                // shared.
+                let mut max_after: HashMap<String, i64> = HashMap::new();
+                let mut created: Vec<&confab_core::message::NewMessage> = Vec::new();
                 for chunk in shaped_chunks(&counts) {
                     let values = (0..chunk.len())
-                        .map(|i| format!("({}, {}, 0, {})", Self::param(3 * i + 1), Self::param(3 * i + 2), Self::param(3 * i + 3)))
+                        .map(|i| {
+                            format!(
+                                "({}, {}, CAST({} AS BIGINT), {})",
+                                Self::param(4 * i + 1),
+                                Self::param(4 * i + 2),
+                                Self::param(4 * i + 3),
+                                Self::param(4 * i + 4)
+                            )
+                        })
                         .collect::<Vec<_>>()
                         .join(", ");
                     let sql = format!(
                         "INSERT INTO conversations (conversation_id, session_type, max_seq, created_at) VALUES {values} \
-                         ON CONFLICT (conversation_id) DO NOTHING RETURNING conversation_id"
+                         ON CONFLICT (conversation_id) DO UPDATE SET max_seq = conversations.max_seq + excluded.max_seq \
+                         RETURNING conversation_id, max_seq"
                     );
-                    let mut q = sqlx::query_as::<_, (String,)>(&sql);
-                    for (id, _, new) in chunk {
-                        q = q.bind(*id).bind(new.message.session_type as i32).bind(new.message.send_time);
+                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+                    for (id, n, new) in chunk {
+                        q = q.bind(*id).bind(new.message.session_type as i32).bind(*n).bind(new.message.send_time);
                     }
-                    let created = q.fetch_all(&mut **tx).await.map_err(db_err)?;
-                    let participants: Vec<(&confab_core::message::NewMessage, &(UserId, String))> = created
-                        .iter()
-                        .filter_map(|(id,)| index.get(id.as_str()).map(|&i| counts[i].2))
-                        .flat_map(|new| new.participants.iter().map(move |p| (new, p)))
-                        .collect();
-                    for part in shaped_chunks(&participants) {
-                        let values = (0..part.len())
-                            .map(|i| format!("({}, {}, {}, {}, {})", Self::param(5 * i + 1), Self::param(5 * i + 2), Self::param(5 * i + 3), Self::param(5 * i + 4), Self::param(5 * i + 5)))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        let sql = format!(
-                            "INSERT INTO user_conversations (user_id, conversation_id, session_type, peer_id, updated_at) \
-                             VALUES {values} ON CONFLICT (user_id, conversation_id) DO NOTHING"
-                        );
-                        let mut q = sqlx::query(&sql);
-                        for (new, (user, peer)) in part {
-                            q = q
-                                .bind(user.as_str())
-                                .bind(&new.message.conversation_id)
-                                .bind(new.message.session_type as i32)
-                                .bind(peer)
-                                .bind(new.message.send_time);
+                    for (id, max) in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                        if let Some(&i) = index.get(id.as_str()) {
+                            if counts[i].1 == max {
+                                created.push(counts[i].2);
+                            }
                         }
-                        q.execute(&mut **tx).await.map_err(db_err)?;
+                        max_after.insert(id, max);
                     }
                 }
-
-                // Take the seqs: each conversation's max moves up by its count.
-                // The row stays locked (PostgreSQL) until commit, so seqs are
-                // gap-free and never shared.
-                let mut max_after: HashMap<String, i64> = HashMap::new();
-                for chunk in shaped_chunks(&counts) {
-                    let values = (0..chunk.len())
-                        .map(|i| format!("({}, CAST({} AS BIGINT))", Self::param(2 * i + 1), Self::param(2 * i + 2)))
+                let participants: Vec<(&confab_core::message::NewMessage, &(UserId, String))> = created
+                    .iter()
+                    .flat_map(|new| new.participants.iter().map(move |p| (*new, p)))
+                    .collect();
+                for part in shaped_chunks(&participants) {
+                    let values = (0..part.len())
+                        .map(|i| {
+                            let row: Vec<String> = (1..=5).map(|k| Self::param(5 * i + k)).collect();
+                            format!("({})", row.join(", "))
+                        })
                         .collect::<Vec<_>>()
                         .join(", ");
                     let sql = format!(
-                        "UPDATE conversations SET max_seq = max_seq + v.column2 FROM (VALUES {values}) AS v \
-                         WHERE conversations.conversation_id = v.column1 \
-                         RETURNING conversations.conversation_id, conversations.max_seq"
+                        "INSERT INTO user_conversations (user_id, conversation_id, session_type, peer_id, updated_at) \
+                         VALUES {values} ON CONFLICT (user_id, conversation_id) DO NOTHING"
                     );
-                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
-                    for (id, n, _) in chunk {
-                        q = q.bind(*id).bind(*n);
+                    let mut q = sqlx::query(&sql);
+                    for (new, (user, peer)) in part {
+                        q = q
+                            .bind(user.as_str())
+                            .bind(&new.message.conversation_id)
+                            .bind(new.message.session_type as i32)
+                            .bind(peer)
+                            .bind(new.message.send_time);
                     }
-                    for (id, max) in q.fetch_all(&mut **tx).await.map_err(db_err)? {
-                        max_after.insert(id, max);
-                    }
+                    q.execute(&mut **tx).await.map_err(db_err)?;
                 }
                 let mut next: HashMap<&str, i64> = HashMap::new();
                 for (id, n, _) in &counts {
@@ -1437,10 +1440,10 @@ mod tests {
     fn chunks_come_in_four_sizes() {
         let items: Vec<u32> = (0..300).collect();
         let sizes: Vec<usize> = shaped_chunks(&items).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [128, 128, 32, 8, 1, 1, 1, 1]);
+        assert_eq!(sizes, [256, 32, 8, 4]);
         let many: Vec<u32> = (0..1100).collect();
         let sizes: Vec<usize> = shaped_chunks(&many).iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [512, 512, 32, 32, 8, 1, 1, 1, 1]);
+        assert_eq!(sizes, [512, 512, 64, 8, 4]);
         let flat: Vec<u32> = shaped_chunks(&items).concat();
         assert_eq!(flat, items, "every item once, in order");
         assert!(shaped_chunks::<u32>(&[]).is_empty());
