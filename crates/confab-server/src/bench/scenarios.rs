@@ -61,6 +61,9 @@ async fn register(
         ProgressStyle::with_template("registering users {bar:40} {pos}/{len} [{elapsed}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // A client of its own, whose pooled connections close when it is
+    // dropped: idle connections cost file descriptors on both sides.
+    let http = &OpenImClient::new(http.base_url());
     let users: Vec<(String, String)> = stream::iter(0..count)
         .map(|i| {
             let pb = pb.clone();
