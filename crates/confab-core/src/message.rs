@@ -238,6 +238,9 @@ pub struct UserConversation {
     /// 0 receive, 1 do not receive, 2 receive without push.
     pub recv_msg_opt: i32,
     pub is_pinned: bool,
+    /// Hidden from the user's conversation list (a client-side choice the
+    /// server keeps for every device).
+    pub is_hidden: bool,
     pub ex: String,
     pub updated_at: Millis,
 }
@@ -258,6 +261,7 @@ impl UserConversation {
 pub struct ConversationPatch {
     pub recv_msg_opt: Option<i32>,
     pub is_pinned: Option<bool>,
+    pub is_hidden: Option<bool>,
     pub ex: Option<String>,
 }
 
@@ -305,6 +309,7 @@ mod tests {
             min_seq: 6,
             recv_msg_opt: 0,
             is_pinned: false,
+            is_hidden: false,
             ex: String::new(),
             updated_at: 0,
         };

@@ -436,7 +436,17 @@ impl Service {
         let ids = dedup(group_ids);
         let mut groups = self.store.get_groups(&ids).await?;
         groups.sort_by_key(|g| ids.iter().position(|id| *id == g.group_id));
-        let counts = self.store.member_counts(&ids).await?;
+        self.with_member_counts(groups).await
+    }
+
+    /// The groups with their member counts.
+    async fn with_member_counts(&self, groups: Vec<Group>) -> Result<Vec<GroupInfo>> {
+        let ids: Vec<GroupId> = groups.iter().map(|g| g.group_id.clone()).collect();
+        let counts = if ids.is_empty() {
+            Vec::new()
+        } else {
+            self.store.member_counts(&ids).await?
+        };
         Ok(groups
             .into_iter()
             .map(|group| GroupInfo {
@@ -593,23 +603,7 @@ impl Service {
     pub async fn joined_groups(&self, caller: &Caller, user_id: &UserId) -> Result<Vec<GroupInfo>> {
         caller.require_acts_for(user_id)?;
         let groups = self.store.joined_groups(user_id).await?;
-        let ids: Vec<GroupId> = groups.iter().map(|g| g.group_id.clone()).collect();
-        let counts = if ids.is_empty() {
-            Vec::new()
-        } else {
-            self.store.member_counts(&ids).await?
-        };
-        Ok(groups
-            .into_iter()
-            .map(|group| GroupInfo {
-                member_count: counts
-                    .iter()
-                    .find(|(g, _)| *g == group.group_id)
-                    .map(|(_, n)| *n)
-                    .unwrap_or(0),
-                group,
-            })
-            .collect())
+        self.with_member_counts(groups).await
     }
 
     /// Ends the group for everyone. Owner or app admin only.

@@ -1007,7 +1007,8 @@ macro_rules! impl_store {
             async fn update_user_conversation(&self, user_id: &UserId, conversation_id: &str, p: &confab_core::message::ConversationPatch, now: Millis) -> Result<bool> {
                 let done = sqlx::query(
                     "UPDATE user_conversations SET recv_msg_opt = COALESCE($3, recv_msg_opt), \
-                     is_pinned = COALESCE($4, is_pinned), ex = COALESCE($5, ex), updated_at = $6 \
+                     is_pinned = COALESCE($4, is_pinned), ex = COALESCE($5, ex), updated_at = $6, \
+                     is_hidden = COALESCE($7, is_hidden) \
                      WHERE user_id = $1 AND conversation_id = $2",
                 )
                 .bind(user_id.as_str())
@@ -1016,6 +1017,7 @@ macro_rules! impl_store {
                 .bind(p.is_pinned)
                 .bind(&p.ex)
                 .bind(now)
+                .bind(p.is_hidden)
                 .execute(self.writer())
                 .await
                 .map_err(db_err)?;

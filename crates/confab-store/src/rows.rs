@@ -273,7 +273,7 @@ impl From<MessageRow> for confab_core::message::Message {
 
 pub(crate) const USER_CONVERSATION_SELECT: &str = "SELECT uc.user_id, uc.conversation_id, uc.session_type, uc.peer_id, \
      COALESCE(c.max_seq, 0) AS max_seq, uc.read_seq, uc.delivered_seq, uc.min_seq, uc.recv_msg_opt, \
-     uc.is_pinned, uc.ex, uc.updated_at FROM user_conversations uc \
+     uc.is_pinned, uc.is_hidden, uc.ex, uc.updated_at FROM user_conversations uc \
      LEFT JOIN conversations c ON c.conversation_id = uc.conversation_id";
 
 #[derive(sqlx::FromRow)]
@@ -288,6 +288,7 @@ pub(crate) struct UserConversationRow {
     min_seq: i64,
     recv_msg_opt: i32,
     is_pinned: bool,
+    is_hidden: bool,
     ex: String,
     updated_at: i64,
 }
@@ -306,6 +307,7 @@ impl From<UserConversationRow> for confab_core::message::UserConversation {
             min_seq: r.min_seq,
             recv_msg_opt: r.recv_msg_opt,
             is_pinned: r.is_pinned,
+            is_hidden: r.is_hidden,
             ex: r.ex,
             updated_at: r.updated_at,
         }

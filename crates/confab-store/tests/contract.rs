@@ -789,6 +789,7 @@ async fn read_clear_and_delete_for_one_user(s: &dyn Store) {
     let patch = ConversationPatch {
         is_pinned: Some(true),
         recv_msg_opt: Some(2),
+        is_hidden: Some(true),
         ex: None,
     };
     assert!(s
@@ -800,7 +801,10 @@ async fn read_clear_and_delete_for_one_user(s: &dyn Store) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((uc.is_pinned, uc.recv_msg_opt), (true, 2));
+    assert_eq!(
+        (uc.is_pinned, uc.recv_msg_opt, uc.is_hidden),
+        (true, 2, true)
+    );
 }
 
 async fn group_members_see_from_join(s: &dyn Store) {

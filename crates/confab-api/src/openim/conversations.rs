@@ -23,6 +23,7 @@ struct ConversationOut {
     group_id: String,
     recv_msg_opt: i32,
     is_pinned: bool,
+    is_hidden: bool,
     ex: String,
     max_seq: i64,
     min_seq: i64,
@@ -50,6 +51,7 @@ impl From<&UserConversation> for ConversationOut {
             },
             recv_msg_opt: c.recv_msg_opt,
             is_pinned: c.is_pinned,
+            is_hidden: c.is_hidden,
             ex: c.ex.clone(),
             max_seq: c.max_seq,
             min_seq: c.min_seq,
@@ -123,6 +125,7 @@ pub struct ConversationIn {
     conversation_id: String,
     recv_msg_opt: Option<i32>,
     is_pinned: Option<bool>,
+    is_hidden: Option<bool>,
     ex: Option<String>,
 }
 
@@ -131,6 +134,7 @@ impl ConversationIn {
         ConversationPatch {
             recv_msg_opt: self.recv_msg_opt,
             is_pinned: self.is_pinned,
+            is_hidden: self.is_hidden,
             ex: self.ex.clone(),
         }
     }

@@ -39,6 +39,7 @@ CREATE TABLE user_conversations (
     min_seq         BIGINT NOT NULL DEFAULT 1,
     recv_msg_opt    INTEGER NOT NULL DEFAULT 0,
     is_pinned       BOOLEAN NOT NULL DEFAULT FALSE,
+    is_hidden       BOOLEAN NOT NULL DEFAULT FALSE,
     ex              TEXT NOT NULL DEFAULT '',
     updated_at      BIGINT NOT NULL,
     PRIMARY KEY (user_id, conversation_id)

@@ -41,6 +41,7 @@ CREATE TABLE user_conversations (
     min_seq         INTEGER NOT NULL DEFAULT 1,
     recv_msg_opt    INTEGER NOT NULL DEFAULT 0,
     is_pinned       INTEGER NOT NULL DEFAULT 0,
+    is_hidden       INTEGER NOT NULL DEFAULT 0,
     ex              TEXT NOT NULL DEFAULT '',
     updated_at      INTEGER NOT NULL,
     PRIMARY KEY (user_id, conversation_id)
