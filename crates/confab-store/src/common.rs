@@ -20,13 +20,25 @@ pub(crate) fn db_err(e: sqlx::Error) -> Error {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             Error::conflict("the record already exists")
         }
-        _ if is_transient(&e) => Error::internal(format!("database: {TRANSIENT_MARK}: {e}")),
         _ => Error::internal(format!("database: {e}")),
     }
 }
 
-/// Marks the log message of an error worth retrying.
-pub(crate) const TRANSIENT_MARK: &str = "transient";
+/// Why a batch append failed: a database error, which may be worth
+/// retrying, or anything else.
+pub(crate) enum AppendError {
+    Db(sqlx::Error),
+    Other(Error),
+}
+
+impl From<AppendError> for Error {
+    fn from(e: AppendError) -> Error {
+        match e {
+            AppendError::Db(e) => db_err(e),
+            AppendError::Other(e) => e,
+        }
+    }
+}
 
 /// A serialization failure or deadlock (PostgreSQL), or a busy database
 /// (SQLite): the transaction may succeed if run again.
@@ -600,7 +612,8 @@ macro_rules! impl_store {
             async fn append_batch(
                 tx: &mut sqlx::Transaction<'_, <$store as $crate::common::Backend>::Db>,
                 batch: &[confab_core::message::NewMessage],
-            ) -> Result<Vec<confab_core::message::Appended>> {
+            ) -> std::result::Result<Vec<confab_core::message::Appended>, $crate::common::AppendError> {
+                use $crate::common::AppendError;
                 use confab_core::message::{Appended, Message};
                 use std::collections::HashMap;
 
@@ -616,7 +629,7 @@ macro_rules! impl_store {
                     for new in chunk {
                         q = q.bind(new.message.sender_id.as_str()).bind(&new.message.client_msg_id);
                     }
-                    for row in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                    for row in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
                         let m: Message = row.into();
                         stored.insert((m.sender_id.to_string(), m.client_msg_id.clone()), m);
                     }
@@ -689,7 +702,7 @@ macro_rules! impl_store {
                     for (id, n, new) in chunk {
                         q = q.bind(*id).bind(new.message.session_type as i32).bind(*n).bind(new.message.send_time);
                     }
-                    for (id, max) in q.fetch_all(&mut **tx).await.map_err(db_err)? {
+                    for (id, max) in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
                         if let Some(&i) = index.get(id.as_str()) {
                             if counts[i].1 == max {
                                 created.push(counts[i].2);
@@ -723,20 +736,20 @@ macro_rules! impl_store {
                             .bind(peer)
                             .bind(new.message.send_time);
                     }
-                    q.execute(&mut **tx).await.map_err(db_err)?;
+                    q.execute(&mut **tx).await.map_err(AppendError::Db)?;
                 }
                 let mut next: HashMap<&str, i64> = HashMap::new();
                 for (id, n, _) in &counts {
                     let max = max_after
                         .get(*id)
                         .copied()
-                        .ok_or_else(|| Error::internal(format!("conversation {id} vanished during an append")))?;
+                        .ok_or_else(|| AppendError::Other(Error::internal(format!("conversation {id} vanished during an append"))))?;
                     next.insert(*id, max - n + 1);
                 }
                 let mut messages: Vec<Message> = Vec::with_capacity(fresh.len());
                 for new in &fresh {
                     let mut m = new.message.clone();
-                    let seq = next.get_mut(m.conversation_id.as_str()).ok_or_else(|| Error::internal("no seq"))?;
+                    let seq = next.get_mut(m.conversation_id.as_str()).ok_or_else(|| AppendError::Other(Error::internal("no seq")))?;
                     m.seq = *seq;
                     *seq += 1;
                     messages.push(m);
@@ -753,7 +766,7 @@ macro_rules! impl_store {
                     let sql = format!("INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES {values}");
                     let mut q = sqlx::query(&sql);
                     for m in chunk {
-                        let at_user_ids = serde_json::to_string(&m.at_user_ids).map_err(Error::internal)?;
+                        let at_user_ids = serde_json::to_string(&m.at_user_ids).map_err(|e| AppendError::Other(Error::internal(e)))?;
                         q = q
                             .bind(&m.conversation_id)
                             .bind(m.seq)
@@ -772,7 +785,7 @@ macro_rules! impl_store {
                             .bind(at_user_ids)
                             .bind(&m.ex);
                     }
-                    q.execute(&mut **tx).await.map_err(db_err)?;
+                    q.execute(&mut **tx).await.map_err(AppendError::Db)?;
                 }
 
                 Ok(slots
@@ -805,11 +818,11 @@ macro_rules! impl_store {
                             Err(e) if attempt < 4 && $crate::common::is_transient(&e) => continue,
                             Err(e) => return Err(db_err(e)),
                         },
-                        Err(e) if attempt < 4 && e.kind() == confab_core::ErrorKind::Internal && e.log_message().contains($crate::common::TRANSIENT_MARK) => {
+                        Err($crate::common::AppendError::Db(e)) if attempt < 4 && $crate::common::is_transient(&e) => {
                             let _ = tx.rollback().await;
                             continue;
                         }
-                        Err(e) => return Err(e),
+                        Err(e) => return Err(e.into()),
                     }
                 }
             }
@@ -828,7 +841,8 @@ macro_rules! impl_store {
                     return Ok(None);
                 }
                 let appended = Self::append_batch(&mut tx, std::slice::from_ref(notice))
-                    .await?
+                    .await
+                    .map_err(Error::from)?
                     .pop()
                     .ok_or_else(|| Error::internal("an append returned nothing"))?;
                 tx.commit().await.map_err(db_err)?;
