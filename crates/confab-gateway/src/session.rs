@@ -138,81 +138,52 @@ where
             next = rx.recv() => next,
             _ = handle.cut_notify.notified() => None,
         };
-        let (frame, last) = match next {
-            Some(Outbound::Frame(f)) => (f, false),
-            Some(Outbound::Last(f)) => (f, true),
-            Some(Outbound::Close(code, reason)) => {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code,
-                        reason: reason.into(),
-                    })))
-                    .await;
-                return;
-            }
-            None => {
-                let code = if handle.is_cut() {
-                    CLOSE_TOO_SLOW
-                } else {
-                    1000
-                };
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code,
-                        reason: "closing".into(),
-                    })))
-                    .await;
-                return;
-            }
+        let Some(first) = next else {
+            let code = if handle.is_cut() {
+                CLOSE_TOO_SLOW
+            } else {
+                1000
+            };
+            close(&mut sink, code, "closing").await;
+            return;
         };
-        // Batch what is queued into one flush.
-        if sink.feed(Message::Text(frame)).await.is_err() {
-            return;
-        }
-        if last {
-            let _ = sink.flush().await;
-            let _ = sink
-                .send(Message::Close(Some(CloseFrame {
-                    code: CLOSE_KICKED,
-                    reason: "kicked".into(),
-                })))
-                .await;
-            return;
-        }
-        while let Ok(more) = rx.try_recv() {
-            match more {
-                Outbound::Frame(f) => {
-                    if sink.feed(Message::Text(f)).await.is_err() {
-                        return;
-                    }
-                }
-                Outbound::Close(code, reason) => {
-                    let _ = sink.flush().await;
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame {
-                            code,
-                            reason: reason.into(),
-                        })))
-                        .await;
-                    return;
-                }
-                Outbound::Last(f) => {
-                    let _ = sink.feed(Message::Text(f)).await;
-                    let _ = sink.flush().await;
-                    let _ = sink
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CLOSE_KICKED,
-                            reason: "kicked".into(),
-                        })))
-                        .await;
-                    return;
-                }
+        // Write what is queued, then flush once.
+        let mut out = Some(first);
+        while let Some(o) = out {
+            if !write(&mut sink, o).await {
+                return;
             }
+            out = rx.try_recv().ok();
         }
         if sink.flush().await.is_err() {
             return;
         }
     }
+}
+
+/// Writes one outbound item; false when the connection is done.
+async fn write<S: Sink<Message> + Unpin>(sink: &mut S, out: Outbound) -> bool {
+    match out {
+        Outbound::Frame(f) => sink.feed(Message::Text(f)).await.is_ok(),
+        Outbound::Last(f) => {
+            let _ = sink.feed(Message::Text(f)).await;
+            close(sink, CLOSE_KICKED, "kicked").await;
+            false
+        }
+        Outbound::Close(code, reason) => {
+            close(sink, code, reason).await;
+            false
+        }
+    }
+}
+
+async fn close<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) {
+    let _ = sink.flush().await;
+    let frame = CloseFrame {
+        code,
+        reason: reason.to_owned().into(),
+    };
+    let _ = sink.send(Message::Close(Some(frame))).await;
 }
 
 fn parse<T: DeserializeOwned>(data: Option<&serde_json::value::RawValue>) -> Result<T> {
