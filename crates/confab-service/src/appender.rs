@@ -121,7 +121,14 @@ async fn append_loop(
     tokio::spawn(write_loop(store.clone(), checked_rx, deliveries));
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        if let Err(e) = check_chats(&*store, &mut jobs).await {
+        let started = std::time::Instant::now();
+        let checked = check_chats(&*store, &mut jobs).await;
+        tracing::debug!(
+            messages = jobs.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "checked a batch"
+        );
+        if let Err(e) = checked {
             tracing::error!(error = %e.log_message(), "checking a batch of messages");
             for job in jobs.drain(..) {
                 let _ = job.reply.send(Err(Error::new(e.kind(), e.log_message())));
@@ -154,7 +161,13 @@ async fn write_loop(
             }
         }
         let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
+        let started = std::time::Instant::now();
         let mut result = store.append_messages(&batch).await;
+        tracing::debug!(
+            messages = batch.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "appended a batch"
+        );
         if let Err(e) = &result {
             // Another node may have stored the same (sender, clientMsgID)
             // between our check and our insert: the retry finds it.
