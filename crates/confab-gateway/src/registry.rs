@@ -4,9 +4,8 @@
 use axum::extract::ws::Utf8Bytes;
 use confab_core::{Platform, UserId};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, watch};
 
 /// What the writer task sends.
 pub enum Outbound {
@@ -22,8 +21,8 @@ pub struct SessionHandle {
     pub platform: Platform,
     queue: mpsc::Sender<Outbound>,
     /// Set when the session must end without waiting for its queue.
-    cut: AtomicBool,
-    pub(crate) cut_notify: Notify,
+    /// Level-triggered, so neither the reader nor the writer can miss it.
+    state: watch::Sender<State>,
 }
 
 impl SessionHandle {
@@ -36,8 +35,7 @@ impl SessionHandle {
             id,
             platform,
             queue,
-            cut: AtomicBool::new(false),
-            cut_notify: Notify::new(),
+            state: watch::Sender::new(State::Open),
         }
     }
 
@@ -53,15 +51,49 @@ impl SessionHandle {
         }
     }
 
+    /// Ends the session because its client cannot keep up.
     pub(crate) fn cut_off(&self) {
-        if !self.cut.swap(true, Ordering::SeqCst) {
-            self.cut_notify.notify_one();
-        }
+        self.state.send_if_modified(|s| {
+            let open = *s == State::Open;
+            if open {
+                *s = State::TooSlow;
+            }
+            open
+        });
+    }
+
+    /// Ends the session (the client left, was kicked, or the server stops).
+    pub(crate) fn finish(&self) {
+        self.state.send_if_modified(|s| {
+            let open = *s == State::Open;
+            if open {
+                *s = State::Done;
+            }
+            open
+        });
     }
 
     pub fn is_cut(&self) -> bool {
-        self.cut.load(Ordering::SeqCst)
+        *self.state.borrow() != State::Open
     }
+
+    pub(crate) fn was_too_slow(&self) -> bool {
+        *self.state.borrow() == State::TooSlow
+    }
+
+    /// Completes once the session is ending.
+    pub(crate) async fn ended(&self) {
+        let mut rx = self.state.subscribe();
+        let _ = rx.wait_for(|s| *s != State::Open).await;
+    }
+}
+
+/// Whether a session goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum State {
+    Open,
+    TooSlow,
+    Done,
 }
 
 #[derive(Default)]

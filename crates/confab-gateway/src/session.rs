@@ -23,6 +23,8 @@ const CLOSE_TOO_SLOW: u16 = 1008;
 const CLOSE_IDLE: u16 = 1001;
 /// Close code after a kick (4001, application-defined).
 const CLOSE_KICKED: u16 = 4001;
+/// How long a closing session waits for its writer.
+const WRITER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// Sends of one session that may await their commit at once; beyond this
 /// the session stops reading until the oldest is answered.
 const MAX_UNACKED_SENDS: usize = 64;
@@ -70,7 +72,7 @@ where
                 continue;
             }
             next = tokio::time::timeout(timeout, stream.next()) => next,
-            _ = handle.cut_notify.notified() => break,
+            _ = handle.ended() => break,
         };
         let message = match next {
             Err(_) => {
@@ -123,8 +125,17 @@ where
             .presence()
             .set_offline(&caller.user_id, caller.platform);
     }
-    handle.cut_off();
-    let _ = writer.await;
+    handle.finish();
+    // A writer blocked on a peer that stopped reading would wait for TCP to
+    // give up; it gets a moment to send its close frame, then is dropped
+    // with the socket.
+    let mut writer = writer;
+    if tokio::time::timeout(WRITER_GRACE, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
     tracing::debug!(session = %id, user = %caller.user_id, "session closed");
 }
 
@@ -136,10 +147,10 @@ where
         let next = tokio::select! {
             biased;
             next = rx.recv() => next,
-            _ = handle.cut_notify.notified() => None,
+            _ = handle.ended() => None,
         };
         let Some(first) = next else {
-            let code = if handle.is_cut() {
+            let code = if handle.was_too_slow() {
                 CLOSE_TOO_SLOW
             } else {
                 1000
@@ -151,6 +162,8 @@ where
         let mut out = Some(first);
         while let Some(o) = out {
             if !write(&mut sink, o).await {
+                // Kicked or closed: the reader stops too.
+                handle.finish();
                 return;
             }
             out = rx.try_recv().ok();

@@ -118,3 +118,37 @@ async fn silent_clients_are_closed() {
         other => panic!("expected a close frame, got {other:?}"),
     }
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_cut_off_and_released() {
+    let config = GatewayConfig {
+        queue_capacity: 2,
+        ..GatewayConfig::default()
+    };
+    let (gw, _dir) = gateway(config).await;
+    let (_to_server, from_client) =
+        futures_channel::mpsc::unbounded::<Result<Message, std::io::Error>>();
+    // A sink with no room that nobody reads: the writer blocks on it.
+    let (to_client, _from_server) = futures_channel::mpsc::channel::<Message>(0);
+    let session = tokio::spawn(run_session(
+        gw.clone(),
+        caller("slow"),
+        to_client,
+        from_client,
+    ));
+    while gw.registry().session_count() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let user = confab_core::UserId::parse("u", "slow").unwrap();
+    let frame: axum::extract::ws::Utf8Bytes = "{}".into();
+    for _ in 0..10 {
+        gw.registry()
+            .push(std::slice::from_ref(&user), None, &frame);
+    }
+    tokio::time::timeout(Duration::from_secs(10), session)
+        .await
+        .expect("the session task ends although its writer is stuck")
+        .unwrap();
+    assert_eq!(gw.registry().session_count(), 0);
+    assert!(gw.service().presence().platforms(&user).is_empty());
+}

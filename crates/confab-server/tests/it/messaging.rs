@@ -732,6 +732,7 @@ mod single {
         group_revoke_by_admin,
         online_only_is_not_stored,
         openim_send_msg,
+        deleting_a_user_ends_their_sessions,
     );
 }
 
@@ -741,6 +742,70 @@ async fn slow_consumer() {
         .await
         .unwrap();
     slow_consumer_is_cut_off(&t).await;
+    t.stop().await;
+}
+
+async fn revoke_window_passes(t: &TestServer) {
+    let alice = t.connect("alice", 5).await;
+    t.user("bob").await;
+    let ack = alice.send_text("bob", "w1", "too late").await.unwrap();
+    let err = alice
+        .revoke("si_alice_bob", ack.seq)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("801") && err.contains("revoke window of 0 seconds"),
+        "{err}"
+    );
+    // An app admin may still revoke it.
+    let admin = t.connect(ADMIN, 8).await;
+    let notice = admin.revoke("si_alice_bob", ack.seq).await.unwrap();
+    assert_eq!(notice.seq, 2);
+}
+
+async fn deleting_a_user_ends_their_sessions(t: &TestServer) {
+    let gone = t.connect("gone", 5).await;
+    ok(
+        &t.admin,
+        "/manager/delete_user",
+        json!({"deleteUserIDList": ["gone"]}),
+    )
+    .await;
+    let mut reason = None;
+    while let Some(p) = gone.next_push(WAIT).await {
+        match p {
+            Pushed::Kick(r) => reason = Some(r),
+            Pushed::Closed(_) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(reason.as_deref(), Some("the user was deleted"));
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let status = ok(
+            &t.admin,
+            "/manager/get_users_online_status",
+            json!({"userIDList": ["gone"]}),
+        )
+        .await;
+        if status["data"][0]["status"] == "offline" {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the deleted user stayed online"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn revoke_window() {
+    let t = TestServer::start_with(Backend::Sqlite, |s| s.revoke_window_secs = Some(0))
+        .await
+        .unwrap();
+    revoke_window_passes(&t).await;
     t.stop().await;
 }
 
