@@ -81,12 +81,18 @@ impl SessionHandle {
         *self.state.borrow() == State::TooSlow
     }
 
-    /// Completes once the session is ending.
-    pub(crate) async fn ended(&self) {
-        let mut rx = self.state.subscribe();
-        let _ = rx.wait_for(|s| *s != State::Open).await;
+    /// A watcher of the session's state, for `ended`.
+    pub(crate) fn watch(&self) -> watch::Receiver<State> {
+        self.state.subscribe()
     }
 }
+
+/// Completes once the watched session is ending.
+pub(crate) async fn ended(watcher: &mut watch::Receiver<State>) {
+    let _ = watcher.wait_for(|s| *s != State::Open).await;
+}
+
+impl SessionHandle {}
 
 /// Whether a session goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

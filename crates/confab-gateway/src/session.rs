@@ -1,7 +1,7 @@
 //! One WebSocket session, generic over its sink and stream so that tests
 //! can drive it with channels.
 
-use crate::registry::{Outbound, SessionHandle};
+use crate::registry::{ended, Outbound, SessionHandle};
 use crate::{error_frame, frame, Gateway};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use confab_core::bus::SessionId;
@@ -57,6 +57,7 @@ where
 
     let writer = tokio::spawn(write_loop(sink, rx, handle.clone()));
     let timeout = gateway.config.heartbeat_timeout;
+    let mut watcher = handle.watch();
     // Sends awaiting their commit, answered in the order they came.
     let mut committing: FuturesOrdered<Pin<Box<dyn Future<Output = Utf8Bytes> + Send>>> =
         FuturesOrdered::new();
@@ -72,7 +73,7 @@ where
                 continue;
             }
             next = tokio::time::timeout(timeout, stream.next()) => next,
-            _ = handle.ended() => break,
+            _ = ended(&mut watcher) => break,
         };
         let message = match next {
             Err(_) => {
@@ -143,11 +144,12 @@ async fn write_loop<S>(mut sink: S, mut rx: mpsc::Receiver<Outbound>, handle: Ar
 where
     S: Sink<Message> + Unpin,
 {
+    let mut watcher = handle.watch();
     loop {
         let next = tokio::select! {
             biased;
             next = rx.recv() => next,
-            _ = handle.ended() => None,
+            _ = ended(&mut watcher) => None,
         };
         let Some(first) = next else {
             let code = if handle.was_too_slow() {
