@@ -13,12 +13,22 @@ pub fn user_id(field: &str, value: &str) -> Result<UserId> {
     UserId::parse(field, value)
 }
 
-pub fn user_ids(field: &str, values: &[String]) -> Result<Vec<UserId>> {
+/// Parses each value of a list field, naming the item at fault
+/// (`field[i]`).
+fn parse_list<T>(
+    field: &str,
+    values: &[String],
+    parse: fn(&str, &str) -> Result<T>,
+) -> Result<Vec<T>> {
     values
         .iter()
         .enumerate()
-        .map(|(i, v)| UserId::parse(&format!("{field}[{i}]"), v))
+        .map(|(i, v)| parse(&format!("{field}[{i}]"), v))
         .collect()
+}
+
+pub fn user_ids(field: &str, values: &[String]) -> Result<Vec<UserId>> {
+    parse_list(field, values, UserId::parse)
 }
 
 pub fn group_id(field: &str, value: &str) -> Result<GroupId> {
@@ -26,11 +36,7 @@ pub fn group_id(field: &str, value: &str) -> Result<GroupId> {
 }
 
 pub fn group_ids(field: &str, values: &[String]) -> Result<Vec<GroupId>> {
-    values
-        .iter()
-        .enumerate()
-        .map(|(i, v)| GroupId::parse(&format!("{field}[{i}]"), v))
-        .collect()
+    parse_list(field, values, GroupId::parse)
 }
 
 /// Accepts a string or a number (v1 sends `birth` as a string, v2 as a

@@ -31,6 +31,37 @@ async fn no_chat(client: &WsClient) {
     }
 }
 
+/// The reason of the kick a session gets before it closes.
+async fn kick_reason(client: &WsClient) -> Option<String> {
+    let mut reason = None;
+    while let Some(p) = client.next_push(WAIT).await {
+        match p {
+            Pushed::Kick(r) => reason = Some(r),
+            Pushed::Closed(_) => break,
+            _ => {}
+        }
+    }
+    reason
+}
+
+/// Waits until the server reports `user` offline; `why` if it never does.
+async fn wait_offline(t: &TestServer, user: &str, why: &str) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let status = ok(
+            &t.admin,
+            "/manager/get_users_online_status",
+            json!({ "userIDList": [user] }),
+        )
+        .await;
+        if status["data"][0]["status"] == "offline" {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{why}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn text_of(m: &MessageView) -> String {
     m.content_value()["text"]
         .as_str()
@@ -238,14 +269,7 @@ async fn same_platform_login_kicks_the_old_session(t: &TestServer) {
         json!({"fromUserID": "alice", "platform": 1}),
     )
     .await;
-    let mut reason = None;
-    while let Some(p) = other_platform.next_push(WAIT).await {
-        match p {
-            Pushed::Kick(r) => reason = Some(r),
-            Pushed::Closed(_) => break,
-            _ => {}
-        }
-    }
+    let reason = kick_reason(&other_platform).await;
     assert_eq!(reason.as_deref(), Some("logged out by force_logout"));
 }
 
@@ -578,23 +602,7 @@ async fn slow_consumer_is_cut_off(t: &TestServer) {
     };
     let (received, ()) = tokio::join!(receiving, sending);
     assert_eq!(received, total);
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let status = ok(
-            &t.admin,
-            "/manager/get_users_online_status",
-            json!({"userIDList": ["slow"]}),
-        )
-        .await;
-        if status["data"][0]["status"] == "offline" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the stalled client was not cut off"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_offline(t, "slow", "the stalled client was not cut off").await;
 }
 
 async fn heartbeat_timeout_closes_silent_clients(t: &TestServer) {
@@ -772,32 +780,9 @@ async fn deleting_a_user_ends_their_sessions(t: &TestServer) {
         json!({"deleteUserIDList": ["gone"]}),
     )
     .await;
-    let mut reason = None;
-    while let Some(p) = gone.next_push(WAIT).await {
-        match p {
-            Pushed::Kick(r) => reason = Some(r),
-            Pushed::Closed(_) => break,
-            _ => {}
-        }
-    }
+    let reason = kick_reason(&gone).await;
     assert_eq!(reason.as_deref(), Some("the user was deleted"));
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let status = ok(
-            &t.admin,
-            "/manager/get_users_online_status",
-            json!({"userIDList": ["gone"]}),
-        )
-        .await;
-        if status["data"][0]["status"] == "offline" {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the deleted user stayed online"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_offline(t, "gone", "the deleted user stayed online").await;
 }
 
 #[tokio::test]
