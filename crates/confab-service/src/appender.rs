@@ -160,7 +160,11 @@ async fn write_loop(
                 Err(_) => break,
             }
         }
-        let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
+        // The messages go to the store; who to answer stays here.
+        let (batch, waiting): (Vec<NewMessage>, Vec<_>) = jobs
+            .into_iter()
+            .map(|j| (j.message, (j.origin, j.reply)))
+            .unzip();
         let started = std::time::Instant::now();
         let mut result = store.append_messages(&batch).await;
         tracing::debug!(
@@ -177,20 +181,20 @@ async fn write_loop(
         }
         match result {
             Ok(appended) => {
-                for (job, appended) in jobs.into_iter().zip(appended) {
+                for ((origin, reply), appended) in waiting.into_iter().zip(appended) {
                     if !appended.duplicate {
                         let _ = deliveries.send(Delivery::Message(
                             Arc::new(appended.message.clone()),
-                            job.origin,
+                            origin,
                         ));
                     }
-                    let _ = job.reply.send(Ok(appended));
+                    let _ = reply.send(Ok(appended));
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e.log_message(), batch = jobs.len(), "appending messages failed");
-                for job in jobs {
-                    let _ = job.reply.send(Err(Error::new(e.kind(), e.log_message())));
+                tracing::error!(error = %e.log_message(), batch = batch.len(), "appending messages failed");
+                for (_, reply) in waiting {
+                    let _ = reply.send(Err(Error::new(e.kind(), e.log_message())));
                 }
             }
         }

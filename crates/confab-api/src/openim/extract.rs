@@ -32,16 +32,19 @@ impl<T: DeserializeOwned> FromRequest<AppState> for OpenIm<T> {
         let de = &mut serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(de)
             .map(OpenIm)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let inner = e.into_inner();
-                let message = if path == "." || path == "?" {
-                    format!("request body: {inner}")
-                } else {
-                    format!("{path}: {inner}")
-                };
-                ApiError(Error::invalid(message))
-            })
+            .map_err(|e| ApiError(body_error(e)))
+    }
+}
+
+/// A body that does not fit the route's shape, naming the field at fault
+/// (`memberList[0].roleLevel: invalid type ...`).
+pub(crate) fn body_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Error {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if path == "." || path == "?" {
+        Error::invalid(format!("request body: {inner}"))
+    } else {
+        Error::invalid(format!("{path}: {inner}"))
     }
 }
 

@@ -161,10 +161,8 @@ pub async fn send_msg(
     if let Some(obj) = flat.as_object_mut() {
         obj.entry("sendID").or_insert_with(|| json!(caller.user_id));
     }
-    let req: SendMsgReq = serde_path_to_error::deserialize(flat).map_err(|e| {
-        let path = e.path().to_string();
-        Error::invalid(format!("{path}: {}", e.into_inner()))
-    })?;
+    let req: SendMsgReq =
+        serde_path_to_error::deserialize(flat).map_err(super::extract::body_error)?;
     send(&s, &caller, &req).await
 }
 
