@@ -2,6 +2,7 @@
 //! service calls and back, and maps domain errors to its own envelope. No
 //! dialect touches storage.
 
+pub mod fallback;
 pub mod openim;
 
 use axum::Router;
@@ -21,6 +22,8 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 pub fn router(service: Arc<Service>) -> Router {
     let state = AppState { service };
     openim::router()
+        .fallback(fallback::no_route)
+        .layer(axum::middleware::from_fn(fallback::method_envelope))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -1,7 +1,7 @@
 //! Cross-node delivery. `LocalBus` hands events straight to this node's
 //! gateway: on a single node every session is local.
 
-use confab_core::bus::{Bus, Deliver, Event};
+use confab_core::bus::{Bus, BusError, Deliver, Event};
 use std::sync::{Arc, RwLock};
 
 /// The in-process bus. Events go to every subscriber, synchronously: a
@@ -25,11 +25,12 @@ impl LocalBus {
 }
 
 impl Bus for LocalBus {
-    fn publish(&self, event: Event) {
+    fn publish(&self, event: Event) -> Result<(), BusError> {
         let subscribers = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
         for s in subscribers.iter() {
             s.deliver(&event);
         }
+        Ok(())
     }
 }
 
@@ -56,7 +57,7 @@ mod tests {
         bus.subscribe(a.clone());
         bus.subscribe(b.clone());
         let user = confab_core::UserId::parse("u", "u1").unwrap();
-        bus.publish(Event {
+        let published = bus.publish(Event {
             recipients: vec![user],
             origin: None,
             payload: Payload::Kick {
@@ -64,6 +65,7 @@ mod tests {
                 reason: "test".into(),
             },
         });
+        assert!(published.is_ok());
         assert_eq!(*a.0.lock().unwrap(), vec![1]);
         assert_eq!(*b.0.lock().unwrap(), vec![1]);
     }

@@ -36,9 +36,21 @@ pub struct Event {
     pub payload: Payload,
 }
 
+/// A bus could not carry an event.
+#[derive(Debug, Clone)]
+pub struct BusError(pub String);
+
+impl std::fmt::Display for BusError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "bus: {}", self.0)
+    }
+}
+
+impl std::error::Error for BusError {}
+
 /// Carries events to every node.
 pub trait Bus: Send + Sync {
-    fn publish(&self, event: Event);
+    fn publish(&self, event: Event) -> Result<(), BusError>;
 }
 
 /// Receives the events published on any node (the gateway).

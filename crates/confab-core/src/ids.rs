@@ -67,6 +67,10 @@ id_type!(
     /// A group id.
     GroupId
 );
+id_type!(
+    /// A chatroom id: an online-only room.
+    ChatroomId
+);
 
 impl UserId {
     /// The numeric form shown by dialects whose specs show numeric user ids:

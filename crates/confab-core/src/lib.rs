@@ -6,12 +6,13 @@ pub mod error;
 pub mod ids;
 pub mod message;
 pub mod model;
+pub mod presence;
 pub mod protocol;
 pub mod store;
 pub mod validate;
 
-pub use error::{Error, ErrorKind, Result};
-pub use ids::{GroupId, Platform, UserId};
+pub use error::{Error, ErrorKind, Field, Result};
+pub use ids::{ChatroomId, GroupId, Platform, UserId};
 
 /// Milliseconds since the Unix epoch: the one time unit stored and returned.
 pub type Millis = i64;

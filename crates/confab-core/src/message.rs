@@ -5,9 +5,112 @@
 //! `g_<groupID>` for a group, `n_<userID>` for one user's system
 //! notifications. A group message is stored once (read diffusion).
 
-use crate::error::{Error, Result};
-use crate::ids::{GroupId, UserId};
+use crate::error::{Error, Field, Result};
+use crate::ids::{ChatroomId, GroupId, UserId};
 use crate::Millis;
+
+/// Whom a message goes to. Each dialect builds it from its own fields
+/// (OpenIM's `sessionType` + `recvID`/`groupID`, Easemob's `target_type`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Recipient {
+    User(UserId),
+    Group(GroupId),
+    /// An online-only room: pushed to the members online, never stored.
+    Chatroom(ChatroomId),
+}
+
+impl Recipient {
+    /// The recipient as text (user, group or chatroom id).
+    pub fn id(&self) -> &str {
+        match self {
+            Recipient::User(u) => u.as_str(),
+            Recipient::Group(g) => g.as_str(),
+            Recipient::Chatroom(c) => c.as_str(),
+        }
+    }
+}
+
+/// The kinds of chat content a client may send. Confab's content model
+/// follows OpenIM's (DESIGN.md), so the codes are OpenIM's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ContentType {
+    Text = 101,
+    Picture = 102,
+    Voice = 103,
+    Video = 104,
+    File = 105,
+    AtText = 106,
+    Merger = 107,
+    Card = 108,
+    Location = 109,
+    Custom = 110,
+    Revoke = 111,
+    ReadReceipt = 112,
+    Typing = 113,
+    Quote = 114,
+}
+
+impl ContentType {
+    const ALL: [ContentType; 14] = [
+        ContentType::Text,
+        ContentType::Picture,
+        ContentType::Voice,
+        ContentType::Video,
+        ContentType::File,
+        ContentType::AtText,
+        ContentType::Merger,
+        ContentType::Card,
+        ContentType::Location,
+        ContentType::Custom,
+        ContentType::Revoke,
+        ContentType::ReadReceipt,
+        ContentType::Typing,
+        ContentType::Quote,
+    ];
+
+    pub fn from_code(code: i32) -> Option<ContentType> {
+        ContentType::ALL.into_iter().find(|t| *t as i32 == code)
+    }
+
+    /// Parses a chat content type code, refusing notifications and unknowns.
+    pub fn parse(code: i32) -> Result<ContentType> {
+        ContentType::from_code(code).ok_or_else(|| {
+            Error::invalid_field(
+                Field::ContentType,
+                format!("{code} is not a chat content type (101..114)"),
+            )
+        })
+    }
+
+    pub fn code(self) -> i32 {
+        self as i32
+    }
+}
+
+/// Chat content: its type and its JSON body (an object whose shape the type
+/// fixes; see `validate_content`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Content {
+    pub kind: ContentType,
+    pub body: serde_json::Value,
+}
+
+impl Content {
+    pub fn new(kind: ContentType, body: serde_json::Value) -> Content {
+        Content { kind, body }
+    }
+
+    /// Plain text.
+    pub fn text(text: &str) -> Content {
+        Content::new(ContentType::Text, serde_json::json!({ "text": text }))
+    }
+
+    /// Checks that the body has what its type needs.
+    pub fn validate(&self) -> Result<()> {
+        // Its messages name the body's own keys (`content.text`).
+        validate_content(self.kind.code(), &self.body)
+    }
+}
 
 /// OpenIM's session types.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,6 +121,8 @@ pub enum SessionType {
     /// is served as a group.
     SuperGroup = 3,
     Notification = 4,
+    /// An online-only chatroom (Confab's own value; OpenIM has none).
+    Chatroom = 5,
 }
 
 impl SessionType {
@@ -27,6 +132,7 @@ impl SessionType {
             2 => Some(SessionType::Group),
             3 => Some(SessionType::SuperGroup),
             4 => Some(SessionType::Notification),
+            5 => Some(SessionType::Chatroom),
             _ => None,
         }
     }
@@ -48,6 +154,19 @@ pub fn group_conversation_id(group_id: &GroupId) -> String {
 
 pub fn notification_conversation_id(user_id: &UserId) -> String {
     format!("n_{user_id}")
+}
+
+/// The conversation of notifications to every user: stored once, read by
+/// each user with their own cursor.
+pub const BROADCAST_CONVERSATION_ID: &str = "b_all";
+/// Broadcast conversations: their ids start with `b_`.
+pub fn is_broadcast_conversation(conversation_id: &str) -> bool {
+    conversation_id.starts_with("b_")
+}
+
+/// The conversation of a chatroom (online-only: it has no stored messages).
+pub fn chatroom_conversation_id(room: &ChatroomId) -> String {
+    format!("cr_{room}")
 }
 
 /// OpenIM's content types.
@@ -95,14 +214,17 @@ pub mod content_type {
     pub const GROUP_MEMBER_SET_TO_ADMIN: i32 = 1517;
     pub const GROUP_MEMBER_SET_TO_ORDINARY: i32 = 1518;
 
+    /// A system notification from the app (OpenIM's "OA notification").
+    pub const SYSTEM_NOTIFICATION: i32 = 1400;
+
     /// Chat content a client may send (101–114).
     pub fn is_chat(t: i32) -> bool {
         (TEXT..=QUOTE).contains(&t)
     }
 
-    /// System notifications (friend 1201–1208, group 1501–1518).
+    /// System notifications (friend 1201–1208, group 1501–1518, app 1400).
     pub fn is_notification(t: i32) -> bool {
-        (1201..=1208).contains(&t) || (1501..=1518).contains(&t)
+        (1201..=1208).contains(&t) || (1501..=1518).contains(&t) || t == SYSTEM_NOTIFICATION
     }
 }
 

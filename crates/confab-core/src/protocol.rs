@@ -1,7 +1,7 @@
 //! Confab's WebSocket protocol: the frames of `docs/protocol.md`, shared by
 //! the gateway and `confab-client`. Field names follow OpenIM's.
 
-use crate::message::Message;
+use crate::message::{content_type, Message};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -171,10 +171,57 @@ pub struct MessageView {
     pub ex: String,
 }
 
+/// OpenIM's names of the fields of the service's notification bodies.
+const NOTICE_FIELDS: [(&str, &str); 18] = [
+    ("from_user_id", "fromUserID"),
+    ("to_user_id", "toUserID"),
+    ("req_msg", "reqMsg"),
+    ("handle_msg", "handleMsg"),
+    ("group_id", "groupID"),
+    ("group_name", "groupName"),
+    ("owner_user_id", "ownerUserID"),
+    ("op_user_id", "opUserID"),
+    ("member_user_ids", "memberUserIDList"),
+    ("face_url", "faceURL"),
+    ("user_id", "userID"),
+    ("old_owner_user_id", "oldOwnerUserID"),
+    ("new_owner_user_id", "newOwnerUserID"),
+    ("kicked_user_ids", "kickedUserIDList"),
+    ("invited_user_ids", "invitedUserIDList"),
+    ("muted_seconds", "mutedSeconds"),
+    ("remark", "remark"),
+    ("nickname", "nickname"),
+];
+
+/// The content as OpenIM shows it: chat content as it was sent, and
+/// notification bodies (stored with domain field names) in OpenIM's names.
+fn openim_content(m: &Message) -> String {
+    if !content_type::is_notification(m.content_type)
+        || m.content_type == content_type::SYSTEM_NOTIFICATION
+    {
+        return m.content.clone();
+    }
+    let Ok(serde_json::Value::Object(body)) = serde_json::from_str(&m.content) else {
+        return m.content.clone();
+    };
+    let renamed: serde_json::Map<String, serde_json::Value> = body
+        .into_iter()
+        .map(|(k, v)| {
+            let name = NOTICE_FIELDS
+                .iter()
+                .find(|(domain, _)| *domain == k)
+                .map(|(_, openim)| (*openim).to_owned())
+                .unwrap_or(k);
+            (name, v)
+        })
+        .collect();
+    serde_json::Value::Object(renamed).to_string()
+}
+
 impl MessageView {
     pub fn new(m: &Message) -> MessageView {
         let group = m.session_type.is_group();
-        let content = RawValue::from_string(m.content.clone())
+        let content = RawValue::from_string(openim_content(m))
             .unwrap_or_else(|_| RawValue::from_string("{}".to_owned()).unwrap_or_default());
         MessageView {
             server_msg_id: m.server_msg_id.clone(),

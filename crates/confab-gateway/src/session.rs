@@ -5,10 +5,10 @@ use crate::registry::{ended, Outbound, SessionHandle};
 use crate::{error_frame, frame, Gateway};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use confab_core::bus::SessionId;
-use confab_core::message::SessionType;
+use confab_core::message::{Content, ContentType, Recipient, SessionType};
 use confab_core::protocol::*;
-use confab_core::{Error, Result};
-use confab_service::{Caller, SendRequest};
+use confab_core::{Error, GroupId, Result, UserId};
+use confab_service::{Caller, OutgoingMessage, SendRequest};
 use futures_util::stream::FuturesOrdered;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use serde::de::DeserializeOwned;
@@ -276,30 +276,42 @@ fn send_request(
     data: Option<&serde_json::value::RawValue>,
 ) -> Result<SendRequest> {
     let d: SendData = parse(data)?;
-    let session_type = SessionType::from_i32(d.session_type).ok_or_else(|| {
+    let to = match SessionType::from_i32(d.session_type) {
+        Some(SessionType::Single) => Recipient::User(UserId::parse("data.recvID", &d.recv_id)?),
+        Some(t) if t.is_group() => {
+            let group = if d.group_id.is_empty() {
+                &d.recv_id
+            } else {
+                &d.group_id
+            };
+            Recipient::Group(GroupId::parse("data.groupID", group)?)
+        }
+        _ => {
+            return Err(Error::invalid(format!(
+                "data.sessionType: unknown session type {}",
+                d.session_type
+            )))
+        }
+    };
+    let kind = ContentType::from_code(d.content_type).ok_or_else(|| {
         Error::invalid(format!(
-            "data.sessionType: unknown session type {}",
-            d.session_type
+            "data.contentType: {} is not a chat content type (101..114)",
+            d.content_type
         ))
     })?;
-    let recv_id = if session_type.is_group() && !d.group_id.is_empty() {
-        d.group_id
-    } else {
-        d.recv_id
-    };
     Ok(SendRequest {
-        client_msg_id: d.client_msg_id,
-        sender: caller.user_id.clone(),
-        sender_platform: caller.platform.id(),
-        sender_nickname: d.sender_nickname,
-        sender_face_url: d.sender_face_url,
-        session_type,
-        recv_id,
-        content_type: d.content_type,
-        content: d.content,
-        is_online_only: d.is_online_only,
-        at_user_ids: d.at_user_id_list,
-        ex: d.ex,
+        to,
+        message: OutgoingMessage {
+            client_msg_id: d.client_msg_id,
+            sender: caller.user_id.clone(),
+            sender_platform: caller.platform.id(),
+            sender_nickname: d.sender_nickname,
+            sender_face_url: d.sender_face_url,
+            content: Content::new(kind, d.content),
+            is_online_only: d.is_online_only,
+            mentions: d.at_user_id_list,
+            ex: d.ex,
+        },
     })
 }
 

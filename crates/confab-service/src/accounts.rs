@@ -5,7 +5,7 @@ use crate::{dedup, Service};
 use confab_core::model::{Role, User, UserPatch};
 use confab_core::store::OwnedGroupFate;
 use confab_core::validate::{self, MAX_NAME_LEN, MAX_TEXT_LEN};
-use confab_core::{now_millis, Error, Platform, Result, UserId};
+use confab_core::{now_millis, Error, Field, Platform, Result, UserId};
 
 /// Most ids `account_check` takes at once (OpenIM's limit).
 pub const MAX_ACCOUNT_CHECK: usize = 100;
@@ -27,28 +27,24 @@ pub struct AccountStatus {
     pub registered: bool,
 }
 
-/// Bounds every profile field; `names` maps field → wire name for messages
-/// in (nickname, faceURL, phoneNumber, birth, email, ex) order.
-pub(crate) fn validate_profile(p: &UserPatch, names: [&str; 6]) -> Result<()> {
-    validate::opt_max_len(names[0], &p.nickname, MAX_NAME_LEN)?;
-    validate::opt_max_len(names[1], &p.face_url, MAX_NAME_LEN)?;
-    validate::opt_max_len(names[2], &p.phone_number, 32)?;
-    validate::opt_max_len(names[3], &p.birth, 32)?;
-    validate::opt_max_len(names[4], &p.email, MAX_NAME_LEN)?;
-    validate::opt_max_len(names[5], &p.ex, MAX_TEXT_LEN)?;
+/// Bounds every profile field.
+pub(crate) fn validate_profile(p: &UserPatch) -> Result<()> {
+    validate::opt_max_len(Field::Nickname, &p.nickname, MAX_NAME_LEN)?;
+    validate::opt_max_len(Field::FaceUrl, &p.face_url, MAX_NAME_LEN)?;
+    validate::opt_max_len(Field::PhoneNumber, &p.phone_number, 32)?;
+    validate::opt_max_len(Field::Birth, &p.birth, 32)?;
+    validate::opt_max_len(Field::Email, &p.email, MAX_NAME_LEN)?;
+    validate::opt_max_len(Field::Ex, &p.ex, MAX_TEXT_LEN)?;
     if let Some(g) = p.gender {
         if !(0..=2).contains(&g) {
-            return Err(Error::invalid(
-                "gender: must be 0 (unknown), 1 (male) or 2 (female)",
+            return Err(Error::invalid_field(
+                Field::Gender,
+                "must be 0 (unknown), 1 (male) or 2 (female)",
             ));
         }
     }
     Ok(())
 }
-
-/// OpenIM v2's field names, the default in messages.
-pub(crate) const PROFILE_FIELDS: [&str; 6] =
-    ["nickname", "faceURL", "phoneNumber", "birth", "email", "ex"];
 
 impl Service {
     /// Creates the configured admin users that do not exist yet, so that
@@ -95,11 +91,11 @@ impl Service {
     }
 
     async fn create_users(&self, users: &[NewUser]) -> Result<()> {
-        validate::batch("users", users, MAX_USER_BATCH)?;
+        validate::batch(Field::Users, users, MAX_USER_BATCH)?;
         let now = now_millis();
         let mut records = Vec::with_capacity(users.len());
         for new in users {
-            validate_profile(&new.profile, PROFILE_FIELDS)?;
+            validate_profile(&new.profile)?;
             if records.iter().any(|u: &User| u.user_id == new.user_id) {
                 return Err(Error::invalid(format!(
                     "user {} appears twice",
@@ -119,19 +115,24 @@ impl Service {
         caller: &Caller,
         user_id: &UserId,
         patch: &UserPatch,
-        field_names: Option<[&str; 6]>,
     ) -> Result<()> {
         caller.require_acts_for(user_id)?;
-        validate_profile(patch, field_names.unwrap_or(PROFILE_FIELDS))?;
+        validate_profile(patch)?;
         if !self.store.update_user(user_id, patch, now_millis()).await? {
             return Err(Error::not_found(format!("user {user_id} does not exist")));
         }
         Ok(())
     }
 
-    /// The profiles of the users that exist among `user_ids`, in request order.
-    pub async fn get_users(&self, user_ids: &[UserId], max: usize) -> Result<Vec<User>> {
-        validate::batch("userIDList", user_ids, max)?;
+    /// The profiles of the users that exist among `user_ids`, in request
+    /// order. Any authenticated caller may read profiles.
+    pub async fn get_users(
+        &self,
+        _caller: &Caller,
+        user_ids: &[UserId],
+        max: usize,
+    ) -> Result<Vec<User>> {
+        validate::batch(Field::Users, user_ids, max)?;
         let ids = dedup(user_ids);
         let mut found = self.store.get_users(&ids).await?;
         found.sort_by_key(|u| ids.iter().position(|id| *id == u.user_id));
@@ -147,7 +148,7 @@ impl Service {
     /// their longest-serving member, else are dismissed.
     pub async fn delete_users(&self, caller: &Caller, user_ids: &[UserId]) -> Result<Vec<UserId>> {
         caller.require_admin()?;
-        validate::batch("deleteUserIDList", user_ids, MAX_USER_BATCH)?;
+        validate::batch(Field::UsersToDelete, user_ids, MAX_USER_BATCH)?;
         let mut failed = Vec::new();
         for user_id in dedup(user_ids) {
             let fates = self.owned_group_fates(&user_id).await?;
@@ -213,7 +214,7 @@ impl Service {
         user_ids: &[UserId],
     ) -> Result<Vec<AccountStatus>> {
         caller.require_admin()?;
-        validate::batch("checkUserIDList", user_ids, MAX_ACCOUNT_CHECK)?;
+        validate::batch(Field::UsersToCheck, user_ids, MAX_ACCOUNT_CHECK)?;
         let found = self.store.get_users(user_ids).await?;
         Ok(user_ids
             .iter()

@@ -9,9 +9,10 @@
 
 use crate::members::MemberCache;
 use confab_core::bus::{Bus, Event, Payload, SessionId};
-use confab_core::message::{Appended, Message, NewMessage, SessionType};
+use confab_core::message::{is_broadcast_conversation, Appended, Message, NewMessage, SessionType};
+use confab_core::presence::Presence;
 use confab_core::store::Store;
-use confab_core::{Error, GroupId, Result, UserId};
+use confab_core::{Error, ErrorKind, GroupId, Result, UserId};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
@@ -19,6 +20,10 @@ use tokio::sync::{mpsc, oneshot};
 pub const MAX_BATCH: usize = 1024;
 /// Sends waiting for the appender; senders wait when it is full.
 const QUEUE: usize = 8192;
+/// Deliveries waiting to be published. When full, a delivery is dropped
+/// (and logged) rather than queued without bound: push is an optimisation,
+/// sync is the truth, as for a session whose queue is full.
+pub const DELIVERY_QUEUE: usize = 65_536;
 
 struct Job {
     message: NewMessage,
@@ -53,22 +58,43 @@ pub(crate) enum Delivery {
     Event(Event),
 }
 
+/// The queue of deliveries, in commit order.
+#[derive(Clone)]
+pub(crate) struct Deliveries(mpsc::Sender<Delivery>);
+
+impl Deliveries {
+    /// Queues a delivery; drops it when the queue is full.
+    pub(crate) fn send(&self, delivery: Delivery) {
+        if let Err(mpsc::error::TrySendError::Full(_)) = self.0.try_send(delivery) {
+            tracing::warn!(
+                capacity = DELIVERY_QUEUE,
+                "the delivery queue is full: a push was dropped (clients catch up by sync)"
+            );
+        }
+    }
+}
+
+/// What the delivery task needs to find recipients and publish.
+pub(crate) struct DeliveryContext {
+    pub store: Arc<dyn Store>,
+    pub bus: Arc<dyn Bus>,
+    pub members: Arc<MemberCache>,
+    pub presence: Arc<dyn Presence>,
+}
+
 #[derive(Clone)]
 pub(crate) struct Appender {
     jobs: mpsc::Sender<Job>,
-    deliveries: mpsc::UnboundedSender<Delivery>,
+    deliveries: Deliveries,
 }
 
 impl Appender {
-    pub(crate) fn start(
-        store: Arc<dyn Store>,
-        bus: Arc<dyn Bus>,
-        members: Arc<MemberCache>,
-    ) -> Appender {
+    pub(crate) fn start(context: DeliveryContext) -> Appender {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        let (deliveries, delivery_rx) = mpsc::unbounded_channel();
-        tokio::spawn(append_loop(store.clone(), rx, deliveries.clone()));
-        tokio::spawn(delivery_loop(store, bus, members, delivery_rx));
+        let (deliveries, delivery_rx) = mpsc::channel(DELIVERY_QUEUE);
+        let deliveries = Deliveries(deliveries);
+        tokio::spawn(append_loop(context.store.clone(), rx, deliveries.clone()));
+        tokio::spawn(delivery_loop(context, delivery_rx));
         Appender { jobs, deliveries }
     }
 
@@ -105,18 +131,14 @@ impl Appender {
 
     /// Queues a message or event for delivery after those committed before.
     pub(crate) fn deliver(&self, delivery: Delivery) {
-        let _ = self.deliveries.send(delivery);
+        self.deliveries.send(delivery);
     }
 }
 
 /// Stage one: takes what is queued, checks its chats (one query per
 /// batch), and hands the batch to stage two, so that the checks of the next
 /// batch run while this one is written.
-async fn append_loop(
-    store: Arc<dyn Store>,
-    mut rx: mpsc::Receiver<Job>,
-    deliveries: mpsc::UnboundedSender<Delivery>,
-) {
+async fn append_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, deliveries: Deliveries) {
     let (checked_tx, checked_rx) = mpsc::channel::<Vec<Job>>(2);
     tokio::spawn(write_loop(store.clone(), checked_rx, deliveries));
     let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
@@ -131,7 +153,7 @@ async fn append_loop(
         if let Err(e) = checked {
             tracing::error!(error = %e.log_message(), "checking a batch of messages");
             for job in jobs.drain(..) {
-                let _ = job.reply.send(Err(Error::new(e.kind(), e.log_message())));
+                let _ = job.reply.send(Err(e.clone()));
             }
             continue;
         }
@@ -151,7 +173,7 @@ async fn append_loop(
 async fn write_loop(
     store: Arc<dyn Store>,
     mut rx: mpsc::Receiver<Vec<Job>>,
-    deliveries: mpsc::UnboundedSender<Delivery>,
+    deliveries: Deliveries,
 ) {
     while let Some(mut jobs) = rx.recv().await {
         while jobs.len() < MAX_BATCH {
@@ -166,37 +188,59 @@ async fn write_loop(
             .map(|j| (j.message, (j.origin, j.reply)))
             .unzip();
         let started = std::time::Instant::now();
-        let mut result = store.append_messages(&batch).await;
+        let results = append_batch(&*store, &batch).await;
         tracing::debug!(
             messages = batch.len(),
             micros = started.elapsed().as_micros() as u64,
             "appended a batch"
         );
-        if let Err(e) = &result {
-            // Another node may have stored the same (sender, clientMsgID)
-            // between our check and our insert: the retry finds it.
-            if e.kind() == confab_core::ErrorKind::Conflict {
-                result = store.append_messages(&batch).await;
+        for ((origin, reply), result) in waiting.into_iter().zip(results) {
+            if let Ok(appended) = &result {
+                if !appended.duplicate {
+                    deliveries.send(Delivery::Message(
+                        Arc::new(appended.message.clone()),
+                        origin,
+                    ));
+                }
             }
+            let _ = reply.send(result);
         }
-        match result {
-            Ok(appended) => {
-                for ((origin, reply), appended) in waiting.into_iter().zip(appended) {
-                    if !appended.duplicate {
-                        let _ = deliveries.send(Delivery::Message(
-                            Arc::new(appended.message.clone()),
-                            origin,
-                        ));
+    }
+}
+
+/// Appends a batch in one transaction; one result per message. When the
+/// store refuses the batch for a reason other than a conflict (a row it
+/// cannot take), each message is retried alone, so that only the offending
+/// send fails and one client can never fail another's.
+async fn append_batch(store: &dyn Store, batch: &[NewMessage]) -> Vec<Result<Appended>> {
+    let mut result = store.append_messages(batch).await;
+    if let Err(e) = &result {
+        // Another node may have stored the same (sender, clientMsgID)
+        // between our check and our insert: the retry finds it.
+        if e.kind() == ErrorKind::Conflict {
+            result = store.append_messages(batch).await;
+        }
+    }
+    match result {
+        Ok(appended) => appended.into_iter().map(Ok).collect(),
+        Err(e) if batch.len() == 1 => {
+            tracing::error!(error = %e.log_message(), "appending a message failed");
+            vec![Err(e)]
+        }
+        Err(e) => {
+            tracing::warn!(error = %e.log_message(), batch = batch.len(), "a batch was refused; appending its messages one by one");
+            let mut out = Vec::with_capacity(batch.len());
+            for one in batch.chunks(1) {
+                out.push(match store.append_messages(one).await {
+                    Ok(mut a) if a.len() == 1 => Ok(a.remove(0)),
+                    Ok(_) => Err(Error::internal("the store answered a different count")),
+                    Err(e) => {
+                        tracing::error!(error = %e.log_message(), "appending a message failed");
+                        Err(e)
                     }
-                    let _ = reply.send(Ok(appended));
-                }
+                });
             }
-            Err(e) => {
-                tracing::error!(error = %e.log_message(), batch = batch.len(), "appending messages failed");
-                for (_, reply) in waiting {
-                    let _ = reply.send(Err(Error::new(e.kind(), e.log_message())));
-                }
-            }
+            out
         }
     }
 }
@@ -236,17 +280,12 @@ async fn check_chats(store: &dyn Store, jobs: &mut Vec<Job>) -> Result<()> {
     Ok(())
 }
 
-async fn delivery_loop(
-    store: Arc<dyn Store>,
-    bus: Arc<dyn Bus>,
-    members: Arc<MemberCache>,
-    mut rx: mpsc::UnboundedReceiver<Delivery>,
-) {
+async fn delivery_loop(context: DeliveryContext, mut rx: mpsc::Receiver<Delivery>) {
     while let Some(delivery) = rx.recv().await {
         let event = match delivery {
             Delivery::Event(event) => event,
             Delivery::Message(message, origin) => {
-                let recipients = match recipients(&*store, &members, &message).await {
+                let recipients = match recipients(&context, &message).await {
                     Ok(r) => r,
                     Err(e) => {
                         tracing::error!(error = %e.log_message(), "finding the recipients of a message");
@@ -260,17 +299,17 @@ async fn delivery_loop(
                 }
             }
         };
-        bus.publish(event);
+        if let Err(e) = context.bus.publish(event) {
+            tracing::error!(error = %e, "publishing an event failed; its recipients catch up by sync");
+        }
     }
 }
 
 /// Who gets a message: both users of a chat (the sender's other devices
-/// too), every member of a group, the notified user.
-pub(crate) async fn recipients(
-    store: &dyn Store,
-    members: &MemberCache,
-    m: &Message,
-) -> Result<Vec<UserId>> {
+/// too), every member of a group, the notified user, everyone online for a
+/// broadcast. (Chatroom messages are delivered as events with their
+/// recipients.)
+async fn recipients(context: &DeliveryContext, m: &Message) -> Result<Vec<UserId>> {
     Ok(match m.session_type {
         SessionType::Single => {
             let recv = UserId::from_trusted(m.recv_id.clone());
@@ -282,8 +321,12 @@ pub(crate) async fn recipients(
         }
         SessionType::Group | SessionType::SuperGroup => {
             let group = GroupId::from_trusted(m.recv_id.clone());
-            members.get(store, &group).await?.to_vec()
+            context.members.get(&*context.store, &group).await?.to_vec()
+        }
+        SessionType::Notification if is_broadcast_conversation(&m.conversation_id) => {
+            context.presence.online_users()
         }
         SessionType::Notification => vec![UserId::from_trusted(m.recv_id.clone())],
+        SessionType::Chatroom => Vec::new(),
     })
 }

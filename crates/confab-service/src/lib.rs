@@ -5,21 +5,31 @@
 mod accounts;
 mod appender;
 mod auth;
+mod chatrooms;
+mod conversations;
 mod groups;
 mod members;
-mod messaging;
+mod notices;
 mod notify;
 mod presence;
 mod relations;
+mod revoke;
+mod send;
+mod sessions;
 
 pub use accounts::{AccountStatus, NewUser};
 pub use auth::{Caller, TokenGrant, TokenInfo};
+pub use chatrooms::{Chatroom, NewChatroom, DEFAULT_CHATROOM_MAX_MEMBERS, MAX_CHATROOM_MEMBERS};
+pub use conversations::MAX_PULL;
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
-pub use messaging::{PendingSend, SendOutcome, SendRequest, MAX_PULL};
+pub use notify::{Audience, Notification, MAX_AUDIENCE};
 pub use presence::Presence;
 pub use relations::FriendInfo;
+pub use send::{OutgoingMessage, PendingSend, SendOutcome, SendRequest, MAX_RECIPIENTS};
+pub use sessions::MAX_ONLINE_STATUS;
 
-use appender::Appender;
+use appender::{Appender, DeliveryContext};
+use chatrooms::Chatrooms;
 use confab_core::bus::Bus;
 use confab_core::store::Store;
 use confab_core::{Error, Result, UserId};
@@ -58,8 +68,9 @@ impl std::fmt::Debug for ServiceConfig {
 pub struct Service {
     store: Arc<dyn Store>,
     config: ServiceConfig,
-    presence: Presence,
+    presence: Arc<Presence>,
     members: Arc<MemberCache>,
+    chatrooms: Chatrooms,
     appender: Appender,
 }
 
@@ -68,12 +79,19 @@ impl Service {
     /// and delivery tasks, so it must be called within a Tokio runtime.
     pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> Service {
         let members = Arc::new(MemberCache::default());
-        let appender = Appender::start(store.clone(), bus, members.clone());
+        let presence = Arc::new(Presence::default());
+        let appender = Appender::start(DeliveryContext {
+            store: store.clone(),
+            bus,
+            members: members.clone(),
+            presence: presence.clone(),
+        });
         Service {
             store,
             config,
-            presence: Presence::default(),
+            presence,
             members,
+            chatrooms: Chatrooms::default(),
             appender,
         }
     }
@@ -84,21 +102,6 @@ impl Service {
 
     pub fn presence(&self) -> &Presence {
         &self.presence
-    }
-
-    /// Most users `online_status` takes at once (OpenIM's limit).
-    pub const MAX_ONLINE_STATUS: usize = 200;
-
-    /// For each id, the platforms it is online on (empty: offline).
-    pub fn online_status(
-        &self,
-        user_ids: &[UserId],
-    ) -> Result<Vec<(UserId, Vec<confab_core::Platform>)>> {
-        confab_core::validate::batch("userIDList", user_ids, Self::MAX_ONLINE_STATUS)?;
-        Ok(user_ids
-            .iter()
-            .map(|id| (id.clone(), self.presence.platforms(id)))
-            .collect())
     }
 
     pub fn is_admin(&self, user_id: &UserId) -> bool {

@@ -25,14 +25,27 @@ impl Presence {
             }
         }
     }
+}
 
+impl Presence {
     /// The platforms the user is online on, in platform id order.
     pub fn platforms(&self, user_id: &UserId) -> Vec<Platform> {
+        confab_core::presence::Presence::platforms(self, user_id)
+    }
+}
+
+impl confab_core::presence::Presence for Presence {
+    fn platforms(&self, user_id: &UserId) -> Vec<Platform> {
         let online = self.online.lock().unwrap_or_else(|e| e.into_inner());
         online
             .get(user_id)
             .map(|p| p.iter().copied().collect())
             .unwrap_or_default()
+    }
+
+    fn online_users(&self) -> Vec<UserId> {
+        let online = self.online.lock().unwrap_or_else(|e| e.into_inner());
+        online.keys().cloned().collect()
     }
 }
 

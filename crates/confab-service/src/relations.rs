@@ -7,12 +7,11 @@
 //! messaging, from sending to them); an explicit delete ends the friendship.
 
 use crate::auth::Caller;
+use crate::notices::{FriendEdgeKind, Notice};
 use crate::{dedup, Service};
-use confab_core::message::content_type as ct;
 use confab_core::model::{Black, Friend, FriendRequest, HandleResult, User};
 use confab_core::validate::{self, MAX_NAME_LEN, MAX_TEXT_LEN};
-use confab_core::{now_millis, Error, Result, UserId};
-use serde_json::json;
+use confab_core::{now_millis, Error, Field, Result, UserId};
 
 /// Most friends imported in one request.
 pub const MAX_IMPORT: usize = 1000;
@@ -63,9 +62,12 @@ impl Service {
         req_msg: &str,
     ) -> Result<()> {
         caller.require_acts_for(from)?;
-        validate::max_len("reqMsg", req_msg, MAX_TEXT_LEN)?;
+        validate::max_len(Field::RequestMessage, req_msg, MAX_TEXT_LEN)?;
         if from == to {
-            return Err(Error::invalid("toUserID: cannot befriend oneself"));
+            return Err(Error::invalid_field(
+                Field::OtherUser,
+                "cannot befriend oneself",
+            ));
         }
         self.require_user(from).await?;
         self.require_user(to).await?;
@@ -91,8 +93,11 @@ impl Service {
         self.notify_users(
             from,
             std::slice::from_ref(to),
-            ct::FRIEND_APPLICATION,
-            json!({"fromUserID": from, "toUserID": to, "reqMsg": req_msg}),
+            Notice::FriendApplication {
+                from_user_id: from.clone(),
+                to_user_id: to.clone(),
+                req_msg: req_msg.to_owned(),
+            },
         )
         .await;
         Ok(())
@@ -108,7 +113,7 @@ impl Service {
         handle_msg: &str,
     ) -> Result<()> {
         caller.require_acts_for(to)?;
-        validate::max_len("handleMsg", handle_msg, MAX_TEXT_LEN)?;
+        validate::max_len(Field::HandleMessage, handle_msg, MAX_TEXT_LEN)?;
         let request = self
             .store
             .get_friend_request(from, to)
@@ -135,23 +140,18 @@ impl Service {
                 "no friend request from {from} to {to}"
             )));
         }
-        let content = json!({"fromUserID": from, "toUserID": to, "handleMsg": handle_msg});
+        let notice = Notice::FriendApplicationAnswered {
+            accepted: accept,
+            from_user_id: from.clone(),
+            to_user_id: to.clone(),
+            handle_msg: handle_msg.to_owned(),
+        };
         if accept {
-            self.notify_users(
-                to,
-                &[from.clone(), to.clone()],
-                ct::FRIEND_APPLICATION_APPROVED,
-                content,
-            )
-            .await;
+            self.notify_users(to, &[from.clone(), to.clone()], notice)
+                .await;
         } else {
-            self.notify_users(
-                to,
-                std::slice::from_ref(from),
-                ct::FRIEND_APPLICATION_REJECTED,
-                content,
-            )
-            .await;
+            self.notify_users(to, std::slice::from_ref(from), notice)
+                .await;
         }
         Ok(())
     }
@@ -199,8 +199,11 @@ impl Service {
         self.notify_users(
             owner,
             &[owner.clone(), friend.clone()],
-            ct::FRIEND_DELETED,
-            json!({"fromUserID": owner, "toUserID": friend}),
+            Notice::FriendEdge {
+                kind: FriendEdgeKind::Deleted,
+                from_user_id: owner.clone(),
+                to_user_id: friend.clone(),
+            },
         )
         .await;
         Ok(())
@@ -233,7 +236,7 @@ impl Service {
         remark: &str,
     ) -> Result<()> {
         caller.require_acts_for(owner)?;
-        validate::max_len("remark", remark, MAX_NAME_LEN)?;
+        validate::max_len(Field::Remark, remark, MAX_NAME_LEN)?;
         if !self.store.set_friend_remark(owner, friend, remark).await? {
             return Err(Error::not_found(format!(
                 "{friend} is not a friend of {owner}"
@@ -242,8 +245,11 @@ impl Service {
         self.notify_users(
             owner,
             std::slice::from_ref(owner),
-            ct::FRIEND_REMARK_SET,
-            json!({"fromUserID": owner, "toUserID": friend, "remark": remark}),
+            Notice::FriendRemarkSet {
+                from_user_id: owner.clone(),
+                to_user_id: friend.clone(),
+                remark: remark.to_owned(),
+            },
         )
         .await;
         Ok(())
@@ -269,7 +275,7 @@ impl Service {
         friends: &[UserId],
     ) -> Result<Vec<(UserId, bool)>> {
         caller.require_admin()?;
-        validate::batch("friendUserIDList", friends, MAX_IMPORT)?;
+        validate::batch(Field::FriendsToImport, friends, MAX_IMPORT)?;
         self.require_user(owner).await?;
         let now = now_millis();
         let mut results = Vec::with_capacity(friends.len());
@@ -287,8 +293,11 @@ impl Service {
                 self.notify_users(
                     owner,
                     &[owner.clone(), friend.clone()],
-                    ct::FRIEND_ADDED,
-                    json!({"fromUserID": owner, "toUserID": friend}),
+                    Notice::FriendEdge {
+                        kind: FriendEdgeKind::Added,
+                        from_user_id: owner.clone(),
+                        to_user_id: friend.clone(),
+                    },
                 )
                 .await;
             }
@@ -301,7 +310,10 @@ impl Service {
     pub async fn add_black(&self, caller: &Caller, owner: &UserId, blocked: &UserId) -> Result<()> {
         caller.require_acts_for(owner)?;
         if owner == blocked {
-            return Err(Error::invalid("toUserID: cannot block oneself"));
+            return Err(Error::invalid_field(
+                Field::OtherUser,
+                "cannot block oneself",
+            ));
         }
         self.require_user(owner).await?;
         self.require_user(blocked).await?;
@@ -316,8 +328,11 @@ impl Service {
         self.notify_users(
             owner,
             std::slice::from_ref(owner),
-            ct::BLACK_ADDED,
-            json!({"fromUserID": owner, "toUserID": blocked}),
+            Notice::FriendEdge {
+                kind: FriendEdgeKind::Blocked,
+                from_user_id: owner.clone(),
+                to_user_id: blocked.clone(),
+            },
         )
         .await;
         Ok(())
@@ -338,8 +353,11 @@ impl Service {
         self.notify_users(
             owner,
             std::slice::from_ref(owner),
-            ct::BLACK_DELETED,
-            json!({"fromUserID": owner, "toUserID": blocked}),
+            Notice::FriendEdge {
+                kind: FriendEdgeKind::Unblocked,
+                from_user_id: owner.clone(),
+                to_user_id: blocked.clone(),
+            },
         )
         .await;
         Ok(())

@@ -104,7 +104,7 @@ pub async fn get_conversations(
     OpenIm(req): OpenIm<ConversationsReq>,
 ) -> ApiResult {
     let user = user_or_caller(&caller, &req.owner_user_id)?;
-    confab_core::validate::batch("conversationIDs", &req.conversation_ids, 1000)?;
+    super::wire::batch("conversationIDs", &req.conversation_ids, 1000)?;
     let all = s.service.conversations(&caller, &user).await?;
     let out: Vec<ConversationOut> = req
         .conversation_ids
@@ -170,7 +170,7 @@ pub async fn batch_set_conversation(
     OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<BatchSetReq>,
 ) -> ApiResult {
-    confab_core::validate::batch("conversations", &req.conversations, 1000)?;
+    super::wire::batch("conversations", &req.conversations, 1000)?;
     let mut success = Vec::new();
     let mut failed = Vec::new();
     for c in &req.conversations {
@@ -204,7 +204,7 @@ pub async fn set_recv_msg_opt(
     OpenIm(req): OpenIm<RecvOptReq>,
 ) -> ApiResult {
     let user = user_or_caller(&caller, &req.owner_user_id)?;
-    confab_core::validate::batch("conversationIDList", &req.conversation_ids, 1000)?;
+    super::wire::batch("conversationIDList", &req.conversation_ids, 1000)?;
     let patch = ConversationPatch {
         recv_msg_opt: Some(req.opt),
         ..Default::default()
@@ -232,7 +232,7 @@ pub async fn modify_conversation_field(
     OpenIm(req): OpenIm<ModifyFieldReq>,
 ) -> ApiResult {
     let users = super::wire::user_ids("userIDList", &req.user_ids)?;
-    confab_core::validate::batch("userIDList", &users, 1000)?;
+    super::wire::batch("userIDList", &users, 1000)?;
     for user in &users {
         s.service
             .set_conversation(

@@ -17,14 +17,14 @@ impl<T: DeserializeOwned> FromRequest<AppState> for OpenIm<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| ApiError(Error::invalid(format!("request body: {}", e.body_text()))))?;
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            ApiError::from(Error::invalid(format!("request body: {}", e.body_text())))
+        })?;
         let body: &[u8] = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
             None => b"{}",
             Some(b'{') => &bytes,
             Some(_) => {
-                return Err(ApiError(Error::invalid(
+                return Err(ApiError::from(Error::invalid(
                     "request body: must be a JSON object",
                 )))
             }
@@ -32,7 +32,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for OpenIm<T> {
         let de = &mut serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(de)
             .map(OpenIm)
-            .map_err(|e| ApiError(body_error(e)))
+            .map_err(|e| ApiError::from(body_error(e)))
     }
 }
 

@@ -3,11 +3,11 @@
 use super::wire::{
     group_id, group_ids, id_results, user_id, user_ids, GroupInfoOut, GroupRequestInfo, MemberInfo,
 };
-use super::{ApiResult, OpenIm, OpenImCaller, Reply};
+use super::{ApiError, ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::extract::State;
 use confab_core::model::{GroupPatch, MemberPatch, Role};
-use confab_core::{Error, GroupId};
+use confab_core::{Error, Field, GroupId};
 use confab_service::{MemberFilter, NewGroup};
 use serde::Deserialize;
 
@@ -94,12 +94,20 @@ pub async fn create_group(
     let mut members = Vec::with_capacity(member_list.len());
     for (i, m) in member_list.iter().enumerate() {
         let id = user_id(&format!("memberList[{i}].userID"), &m.user_id)?;
-        let role = Role::from_i32(m.role_level).ok_or_else(|| {
-            Error::invalid(format!(
-                "memberList[{i}].roleLevel: must be 1 (member) or 3 (admin), got {}",
-                m.role_level
+        let role = match Role::from_i32(m.role_level) {
+            Some(Role::Owner) => return Err(Error::invalid(format!(
+                "memberList[{i}]: {id} cannot have roleLevel 2 (owner); the owner is ownerUserID"
             ))
-        })?;
+            .into()),
+            Some(role) => role,
+            None => {
+                return Err(Error::invalid(format!(
+                    "memberList[{i}].roleLevel: must be 1 (member) or 3 (admin), got {}",
+                    m.role_level
+                ))
+                .into())
+            }
+        };
         members.push((id, role));
     }
     let info = s
@@ -173,7 +181,8 @@ pub async fn join_group(
     let (group, user) = req.ids(&caller)?;
     s.service
         .join_group(&caller, &group, &user, &req.req_message)
-        .await?;
+        .await
+        .map_err(ApiError::naming(&[(Field::RequestMessage, "reqMessage")]))?;
     Ok(Reply::ok())
 }
 
@@ -218,7 +227,8 @@ pub async fn group_application_response(
     };
     s.service
         .answer_group_request(&caller, &group, &applicant, accept, &req.handled_msg)
-        .await?;
+        .await
+        .map_err(ApiError::naming(&[(Field::HandleMessage, "handledMsg")]))?;
     Ok(Reply::ok())
 }
 
@@ -290,11 +300,11 @@ pub struct GroupsReq {
 
 pub async fn get_groups_info(
     State(s): State<AppState>,
-    OpenImCaller(_caller): OpenImCaller,
+    OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<GroupsReq>,
 ) -> ApiResult {
     let ids = group_ids("groupIDList", &req.group_ids)?;
-    let groups = s.service.groups_info(&ids).await?;
+    let groups = s.service.groups_info(&caller, &ids).await?;
     Ok(Reply::data(
         groups.iter().map(GroupInfoOut::from).collect::<Vec<_>>(),
     ))
@@ -332,7 +342,7 @@ pub struct MemberListReq {
 
 pub async fn get_group_member_list(
     State(s): State<AppState>,
-    OpenImCaller(_caller): OpenImCaller,
+    OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<MemberListReq>,
 ) -> ApiResult {
     let group = group_id("groupID", &req.group_id)?;
@@ -342,7 +352,10 @@ pub async fn get_group_member_list(
             req.filter
         ))
     })?;
-    let members = s.service.member_list(&group, filter, req.next_seq).await?;
+    let members = s
+        .service
+        .member_list(&caller, &group, filter, req.next_seq)
+        .await?;
     let next = if members.len() < confab_service::MEMBER_PAGE as usize {
         0
     } else {
@@ -353,11 +366,11 @@ pub async fn get_group_member_list(
 
 pub async fn get_group_all_member_list(
     State(s): State<AppState>,
-    OpenImCaller(_caller): OpenImCaller,
+    OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<GroupReq>,
 ) -> ApiResult {
     let group = req.id()?;
-    let members = s.service.all_members(&group).await?;
+    let members = s.service.all_members(&caller, &group).await?;
     Ok(Reply::data(
         members.iter().map(MemberInfo::from).collect::<Vec<_>>(),
     ))
@@ -373,12 +386,12 @@ pub struct MembersInfoReq {
 
 pub async fn get_group_members_info(
     State(s): State<AppState>,
-    OpenImCaller(_caller): OpenImCaller,
+    OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<MembersInfoReq>,
 ) -> ApiResult {
     let group = group_id("groupID", &req.group_id)?;
     let ids = user_ids("memberList", &req.user_ids)?;
-    let members = s.service.members_info(&group, &ids).await?;
+    let members = s.service.members_info(&caller, &group, &ids).await?;
     Ok(Reply::data(
         members.iter().map(MemberInfo::from).collect::<Vec<_>>(),
     ))

@@ -1,13 +1,13 @@
 //! msg and manager/send_msg routes.
 
-use super::wire::user_id;
-use super::{ApiResult, OpenIm, OpenImCaller, Reply};
+use super::wire::{group_id, user_id};
+use super::{ApiError, ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::extract::State;
-use confab_core::message::SessionType;
+use confab_core::message::{Content, ContentType, Recipient, SessionType};
 use confab_core::protocol::MessageView;
-use confab_core::{Error, UserId};
-use confab_service::{Caller, SendRequest};
+use confab_core::{Error, Field, UserId};
+use confab_service::{Caller, OutgoingMessage, SendRequest, MAX_RECIPIENTS};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -73,32 +73,39 @@ fn content_object(content: &Value) -> confab_core::Result<Value> {
     }
 }
 
-fn to_request(
-    req: &SendMsgReq,
-    recv: &str,
-    default_platform: i32,
-) -> confab_core::Result<SendRequest> {
-    let session_type = SessionType::from_i32(req.session_type).ok_or_else(|| {
-        Error::invalid(format!(
-            "sessionType: must be 1 (single) or 2 (group), got {}",
-            req.session_type
-        ))
-    })?;
-    let recv_id = if session_type.is_group() && !req.group_id.is_empty() {
-        req.group_id.clone()
-    } else {
-        recv.to_owned()
-    };
-    if recv_id.is_empty() {
-        return Err(Error::invalid(if session_type.is_group() {
-            "groupID: missing"
+/// The recipient: a user (`sessionType` 1) or a group (2 or 3, in
+/// `groupID` or, as the spec shows, `recvID`).
+fn recipient(req: &SendMsgReq, recv: &str) -> confab_core::Result<Recipient> {
+    let session_type = SessionType::from_i32(req.session_type)
+        .filter(|t| *t == SessionType::Single || t.is_group())
+        .ok_or_else(|| {
+            Error::invalid(format!(
+                "sessionType: must be 1 (single) or 2 (group), got {}",
+                req.session_type
+            ))
+        })?;
+    if session_type.is_group() {
+        let group = if req.group_id.is_empty() {
+            recv
         } else {
-            "recvID: missing"
-        }));
+            &req.group_id
+        };
+        if group.is_empty() {
+            return Err(Error::invalid("groupID: missing"));
+        }
+        return Ok(Recipient::Group(group_id("groupID", group)?));
     }
-    let mut at = req.at_user_id_list.clone();
-    at.extend(req.force_list.iter().cloned());
-    Ok(SendRequest {
+    if recv.is_empty() {
+        return Err(Error::invalid("recvID: missing"));
+    }
+    Ok(Recipient::User(user_id("recvID", recv)?))
+}
+
+/// The message without its recipient.
+fn outgoing(req: &SendMsgReq, default_platform: i32) -> confab_core::Result<OutgoingMessage> {
+    let mut mentions = req.at_user_id_list.clone();
+    mentions.extend(req.force_list.iter().cloned());
+    Ok(OutgoingMessage {
         client_msg_id: req.client_msg_id.clone(),
         sender: user_id("sendID", &req.send_id)?,
         sender_platform: if req.sender_platform_id == 0 {
@@ -108,18 +115,21 @@ fn to_request(
         },
         sender_nickname: req.sender_nickname.clone(),
         sender_face_url: req.sender_face_url.clone(),
-        session_type,
-        recv_id,
-        content_type: req.content_type,
-        content: content_object(&req.content)?,
+        content: Content::new(
+            ContentType::parse(req.content_type)?,
+            content_object(&req.content)?,
+        ),
         is_online_only: req.is_online_only,
-        at_user_ids: at,
+        mentions,
         ex: req.ex.clone(),
     })
 }
 
 async fn send(s: &AppState, caller: &Caller, req: &SendMsgReq) -> ApiResult {
-    let request = to_request(req, &req.recv_id, caller.platform.id())?;
+    let request = SendRequest {
+        to: recipient(req, &req.recv_id)?,
+        message: outgoing(req, caller.platform.id())?,
+    };
     let outcome = s.service.send_message(caller, None, request).await?;
     let m = outcome.message;
     let out = SentOut {
@@ -173,16 +183,40 @@ pub async fn batch_send_msg(
     OpenIm(req): OpenIm<SendMsgReq>,
 ) -> ApiResult {
     caller.require_admin()?;
-    confab_core::validate::batch("recvIDList", &req.recv_id_list, 1000)?;
+    let message = outgoing(&req, caller.platform.id())?;
+    // A recipient that does not parse fails alone, like one that is refused.
+    let parsed: Vec<confab_core::Result<Recipient>> = req
+        .recv_id_list
+        .iter()
+        .map(|recv| recipient(&req, recv))
+        .collect();
+    let valid: Vec<Recipient> = parsed.iter().filter_map(|r| r.clone().ok()).collect();
+    let mut sent = if valid.is_empty() {
+        super::wire::batch("recvIDList", &req.recv_id_list, MAX_RECIPIENTS)?;
+        Vec::new()
+    } else {
+        s.service
+            .send_many(&caller, message, &valid)
+            .await
+            .map_err(|e| {
+                if e.field() == Some(Field::Recipients) {
+                    // Count the list as the client sent it.
+                    super::wire::batch("recvIDList", &req.recv_id_list, MAX_RECIPIENTS)
+                        .err()
+                        .unwrap_or(e)
+                } else {
+                    e
+                }
+            })?
+    }
+    .into_iter();
     let mut results = Vec::new();
     let mut failed = Vec::new();
-    for recv in &req.recv_id_list {
-        let one = SendMsgReq {
-            client_msg_id: String::new(),
-            ..req.clone()
-        };
-        let outcome = match to_request(&one, recv, caller.platform.id()) {
-            Ok(request) => s.service.send_message(&caller, None, request).await,
+    for (recv, parsed) in req.recv_id_list.iter().zip(parsed) {
+        let outcome = match parsed {
+            Ok(_) => sent
+                .next()
+                .unwrap_or_else(|| Err(Error::internal("send_many answered too few"))),
             Err(e) => Err(e),
         };
         match outcome {
@@ -192,7 +226,7 @@ pub async fn batch_send_msg(
                 "clientMsgID": o.message.client_msg_id,
                 "sendTime": o.message.send_time,
             })),
-            Err(e) => failed.push(json!({"recvID": recv, "errMsg": e.client_message()})),
+            Err(e) => failed.push(json!({"recvID": recv, "errMsg": ApiError::from(e).message()})),
         }
     }
     let failed_ids: Vec<&Value> = failed.iter().map(|f| &f["recvID"]).collect();
@@ -270,7 +304,7 @@ pub async fn pull_msg_by_seq(
     let user = user_or_caller(&caller, &req.user_id)?;
     let mut ranges: Vec<SeqRange> = req.seq_ranges;
     if let Some(conversation_id) = req.conversation_id {
-        confab_core::validate::batch("seqList", &req.seq_list, confab_service::MAX_PULL as usize)?;
+        super::wire::batch("seqList", &req.seq_list, confab_service::MAX_PULL as usize)?;
         for seq in req.seq_list {
             ranges.push(SeqRange {
                 conversation_id: conversation_id.clone(),
@@ -280,7 +314,7 @@ pub async fn pull_msg_by_seq(
             });
         }
     }
-    confab_core::validate::batch("seqRanges", &ranges, 1000)?;
+    super::wire::batch("seqRanges", &ranges, 1000)?;
     let mut msgs: serde_json::Map<String, Value> = serde_json::Map::new();
     for r in ranges {
         let (messages, more) = s

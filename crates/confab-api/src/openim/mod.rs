@@ -20,7 +20,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use confab_core::{Error, ErrorKind};
+use confab_core::{Error, ErrorKind, Field};
 use serde_json::{json, Map, Value};
 
 pub use extract::{OpenIm, OpenImCaller};
@@ -29,18 +29,81 @@ pub use extract::{OpenIm, OpenImCaller};
 /// Confab's WebSocket protocol).
 pub use confab_core::protocol::err_code;
 
-/// An error in OpenIM's envelope.
-pub struct ApiError(pub Error);
+/// OpenIM's name of each domain field, as most of its routes spell it.
+/// Routes that spell one differently rename it with `ApiError::naming`.
+pub fn field_name(field: Field) -> &'static str {
+    match field {
+        Field::User => "userID",
+        Field::Users => "userIDList",
+        Field::UsersToDelete => "deleteUserIDList",
+        Field::UsersToCheck => "checkUserIDList",
+        Field::OtherUser => "toUserID",
+        Field::FriendsToImport => "friendUserIDList",
+        Field::Recipient => "recvID",
+        Field::Recipients => "recvIDList",
+        Field::Groups => "groupIDList",
+        Field::Members => "memberList",
+        Field::Invitees => "invitedUserIDList",
+        Field::KickedMembers => "kickedUserIDList",
+        Field::NewOwner => "newOwnerUserID",
+        Field::Role => "roleLevel",
+        Field::Nickname => "nickname",
+        Field::FaceUrl => "faceURL",
+        Field::PhoneNumber => "phoneNumber",
+        Field::Birth => "birth",
+        Field::Email => "email",
+        Field::Gender => "gender",
+        Field::Ex => "ex",
+        Field::GroupName => "groupName",
+        Field::Notification => "notification",
+        Field::Introduction => "introduction",
+        Field::RequestMessage => "reqMsg",
+        Field::HandleMessage => "handleMsg",
+        Field::Remark => "remark",
+        Field::ClientMessageId => "clientMsgID",
+        Field::SenderNickname => "senderNickname",
+        Field::SenderFaceUrl => "senderFaceURL",
+        Field::ContentType => "contentType",
+        Field::Content => "content",
+        Field::SessionType => "sessionType",
+        Field::Mentions => "atUserIDList",
+        Field::Seqs => "seqList",
+        Field::ReceiveOption => "recvMsgOpt",
+        Field::MaxMembers => "maxMembers",
+        Field::Action => "action",
+    }
+}
+
+/// An error in OpenIM's envelope, with the route's names of fields that
+/// differ from `field_name`'s.
+pub struct ApiError(pub Error, pub &'static [(Field, &'static str)]);
+
+impl ApiError {
+    /// The errors of a route that names `renamed` fields its own way.
+    pub fn naming(renamed: &'static [(Field, &'static str)]) -> impl Fn(Error) -> ApiError {
+        move |e| ApiError(e, renamed)
+    }
+
+    pub(crate) fn message(&self) -> String {
+        self.0.client_message_naming(|f| {
+            self.1
+                .iter()
+                .find(|(field, _)| *field == f)
+                .map(|(_, name)| *name)
+                .unwrap_or_else(|| field_name(f))
+        })
+    }
+}
 
 impl From<Error> for ApiError {
     fn from(e: Error) -> Self {
-        ApiError(e)
+        ApiError(e, &[])
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let e = self.0;
+        let e = &self.0;
         let status = if e.kind() == ErrorKind::Internal {
             tracing::error!(error = %e.log_message(), "openim request failed");
             StatusCode::INTERNAL_SERVER_ERROR
@@ -49,7 +112,7 @@ impl IntoResponse for ApiError {
         };
         let body = json!({
             "errCode": err_code(e.kind()),
-            "errMsg": e.client_message(),
+            "errMsg": self.message(),
             "errDlt": e.kind().code(),
         });
         (status, Json(body)).into_response()
@@ -85,11 +148,6 @@ impl IntoResponse for Reply {
 }
 
 pub type ApiResult = Result<Reply, ApiError>;
-
-async fn no_route(uri: axum::http::Uri) -> Response {
-    let body = json!({"errCode": 404, "errMsg": format!("no such route: {}", uri.path())});
-    (StatusCode::NOT_FOUND, Json(body)).into_response()
-}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -237,5 +295,4 @@ pub fn router() -> Router<AppState> {
             "/conversation/modify_conversation_field",
             post(conversations::modify_conversation_field),
         )
-        .fallback(no_route)
 }

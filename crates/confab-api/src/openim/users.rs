@@ -162,7 +162,7 @@ pub async fn update_user_info(
     if patch.is_empty() {
         return Err(confab_core::Error::invalid("no field to update: give at least one of nickname, faceURL, gender, phoneNumber, birth, email, ex").into());
     }
-    s.service.update_user(&caller, &user, &patch, None).await?;
+    s.service.update_user(&caller, &user, &patch).await?;
     Ok(Reply::ok())
 }
 
@@ -177,11 +177,11 @@ const MAX_USERS_INFO: usize = 1000;
 
 pub async fn get_users_info(
     State(s): State<AppState>,
-    OpenImCaller(_caller): OpenImCaller,
+    OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<UsersReq>,
 ) -> ApiResult {
     let ids = user_ids("userIDList", &req.user_ids)?;
-    let users = s.service.get_users(&ids, MAX_USERS_INFO).await?;
+    let users = s.service.get_users(&caller, &ids, MAX_USERS_INFO).await?;
     let out: Vec<UserInfo> = users
         .iter()
         .map(|u| UserInfo::new(u, s.service.is_admin(&u.user_id)))
@@ -239,11 +239,10 @@ pub async fn online_status(
     OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<OnlineStatusReq>,
 ) -> ApiResult {
-    caller.require_admin()?;
     let ids = user_ids("userIDList", &req.user_ids)?;
     let out: Vec<OnlineStatus> = s
         .service
-        .online_status(&ids)?
+        .online_status(&caller, &ids)?
         .into_iter()
         .map(|(id, platforms)| OnlineStatus {
             user_id: id.to_string(),

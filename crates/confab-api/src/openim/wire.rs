@@ -9,6 +9,23 @@ pub fn secs(ms: i64) -> i64 {
     ms / 1000
 }
 
+/// Checks that a list field of a route is non-empty and at most `max` long,
+/// naming it as the route does.
+pub fn batch<T>(field: &str, items: &[T], max: usize) -> Result<()> {
+    if items.is_empty() {
+        return Err(confab_core::Error::invalid(format!(
+            "{field}: must not be empty"
+        )));
+    }
+    if items.len() > max {
+        return Err(confab_core::Error::invalid(format!(
+            "{field}: at most {max} items per request, got {}",
+            items.len()
+        )));
+    }
+    Ok(())
+}
+
 pub fn user_id(field: &str, value: &str) -> Result<UserId> {
     UserId::parse(field, value)
 }

@@ -1,0 +1,206 @@
+//! A user's conversations: the seqs sync starts from, pulling, read and
+//! delivered marks, clearing, deleting for oneself, per-user settings.
+
+use crate::appender::Delivery;
+use crate::auth::Caller;
+use crate::Service;
+use confab_core::bus::{Event, Payload, SessionId};
+use confab_core::message::*;
+use confab_core::validate;
+use confab_core::{now_millis, Error, Field, Result, UserId};
+
+/// Most messages one `pull` returns.
+pub const MAX_PULL: u32 = 100;
+/// Most seqs one `delete_messages` takes.
+const MAX_DELETE: usize = 1000;
+
+impl Service {
+    /// The conversations of a user with their seqs: the first step of sync.
+    pub async fn conversations(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+    ) -> Result<Vec<UserConversation>> {
+        caller.require_acts_for(user_id)?;
+        self.store.user_conversations(user_id).await
+    }
+
+    /// The user's view of one conversation; NotFound when they have none.
+    pub async fn conversation(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+        conversation_id: &str,
+    ) -> Result<UserConversation> {
+        caller.require_acts_for(user_id)?;
+        self.store
+            .user_conversation(user_id, conversation_id)
+            .await?
+            .ok_or_else(|| {
+                Error::not_found(format!("{user_id} has no conversation {conversation_id}"))
+            })
+    }
+
+    /// Messages `begin..=end` of a conversation the user is in, from their
+    /// `min_seq` on, ascending, at most `limit` (≤ 100). Returns whether more
+    /// remain in the range. Pulling moves the user's delivered seq.
+    pub async fn pull(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+        conversation_id: &str,
+        begin: i64,
+        end: i64,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool)> {
+        let view = self.conversation(caller, user_id, conversation_id).await?;
+        if end < begin {
+            return Err(Error::invalid(format!(
+                "end: {end} is before begin {begin}"
+            )));
+        }
+        let limit = if limit == 0 {
+            MAX_PULL
+        } else {
+            limit.min(MAX_PULL)
+        };
+        let begin = begin.max(view.min_seq);
+        let end = end.min(view.max_seq);
+        if begin > end {
+            return Ok((Vec::new(), false));
+        }
+        let mut messages = self
+            .store
+            .get_messages(user_id, conversation_id, begin, end, limit + 1)
+            .await?;
+        let more = messages.len() > limit as usize;
+        messages.truncate(limit as usize);
+        if let Some(last) = messages.last() {
+            if last.seq > view.delivered_seq {
+                self.store
+                    .mark_delivered(user_id, conversation_id, last.seq, now_millis())
+                    .await?;
+            }
+        }
+        Ok((messages, more))
+    }
+
+    /// Marks a conversation read up to `seq` and tells the reader's other
+    /// devices and, in a chat, the other user.
+    pub async fn mark_read(
+        &self,
+        caller: &Caller,
+        origin: Option<SessionId>,
+        conversation_id: &str,
+        seq: i64,
+    ) -> Result<()> {
+        let view = self
+            .conversation(caller, &caller.user_id, conversation_id)
+            .await?;
+        let seq = seq.min(view.max_seq);
+        if seq <= view.read_seq {
+            return Ok(());
+        }
+        self.store
+            .mark_read(&caller.user_id, conversation_id, seq, now_millis())
+            .await?;
+        let mut recipients = vec![caller.user_id.clone()];
+        if view.session_type == SessionType::Single {
+            recipients.push(UserId::from_trusted(view.peer_id.clone()));
+        }
+        self.appender.deliver(Delivery::Event(Event {
+            recipients,
+            origin,
+            payload: Payload::Read {
+                reader: caller.user_id.clone(),
+                conversation_id: conversation_id.to_owned(),
+                seq,
+            },
+        }));
+        Ok(())
+    }
+
+    /// Records that the caller's device holds the conversation up to `seq`.
+    pub async fn mark_delivered(
+        &self,
+        caller: &Caller,
+        conversation_id: &str,
+        seq: i64,
+    ) -> Result<()> {
+        let view = self
+            .conversation(caller, &caller.user_id, conversation_id)
+            .await?;
+        let seq = seq.min(view.max_seq);
+        if seq > view.delivered_seq {
+            self.store
+                .mark_delivered(&caller.user_id, conversation_id, seq, now_millis())
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Hides the conversation's messages so far from the user (clear history).
+    pub async fn clear_conversation(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+        conversation_id: &str,
+    ) -> Result<()> {
+        caller.require_acts_for(user_id)?;
+        if !self
+            .store
+            .clear_conversation(user_id, conversation_id, now_millis())
+            .await?
+        {
+            return Err(Error::not_found(format!(
+                "{user_id} has no conversation {conversation_id}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Deletes messages for the user only.
+    pub async fn delete_messages(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+        conversation_id: &str,
+        seqs: &[i64],
+    ) -> Result<()> {
+        validate::batch(Field::Seqs, seqs, MAX_DELETE)?;
+        self.conversation(caller, user_id, conversation_id).await?;
+        self.store
+            .delete_messages_for(user_id, conversation_id, seqs)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_conversation(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+        conversation_id: &str,
+        patch: &ConversationPatch,
+    ) -> Result<()> {
+        caller.require_acts_for(user_id)?;
+        validate::opt_max_len(Field::Ex, &patch.ex, validate::MAX_TEXT_LEN)?;
+        if let Some(opt) = patch.recv_msg_opt {
+            if !(0..=2).contains(&opt) {
+                return Err(Error::invalid_field(
+                    Field::ReceiveOption,
+                    "must be 0 (receive), 1 (do not receive) or 2 (receive without push)",
+                ));
+            }
+        }
+        if !self
+            .store
+            .update_user_conversation(user_id, conversation_id, patch, now_millis())
+            .await?
+        {
+            return Err(Error::not_found(format!(
+                "{user_id} has no conversation {conversation_id}"
+            )));
+        }
+        Ok(())
+    }
+}

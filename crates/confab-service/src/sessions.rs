@@ -1,0 +1,41 @@
+//! Who is online, and ending sessions: the service side of presence. The
+//! gateway's registry is the truth of who is connected; kicks travel on the
+//! bus so that they reach the node holding the session.
+
+use crate::appender::Delivery;
+use crate::auth::Caller;
+use crate::Service;
+use confab_core::bus::{Event, Payload};
+use confab_core::{validate, Field, Platform, Result, UserId};
+
+/// Most users `online_status` takes at once (OpenIM's limit).
+pub const MAX_ONLINE_STATUS: usize = 200;
+
+impl Service {
+    /// For each id, the platforms it is online on (empty: offline). App
+    /// administrators only: presence is not for every user to watch.
+    pub fn online_status(
+        &self,
+        caller: &Caller,
+        user_ids: &[UserId],
+    ) -> Result<Vec<(UserId, Vec<Platform>)>> {
+        caller.require_admin()?;
+        validate::batch(Field::Users, user_ids, MAX_ONLINE_STATUS)?;
+        Ok(user_ids
+            .iter()
+            .map(|id| (id.clone(), self.presence.platforms(id)))
+            .collect())
+    }
+
+    /// Ends the sessions of a user (on one platform, or all).
+    pub(crate) fn kick(&self, user_id: &UserId, platform: Option<Platform>, reason: &str) {
+        self.appender.deliver(Delivery::Event(Event {
+            recipients: vec![user_id.clone()],
+            origin: None,
+            payload: Payload::Kick {
+                platform,
+                reason: reason.to_owned(),
+            },
+        }));
+    }
+}
