@@ -84,8 +84,17 @@ pub(crate) struct DeliveryContext {
 
 #[derive(Clone)]
 pub(crate) struct Appender {
-    jobs: mpsc::Sender<Job>,
+    /// Submissions: one job, or the jobs of one `send_many`, which stay
+    /// together in one transaction.
+    jobs: mpsc::Sender<Vec<Job>>,
     deliveries: Deliveries,
+}
+
+/// A message to append, where it came from and its chat check.
+pub(crate) struct ToAppend {
+    pub message: NewMessage,
+    pub origin: Option<SessionId>,
+    pub check: Option<ChatCheck>,
 }
 
 impl Appender {
@@ -116,17 +125,37 @@ impl Appender {
         origin: Option<SessionId>,
         check: Option<ChatCheck>,
     ) -> Result<Committing> {
-        let (reply, rx) = oneshot::channel();
-        self.jobs
-            .send(Job {
+        let mut one = self
+            .enqueue_many(vec![ToAppend {
                 message,
                 origin,
                 check,
+            }])
+            .await?;
+        one.pop()
+            .ok_or_else(|| Error::internal("the appender lost a send"))
+    }
+
+    /// Queues messages as one submission: they are appended in the same
+    /// transaction (unless they exceed a batch), in order.
+    pub(crate) async fn enqueue_many(&self, items: Vec<ToAppend>) -> Result<Vec<Committing>> {
+        let mut jobs = Vec::with_capacity(items.len());
+        let mut waiting = Vec::with_capacity(items.len());
+        for item in items {
+            let (reply, rx) = oneshot::channel();
+            jobs.push(Job {
+                message: item.message,
+                origin: item.origin,
+                check: item.check,
                 reply,
-            })
+            });
+            waiting.push(Committing(rx));
+        }
+        self.jobs
+            .send(jobs)
             .await
             .map_err(|_| Error::internal("the appender has stopped"))?;
-        Ok(Committing(rx))
+        Ok(waiting)
     }
 
     /// Queues a message or event for delivery after those committed before.
@@ -138,11 +167,20 @@ impl Appender {
 /// Stage one: takes what is queued, checks its chats (one query per
 /// batch), and hands the batch to stage two, so that the checks of the next
 /// batch run while this one is written.
-async fn append_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, deliveries: Deliveries) {
+async fn append_loop(
+    store: Arc<dyn Store>,
+    mut rx: mpsc::Receiver<Vec<Job>>,
+    deliveries: Deliveries,
+) {
     let (checked_tx, checked_rx) = mpsc::channel::<Vec<Job>>(2);
     tokio::spawn(write_loop(store.clone(), checked_rx, deliveries));
-    let mut jobs: Vec<Job> = Vec::with_capacity(MAX_BATCH);
-    while rx.recv_many(&mut jobs, MAX_BATCH).await > 0 {
+    while let Some(mut jobs) = rx.recv().await {
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(more) => jobs.extend(more),
+                Err(_) => break,
+            }
+        }
         let started = std::time::Instant::now();
         let checked = check_chats(&*store, &mut jobs).await;
         tracing::debug!(
@@ -160,8 +198,7 @@ async fn append_loop(store: Arc<dyn Store>, mut rx: mpsc::Receiver<Job>, deliver
         if jobs.is_empty() {
             continue;
         }
-        let batch = std::mem::replace(&mut jobs, Vec::with_capacity(MAX_BATCH));
-        if checked_tx.send(batch).await.is_err() {
+        if checked_tx.send(jobs).await.is_err() {
             return;
         }
     }

@@ -141,6 +141,10 @@ impl Service {
             return Err(Error::new(ErrorKind::TokenMalformed, "token: missing"));
         }
         let mut validation = Validation::new(Algorithm::HS256);
+        // No grace after `exp` (the library's default is 60 s): an expired
+        // token is refused at once. Confab issues and checks its tokens on
+        // the same clocks, so no skew needs absorbing.
+        validation.leeway = 0;
         validation.validate_nbf = true;
         validation.set_required_spec_claims(&["exp", "nbf"]);
         let data = decode::<Claims>(

@@ -9,6 +9,7 @@
 //! Change notices are appended after the change they report has committed;
 //! if the append fails, the change stands and the failure is logged.
 
+use crate::appender::ToAppend;
 use crate::auth::Caller;
 use crate::notices::Notice;
 use crate::send::{Draft, SendOutcome};
@@ -70,31 +71,34 @@ impl Service {
         content_type: i32,
         content: &str,
     ) -> Vec<Result<SendOutcome>> {
-        let mut pending = Vec::with_capacity(users.len());
-        for user in users {
-            let message = self.notice_message(
-                op,
-                notification_conversation_id(user),
-                SessionType::Notification,
-                user.to_string(),
-                content_type,
-                content.to_owned(),
-            );
-            let new = NewMessage {
-                message,
-                participants: vec![(user.clone(), user.to_string())],
-            };
-            pending.push(self.appender.enqueue(new, None, None).await);
-        }
-        let mut out = Vec::with_capacity(pending.len());
-        for p in pending {
-            out.push(match p {
-                Ok(committing) => committing.wait().await.map(|a| SendOutcome {
-                    message: a.message,
-                    duplicate: a.duplicate,
-                }),
-                Err(e) => Err(e),
-            });
+        let items = users
+            .iter()
+            .map(|user| ToAppend {
+                message: NewMessage {
+                    message: self.notice_message(
+                        op,
+                        notification_conversation_id(user),
+                        SessionType::Notification,
+                        user.to_string(),
+                        content_type,
+                        content.to_owned(),
+                    ),
+                    participants: vec![(user.clone(), user.to_string())],
+                },
+                origin: None,
+                check: None,
+            })
+            .collect();
+        let committing = match self.appender.enqueue_many(items).await {
+            Ok(c) => c,
+            Err(e) => return users.iter().map(|_| Err(e.clone())).collect(),
+        };
+        let mut out = Vec::with_capacity(committing.len());
+        for c in committing {
+            out.push(c.wait().await.map(|a| SendOutcome {
+                message: a.message,
+                duplicate: a.duplicate,
+            }));
         }
         out
     }

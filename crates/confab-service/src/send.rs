@@ -7,7 +7,7 @@
 //! muted member (or anyone but the owner and admins of a muted group) is
 //! refused; chatroom messages reach the members online and are never stored.
 
-use crate::appender::{ChatCheck, Delivery};
+use crate::appender::{ChatCheck, Delivery, ToAppend};
 use crate::auth::Caller;
 use crate::Service;
 use confab_core::bus::SessionId;
@@ -182,6 +182,12 @@ impl Draft {
     }
 }
 
+/// A send after its checks: finished, or waiting to be appended.
+enum Prepared {
+    Done(PendingSend),
+    Append(ToAppend),
+}
+
 /// Where a checked message goes.
 struct Route {
     conversation_id: String,
@@ -216,18 +222,35 @@ impl Service {
     ) -> Result<Vec<Result<SendOutcome>>> {
         validate::batch(Field::Recipients, recipients, MAX_RECIPIENTS)?;
         let content = self.check_message(caller, &message)?;
-        let mut pending = Vec::with_capacity(recipients.len());
+        // Every copy is checked, then those to store go to the appender as
+        // one submission: one transaction for the batch.
+        let mut prepared = Vec::with_capacity(recipients.len());
+        let mut to_append = Vec::new();
         for to in recipients {
             let one = OutgoingMessage {
                 client_msg_id: String::new(),
                 ..message.clone()
             };
-            let queued = self.queue_checked(caller, None, to, one, &content).await;
-            pending.push(queued.unwrap_or_else(PendingSend::failed));
+            match self.prepare(caller, None, to, one, &content).await {
+                Ok(Prepared::Done(p)) => prepared.push(Some(p)),
+                Ok(Prepared::Append(a)) => {
+                    to_append.push(a);
+                    prepared.push(None);
+                }
+                Err(e) => prepared.push(Some(PendingSend::failed(e))),
+            }
         }
-        let mut outcomes = Vec::with_capacity(pending.len());
-        for p in pending {
-            outcomes.push(p.outcome().await);
+        let mut committing = self.appender.enqueue_many(to_append).await?.into_iter();
+        let mut outcomes = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            let pending = match p {
+                Some(p) => p,
+                None => match committing.next() {
+                    Some(c) => PendingSend(Pending::Committing(c)),
+                    None => PendingSend::failed(Error::internal("the appender lost a send")),
+                },
+            };
+            outcomes.push(pending.outcome().await);
         }
         Ok(outcomes)
     }
@@ -243,8 +266,15 @@ impl Service {
         req: SendRequest,
     ) -> Result<PendingSend> {
         let content = self.check_message(caller, &req.message)?;
-        self.queue_checked(caller, origin, &req.to, req.message, &content)
-            .await
+        match self
+            .prepare(caller, origin, &req.to, req.message, &content)
+            .await?
+        {
+            Prepared::Done(pending) => Ok(pending),
+            Prepared::Append(a) => Ok(PendingSend(Pending::Committing(
+                self.appender.enqueue(a.message, a.origin, a.check).await?,
+            ))),
+        }
     }
 
     /// The checks that do not depend on the recipient; returns the content
@@ -287,25 +317,29 @@ impl Service {
         Ok(content)
     }
 
-    async fn queue_checked(
+    /// Checks a message for one recipient and does what needs no commit
+    /// (revoke, read receipt, online-only push, chatroom); returns what is
+    /// left to append.
+    async fn prepare(
         &self,
         caller: &Caller,
         origin: Option<SessionId>,
         to: &Recipient,
         m: OutgoingMessage,
         content: &str,
-    ) -> Result<PendingSend> {
+    ) -> Result<Prepared> {
         if let Recipient::Chatroom(room) = to {
-            return self
-                .send_to_chatroom(caller, origin, room, m, content)
-                .await;
+            return Ok(Prepared::Done(
+                self.send_to_chatroom(caller, origin, room, m, content)
+                    .await?,
+            ));
         }
         let route = self.route(caller, to, &m.sender).await?;
         if m.content.kind == ContentType::Revoke {
             let notice = self
                 .revoke_by_content(caller, origin, &route.conversation_id, &m.content.body)
                 .await?;
-            return Ok(PendingSend::done(notice));
+            return Ok(Prepared::Done(PendingSend::done(notice)));
         }
         let message = m.to_message(
             route.conversation_id.clone(),
@@ -329,7 +363,7 @@ impl Service {
             };
             self.mark_read(&reader, origin, &message.conversation_id, seq)
                 .await?;
-            return Ok(PendingSend::done(message));
+            return Ok(Prepared::Done(PendingSend::done(message)));
         }
         if m.is_online_only || m.content.kind == ContentType::Typing {
             if let Some(c) = &route.check {
@@ -337,20 +371,16 @@ impl Service {
             }
             self.appender
                 .deliver(Delivery::Message(Arc::new(message.clone()), origin));
-            return Ok(PendingSend::done(message));
+            return Ok(Prepared::Done(PendingSend::done(message)));
         }
-        let committing = self
-            .appender
-            .enqueue(
-                NewMessage {
-                    message,
-                    participants: route.participants,
-                },
-                origin,
-                route.check,
-            )
-            .await?;
-        Ok(PendingSend(Pending::Committing(committing)))
+        Ok(Prepared::Append(ToAppend {
+            message: NewMessage {
+                message,
+                participants: route.participants,
+            },
+            origin,
+            check: route.check,
+        }))
     }
 
     /// Checks the recipient and the sender's rights; returns where the

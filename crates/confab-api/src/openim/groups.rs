@@ -95,10 +95,12 @@ pub async fn create_group(
     for (i, m) in member_list.iter().enumerate() {
         let id = user_id(&format!("memberList[{i}].userID"), &m.user_id)?;
         let role = match Role::from_i32(m.role_level) {
-            Some(Role::Owner) => return Err(Error::invalid(format!(
+            Some(Role::Owner) => {
+                return Err(Error::invalid(format!(
                 "memberList[{i}]: {id} cannot have roleLevel 2 (owner); the owner is ownerUserID"
             ))
-            .into()),
+                .into())
+            }
             Some(role) => role,
             None => {
                 return Err(Error::invalid(format!(

@@ -10,6 +10,7 @@ mod harness;
 mod auth;
 mod bad_input;
 mod binary;
+mod defects;
 mod friends;
 mod groups;
 mod messaging;
