@@ -185,7 +185,7 @@ impl Draft {
 /// A send after its checks: finished, or waiting to be appended.
 enum Prepared {
     Done(PendingSend),
-    Append(ToAppend),
+    Append(Box<ToAppend>),
 }
 
 /// Where a checked message goes.
@@ -234,7 +234,7 @@ impl Service {
             match self.prepare(caller, None, to, one, &content).await {
                 Ok(Prepared::Done(p)) => prepared.push(Some(p)),
                 Ok(Prepared::Append(a)) => {
-                    to_append.push(a);
+                    to_append.push(*a);
                     prepared.push(None);
                 }
                 Err(e) => prepared.push(Some(PendingSend::failed(e))),
@@ -373,14 +373,14 @@ impl Service {
                 .deliver(Delivery::Message(Arc::new(message.clone()), origin));
             return Ok(Prepared::Done(PendingSend::done(message)));
         }
-        Ok(Prepared::Append(ToAppend {
+        Ok(Prepared::Append(Box::new(ToAppend {
             message: NewMessage {
                 message,
                 participants: route.participants,
             },
             origin,
             check: route.check,
-        }))
+        })))
     }
 
     /// Checks the recipient and the sender's rights; returns where the
