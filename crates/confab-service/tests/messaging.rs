@@ -1,0 +1,546 @@
+//! Service-level tests of the dialect-neutral messaging API over a real
+//! SQLite store, wrapped to count appends (commits) and to refuse a batch
+//! holding a message to the user `poison`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use async_trait::async_trait;
+use confab_core::bus::{Bus, BusError, Event};
+use confab_core::message::*;
+use confab_core::model::*;
+use confab_core::store::*;
+use confab_core::{ErrorKind, GroupId, Millis, Platform, Result, UserId};
+use confab_service::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+const POISON: &str = "poison";
+
+struct Counting {
+    inner: Arc<dyn Store>,
+    appends: AtomicUsize,
+}
+
+#[async_trait]
+impl UserStore for Counting {
+    async fn create_users(&self, users: &[User]) -> Result<()> {
+        self.inner.create_users(users).await
+    }
+    async fn get_user(&self, user_id: &UserId) -> Result<Option<User>> {
+        self.inner.get_user(user_id).await
+    }
+    async fn get_users(&self, user_ids: &[UserId]) -> Result<Vec<User>> {
+        self.inner.get_users(user_ids).await
+    }
+    async fn update_user(&self, user_id: &UserId, patch: &UserPatch, now: Millis) -> Result<bool> {
+        self.inner.update_user(user_id, patch, now).await
+    }
+    async fn set_password_hash(&self, user_id: &UserId, hash: &str, now: Millis) -> Result<bool> {
+        self.inner.set_password_hash(user_id, hash, now).await
+    }
+    async fn delete_user(&self, user_id: &UserId, owned: &[OwnedGroupFate]) -> Result<bool> {
+        self.inner.delete_user(user_id, owned).await
+    }
+    async fn list_user_ids(&self, after: Option<&UserId>, limit: u32) -> Result<Vec<UserId>> {
+        self.inner.list_user_ids(after, limit).await
+    }
+}
+
+#[async_trait]
+impl TokenStore for Counting {
+    async fn put_token(
+        &self,
+        user_id: &UserId,
+        platform: Platform,
+        token_id: &str,
+        expires_at: Millis,
+    ) -> Result<()> {
+        self.inner
+            .put_token(user_id, platform, token_id, expires_at)
+            .await
+    }
+    async fn get_token_id(&self, user_id: &UserId, platform: Platform) -> Result<Option<String>> {
+        self.inner.get_token_id(user_id, platform).await
+    }
+    async fn delete_tokens(&self, user_id: &UserId, platform: Option<Platform>) -> Result<u64> {
+        self.inner.delete_tokens(user_id, platform).await
+    }
+}
+
+#[async_trait]
+impl RelationStore for Counting {
+    async fn add_friends(&self, edges: &[Friend]) -> Result<u64> {
+        self.inner.add_friends(edges).await
+    }
+    async fn delete_friends(&self, edges: &[(UserId, UserId)]) -> Result<u64> {
+        self.inner.delete_friends(edges).await
+    }
+    async fn get_friend(&self, owner: &UserId, friend: &UserId) -> Result<Option<Friend>> {
+        self.inner.get_friend(owner, friend).await
+    }
+    async fn list_friends(&self, owner: &UserId) -> Result<Vec<Friend>> {
+        self.inner.list_friends(owner).await
+    }
+    async fn set_friend_remark(
+        &self,
+        owner: &UserId,
+        friend: &UserId,
+        remark: &str,
+    ) -> Result<bool> {
+        self.inner.set_friend_remark(owner, friend, remark).await
+    }
+    async fn add_black(&self, black: &Black) -> Result<bool> {
+        self.inner.add_black(black).await
+    }
+    async fn remove_black(&self, owner: &UserId, blocked: &UserId) -> Result<bool> {
+        self.inner.remove_black(owner, blocked).await
+    }
+    async fn get_black(&self, owner: &UserId, blocked: &UserId) -> Result<Option<Black>> {
+        self.inner.get_black(owner, blocked).await
+    }
+    async fn list_blacks(&self, owner: &UserId) -> Result<Vec<Black>> {
+        self.inner.list_blacks(owner).await
+    }
+    async fn put_friend_request(&self, request: &FriendRequest) -> Result<()> {
+        self.inner.put_friend_request(request).await
+    }
+    async fn get_friend_request(
+        &self,
+        from: &UserId,
+        to: &UserId,
+    ) -> Result<Option<FriendRequest>> {
+        self.inner.get_friend_request(from, to).await
+    }
+    async fn list_friend_requests_to(&self, to: &UserId) -> Result<Vec<FriendRequest>> {
+        self.inner.list_friend_requests_to(to).await
+    }
+    async fn list_friend_requests_from(&self, from: &UserId) -> Result<Vec<FriendRequest>> {
+        self.inner.list_friend_requests_from(from).await
+    }
+    async fn answer_friend_request(
+        &self,
+        from: &UserId,
+        to: &UserId,
+        result: HandleResult,
+        handle_msg: &str,
+        now: Millis,
+        edges: &[Friend],
+    ) -> Result<bool> {
+        self.inner
+            .answer_friend_request(from, to, result, handle_msg, now, edges)
+            .await
+    }
+}
+
+#[async_trait]
+impl GroupStore for Counting {
+    async fn create_group(&self, group: &Group, members: &[GroupMember]) -> Result<()> {
+        self.inner.create_group(group, members).await
+    }
+    async fn get_group(&self, group_id: &GroupId) -> Result<Option<Group>> {
+        self.inner.get_group(group_id).await
+    }
+    async fn get_groups(&self, group_ids: &[GroupId]) -> Result<Vec<Group>> {
+        self.inner.get_groups(group_ids).await
+    }
+    async fn update_group(&self, group_id: &GroupId, patch: &GroupPatch) -> Result<bool> {
+        self.inner.update_group(group_id, patch).await
+    }
+    async fn set_group_status(&self, group_id: &GroupId, status: GroupStatus) -> Result<bool> {
+        self.inner.set_group_status(group_id, status).await
+    }
+    async fn member_counts(&self, group_ids: &[GroupId]) -> Result<Vec<(GroupId, i64)>> {
+        self.inner.member_counts(group_ids).await
+    }
+    async fn add_members(&self, members: &[GroupMember]) -> Result<Vec<UserId>> {
+        self.inner.add_members(members).await
+    }
+    async fn remove_members(&self, group_id: &GroupId, user_ids: &[UserId]) -> Result<Vec<UserId>> {
+        self.inner.remove_members(group_id, user_ids).await
+    }
+    async fn get_member(
+        &self,
+        group_id: &GroupId,
+        user_id: &UserId,
+    ) -> Result<Option<GroupMember>> {
+        self.inner.get_member(group_id, user_id).await
+    }
+    async fn get_members(
+        &self,
+        group_id: &GroupId,
+        user_ids: &[UserId],
+    ) -> Result<Vec<GroupMember>> {
+        self.inner.get_members(group_id, user_ids).await
+    }
+    async fn list_members(
+        &self,
+        group_id: &GroupId,
+        role: Option<Role>,
+        offset: u32,
+        limit: u32,
+    ) -> Result<Vec<GroupMember>> {
+        self.inner.list_members(group_id, role, offset, limit).await
+    }
+    async fn update_member(
+        &self,
+        group_id: &GroupId,
+        user_id: &UserId,
+        patch: &MemberPatch,
+    ) -> Result<bool> {
+        self.inner.update_member(group_id, user_id, patch).await
+    }
+    async fn transfer_owner(
+        &self,
+        group_id: &GroupId,
+        old_owner: &UserId,
+        new_owner: &UserId,
+        old_owner_role: Role,
+    ) -> Result<()> {
+        self.inner
+            .transfer_owner(group_id, old_owner, new_owner, old_owner_role)
+            .await
+    }
+    async fn member_ids(&self, group_id: &GroupId) -> Result<Vec<UserId>> {
+        self.inner.member_ids(group_id).await
+    }
+    async fn joined_groups(&self, user_id: &UserId) -> Result<Vec<Group>> {
+        self.inner.joined_groups(user_id).await
+    }
+    async fn managed_group_ids(&self, user_id: &UserId) -> Result<Vec<GroupId>> {
+        self.inner.managed_group_ids(user_id).await
+    }
+    async fn put_group_request(&self, request: &GroupRequest) -> Result<()> {
+        self.inner.put_group_request(request).await
+    }
+    async fn get_group_request(
+        &self,
+        group_id: &GroupId,
+        user_id: &UserId,
+    ) -> Result<Option<GroupRequest>> {
+        self.inner.get_group_request(group_id, user_id).await
+    }
+    async fn list_group_requests_for(&self, group_ids: &[GroupId]) -> Result<Vec<GroupRequest>> {
+        self.inner.list_group_requests_for(group_ids).await
+    }
+    async fn list_group_requests_by(&self, user_id: &UserId) -> Result<Vec<GroupRequest>> {
+        self.inner.list_group_requests_by(user_id).await
+    }
+    async fn answer_group_request(
+        &self,
+        group_id: &GroupId,
+        user_id: &UserId,
+        result: HandleResult,
+        handle_msg: &str,
+        handled_by: &UserId,
+        now: Millis,
+        member: Option<&GroupMember>,
+    ) -> Result<bool> {
+        self.inner
+            .answer_group_request(
+                group_id, user_id, result, handle_msg, handled_by, now, member,
+            )
+            .await
+    }
+}
+
+#[async_trait]
+impl MessageStore for Counting {
+    async fn append_messages(&self, batch: &[NewMessage]) -> Result<Vec<Appended>> {
+        self.appends.fetch_add(1, Ordering::SeqCst);
+        if batch.iter().any(|m| m.message.recv_id == POISON) {
+            return Err(confab_core::Error::internal(
+                "this store refuses the poisoned row",
+            ));
+        }
+        self.inner.append_messages(batch).await
+    }
+    async fn revoke_message(
+        &self,
+        conversation_id: &str,
+        seq: i64,
+        notice: &NewMessage,
+    ) -> Result<Option<Appended>> {
+        self.inner
+            .revoke_message(conversation_id, seq, notice)
+            .await
+    }
+    async fn chat_facts(&self, pairs: &[(UserId, UserId)]) -> Result<Vec<ChatFacts>> {
+        self.inner.chat_facts(pairs).await
+    }
+    async fn get_message(&self, conversation_id: &str, seq: i64) -> Result<Option<Message>> {
+        self.inner.get_message(conversation_id, seq).await
+    }
+    async fn find_message_by_client_id(
+        &self,
+        conversation_id: &str,
+        client_msg_id: &str,
+    ) -> Result<Option<Message>> {
+        self.inner
+            .find_message_by_client_id(conversation_id, client_msg_id)
+            .await
+    }
+    async fn get_messages(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        begin: i64,
+        end: i64,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        self.inner
+            .get_messages(user_id, conversation_id, begin, end, limit)
+            .await
+    }
+    async fn max_seq(&self, conversation_id: &str) -> Result<i64> {
+        self.inner.max_seq(conversation_id).await
+    }
+    async fn user_conversations(&self, user_id: &UserId) -> Result<Vec<UserConversation>> {
+        self.inner.user_conversations(user_id).await
+    }
+    async fn user_conversation(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+    ) -> Result<Option<UserConversation>> {
+        self.inner.user_conversation(user_id, conversation_id).await
+    }
+    async fn mark_read(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        seq: i64,
+        now: Millis,
+    ) -> Result<bool> {
+        self.inner
+            .mark_read(user_id, conversation_id, seq, now)
+            .await
+    }
+    async fn mark_delivered(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        seq: i64,
+        now: Millis,
+    ) -> Result<bool> {
+        self.inner
+            .mark_delivered(user_id, conversation_id, seq, now)
+            .await
+    }
+    async fn clear_conversation(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        now: Millis,
+    ) -> Result<bool> {
+        self.inner
+            .clear_conversation(user_id, conversation_id, now)
+            .await
+    }
+    async fn delete_messages_for(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        seqs: &[i64],
+    ) -> Result<u64> {
+        self.inner
+            .delete_messages_for(user_id, conversation_id, seqs)
+            .await
+    }
+    async fn update_user_conversation(
+        &self,
+        user_id: &UserId,
+        conversation_id: &str,
+        patch: &ConversationPatch,
+        now: Millis,
+    ) -> Result<bool> {
+        self.inner
+            .update_user_conversation(user_id, conversation_id, patch, now)
+            .await
+    }
+}
+
+/// Records every published event.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Event>>);
+
+impl Bus for Recorder {
+    fn publish(&self, event: Event) -> std::result::Result<(), BusError> {
+        self.0.lock().unwrap().push(event);
+        Ok(())
+    }
+}
+
+struct Fixture {
+    service: Service,
+    store: Arc<Counting>,
+    bus: Arc<Recorder>,
+    _dir: tempfile::TempDir,
+}
+
+fn uid(s: &str) -> UserId {
+    UserId::parse("user", s).unwrap()
+}
+
+const ADMIN: &str = "admin";
+
+async fn fixture(users: &[&str]) -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("t.db").display());
+    let sqlite = confab_store::SqliteStore::open(&url, confab_store::Durability::Process)
+        .await
+        .unwrap();
+    let store = Arc::new(Counting {
+        inner: Arc::new(sqlite),
+        appends: AtomicUsize::new(0),
+    });
+    let mut all: Vec<User> = users.iter().map(|u| User::new(uid(u), 1)).collect();
+    all.push(User::new(uid(ADMIN), 1));
+    store.create_users(&all).await.unwrap();
+    let bus = Arc::new(Recorder::default());
+    let service = Service::new(
+        store.clone(),
+        bus.clone(),
+        ServiceConfig {
+            admin_user_ids: vec![uid(ADMIN)],
+            admin_secret: "s".into(),
+            jwt_secret: b"k".to_vec(),
+            token_ttl_secs: 3600,
+            revoke_window_secs: 120,
+            max_content_bytes: 64 * 1024,
+        },
+    );
+    Fixture {
+        service,
+        store,
+        bus,
+        _dir: dir,
+    }
+}
+
+fn caller(id: &str) -> Caller {
+    Caller {
+        user_id: uid(id),
+        platform: Platform::Web,
+        is_admin: id == ADMIN,
+    }
+}
+
+#[tokio::test]
+async fn send_many_shares_one_commit() {
+    let names: Vec<String> = (0..20).map(|i| format!("r{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let f = fixture(&refs).await;
+    let before = f.store.appends.load(Ordering::SeqCst);
+    let recipients: Vec<Recipient> = names.iter().map(|n| Recipient::User(uid(n))).collect();
+    let message = OutgoingMessage::new(uid(ADMIN), Content::text("to all twenty"));
+    let outcomes = f
+        .service
+        .send_many(&caller(ADMIN), message, &recipients)
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 20);
+    for (name, outcome) in names.iter().zip(&outcomes) {
+        let m = &outcome.as_ref().unwrap().message;
+        assert_eq!(m.recv_id, *name);
+        assert_eq!(m.seq, 1);
+    }
+    assert_eq!(
+        f.store.appends.load(Ordering::SeqCst) - before,
+        1,
+        "twenty sends, one append transaction"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_row_fails_only_its_own_send() {
+    let f = fixture(&["good1", POISON, "good2"]).await;
+    let recipients = [
+        Recipient::User(uid("good1")),
+        Recipient::User(uid(POISON)),
+        Recipient::User(uid("good2")),
+        Recipient::User(uid("ghost")),
+    ];
+    let message = OutgoingMessage::new(uid(ADMIN), Content::text("hi"));
+    let outcomes = f
+        .service
+        .send_many(&caller(ADMIN), message, &recipients)
+        .await
+        .unwrap();
+    assert_eq!(outcomes[0].as_ref().unwrap().message.seq, 1);
+    assert_eq!(
+        outcomes[1].as_ref().unwrap_err().kind(),
+        ErrorKind::Internal,
+        "the refused row fails"
+    );
+    assert_eq!(outcomes[2].as_ref().unwrap().message.seq, 1);
+    assert_eq!(
+        outcomes[3].as_ref().unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+}
+
+#[tokio::test]
+async fn notify_users_one_commit_each_user_once() {
+    let f = fixture(&["n1", "n2", "n3"]).await;
+    let before = f.store.appends.load(Ordering::SeqCst);
+    let note = Notification {
+        action: "order_paid".into(),
+        payload: serde_json::json!({"order": 7}),
+    };
+    let users = vec![uid("n1"), uid("n2"), uid("n3"), uid("n1")];
+    let out = f
+        .service
+        .notify(&caller(ADMIN), &Audience::Users(users), &note)
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 3, "each user once");
+    assert_eq!(f.store.appends.load(Ordering::SeqCst) - before, 1);
+    let mine = f
+        .service
+        .pull(&caller("n2"), &uid("n2"), "n_n2", 1, 10, 10)
+        .await
+        .unwrap()
+        .0;
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].content_type, content_type::SYSTEM_NOTIFICATION);
+    let body: serde_json::Value = serde_json::from_str(&mine[0].content).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"action": "order_paid", "payload": {"order": 7}})
+    );
+    // Only app admins notify; unknown users are refused before anything is stored.
+    let e = f
+        .service
+        .notify(&caller("n1"), &Audience::Users(vec![uid("n2")]), &note)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+    let e = f
+        .service
+        .notify(
+            &caller(ADMIN),
+            &Audience::Users(vec![uid("n2"), uid("ghost")]),
+            &note,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound);
+    assert_eq!(f.store.inner.max_seq("n_n2").await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn moved_permission_checks() {
+    let f = fixture(&["p1"]).await;
+    let e = f
+        .service
+        .online_status(&caller("p1"), &[uid("p1")])
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+    assert_eq!(
+        f.service
+            .online_status(&caller(ADMIN), &[uid("p1")])
+            .unwrap(),
+        vec![(uid("p1"), vec![])]
+    );
+    let _ = (&f.bus, GroupId::from_trusted("g".into()));
+}
