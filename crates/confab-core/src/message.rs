@@ -50,6 +50,14 @@ pub fn notification_conversation_id(user_id: &UserId) -> String {
     format!("n_{user_id}")
 }
 
+/// The conversation of notifications to every user: stored once, read by
+/// each user with their own cursor.
+pub const BROADCAST_CONVERSATION_ID: &str = "b_all";
+/// Broadcast conversations: their ids start with `b_`.
+pub fn is_broadcast_conversation(conversation_id: &str) -> bool {
+    conversation_id.starts_with("b_")
+}
+
 /// OpenIM's content types.
 pub mod content_type {
     pub const TEXT: i32 = 101;
