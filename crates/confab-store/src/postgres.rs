@@ -34,7 +34,7 @@ impl PostgresStore {
         &self.pool
     }
 
-    fn reader(&self) -> &PgPool {
+    pub(crate) fn reader(&self) -> &PgPool {
         &self.pool
     }
 

@@ -1,4 +1,11 @@
 //! Reading messages, and each user's state in each conversation.
+//!
+//! Broadcast conversations (`b_...`) have no per-user rows when they are
+//! written: every user sees each of them, with their own state where they
+//! have a row and the state of a user who has done nothing there otherwise.
+//! A user gets a row the first time they change their state (read, clear,
+//! pin...), so a notification to a million users costs one message row and
+//! only the rows of those who act on it.
 
 /// `MessageStore` for `$store`; the append itself is in `append.rs`.
 macro_rules! impl_messages {
@@ -6,10 +13,49 @@ macro_rules! impl_messages {
         mod messages {
             use super::$store;
             use $crate::common::{db_err, shaped_chunks, sql_count};
-            use $crate::rows::{MessageRow, UserConversationRow, MESSAGE_COLUMNS, USER_CONVERSATION_SELECT};
-            use confab_core::message::{Appended, ConversationPatch, Message, NewMessage, UserConversation};
+            use $crate::rows::{
+                broadcast_view_select, MessageRow, UserConversationRow, MESSAGE_COLUMNS, USER_CONVERSATION_SELECT,
+            };
+            use confab_core::message::{
+                is_broadcast_conversation, Appended, ConversationPatch, Message, NewMessage, SessionType, UserConversation,
+            };
             use confab_core::store::{ChatFacts, MessageStore};
             use confab_core::{Millis, Result, UserId};
+
+            type Db = <$store as $crate::common::Backend>::Db;
+            type Update<'q> = sqlx::query::Query<'q, Db, <Db as sqlx::Database>::Arguments<'q>>;
+
+            impl $store {
+                /// Runs `update`, a change to the user's row of
+                /// `conversation_id`; false when there is no such row. In a
+                /// broadcast conversation that exists (has a message) the row
+                /// is made first, in the same transaction, for an existing
+                /// user who has none yet; other conversations need no
+                /// transaction.
+                async fn update_own_row(&self, user_id: &UserId, conversation_id: &str, now: Millis, update: Update<'_>) -> Result<bool> {
+                    if !is_broadcast_conversation(conversation_id) {
+                        let done = update.execute(self.writer()).await.map_err(db_err)?;
+                        return Ok(done.rows_affected() > 0);
+                    }
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    sqlx::query(
+                        "INSERT INTO user_conversations (user_id, conversation_id, session_type, peer_id, updated_at) \
+                         SELECT u.user_id, c.conversation_id, $3, '', $4 FROM conversations c, users u \
+                         WHERE c.conversation_id = $2 AND u.user_id = $1 \
+                         ON CONFLICT (user_id, conversation_id) DO NOTHING",
+                    )
+                    .bind(user_id.as_str())
+                    .bind(conversation_id)
+                    .bind(SessionType::Notification as i32)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    let done = update.execute(&mut *tx).await.map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(done.rows_affected() > 0)
+                }
+            }
 
             #[async_trait::async_trait]
             impl MessageStore for $store {
@@ -94,17 +140,26 @@ macro_rules! impl_messages {
                 }
 
                 async fn user_conversations(&self, user_id: &UserId) -> Result<Vec<UserConversation>> {
-                    let sql = format!("{USER_CONVERSATION_SELECT} WHERE uc.user_id = $1 ORDER BY uc.conversation_id");
+                    // The user's rows, then the broadcasts they have no row in.
+                    let sql = format!(
+                        "{USER_CONVERSATION_SELECT} WHERE uc.user_id = $1 \
+                         UNION ALL {} AND uc.user_id IS NULL ORDER BY conversation_id",
+                        broadcast_view_select()
+                    );
                     self.fetch_all::<UserConversationRow, _>(&sql, &[user_id.as_str()]).await
                 }
 
                 async fn user_conversation(&self, user_id: &UserId, conversation_id: &str) -> Result<Option<UserConversation>> {
-                    let sql = format!("{USER_CONVERSATION_SELECT} WHERE uc.user_id = $1 AND uc.conversation_id = $2");
+                    let sql = if is_broadcast_conversation(conversation_id) {
+                        format!("{} AND c.conversation_id = $2", broadcast_view_select())
+                    } else {
+                        format!("{USER_CONVERSATION_SELECT} WHERE uc.user_id = $1 AND uc.conversation_id = $2")
+                    };
                     self.fetch_optional::<UserConversationRow, _>(&sql, &[user_id.as_str(), conversation_id]).await
                 }
 
                 async fn mark_read(&self, user_id: &UserId, conversation_id: &str, seq: i64, now: Millis) -> Result<bool> {
-                    let done = sqlx::query(
+                    let update = sqlx::query(
                         "UPDATE user_conversations SET \
                          read_seq = CASE WHEN read_seq < $3 THEN $3 ELSE read_seq END, \
                          delivered_seq = CASE WHEN delivered_seq < $3 THEN $3 ELSE delivered_seq END, \
@@ -113,15 +168,12 @@ macro_rules! impl_messages {
                     .bind(user_id.as_str())
                     .bind(conversation_id)
                     .bind(seq)
-                    .bind(now)
-                    .execute(self.writer())
-                    .await
-                    .map_err(db_err)?;
-                    Ok(done.rows_affected() > 0)
+                    .bind(now);
+                    self.update_own_row(user_id, conversation_id, now, update).await
                 }
 
                 async fn mark_delivered(&self, user_id: &UserId, conversation_id: &str, seq: i64, now: Millis) -> Result<bool> {
-                    let done = sqlx::query(
+                    let update = sqlx::query(
                         "UPDATE user_conversations SET \
                          delivered_seq = CASE WHEN delivered_seq < $3 THEN $3 ELSE delivered_seq END, \
                          updated_at = $4 WHERE user_id = $1 AND conversation_id = $2",
@@ -129,15 +181,12 @@ macro_rules! impl_messages {
                     .bind(user_id.as_str())
                     .bind(conversation_id)
                     .bind(seq)
-                    .bind(now)
-                    .execute(self.writer())
-                    .await
-                    .map_err(db_err)?;
-                    Ok(done.rows_affected() > 0)
+                    .bind(now);
+                    self.update_own_row(user_id, conversation_id, now, update).await
                 }
 
                 async fn clear_conversation(&self, user_id: &UserId, conversation_id: &str, now: Millis) -> Result<bool> {
-                    let done = sqlx::query(
+                    let update = sqlx::query(
                         "UPDATE user_conversations SET \
                          min_seq = COALESCE((SELECT max_seq FROM conversations WHERE conversation_id = $2), 0) + 1, \
                          read_seq = COALESCE((SELECT max_seq FROM conversations WHERE conversation_id = $2), 0), \
@@ -146,11 +195,8 @@ macro_rules! impl_messages {
                     )
                     .bind(user_id.as_str())
                     .bind(conversation_id)
-                    .bind(now)
-                    .execute(self.writer())
-                    .await
-                    .map_err(db_err)?;
-                    Ok(done.rows_affected() > 0)
+                    .bind(now);
+                    self.update_own_row(user_id, conversation_id, now, update).await
                 }
 
                 async fn delete_messages_for(&self, user_id: &UserId, conversation_id: &str, seqs: &[i64]) -> Result<u64> {
@@ -174,7 +220,7 @@ macro_rules! impl_messages {
                 }
 
                 async fn update_user_conversation(&self, user_id: &UserId, conversation_id: &str, p: &ConversationPatch, now: Millis) -> Result<bool> {
-                    let done = sqlx::query(
+                    let update = sqlx::query(
                         "UPDATE user_conversations SET recv_msg_opt = COALESCE($3, recv_msg_opt), \
                          is_pinned = COALESCE($4, is_pinned), ex = COALESCE($5, ex), updated_at = $6, \
                          is_hidden = COALESCE($7, is_hidden) \
@@ -186,11 +232,8 @@ macro_rules! impl_messages {
                     .bind(p.is_pinned)
                     .bind(&p.ex)
                     .bind(now)
-                    .bind(p.is_hidden)
-                    .execute(self.writer())
-                    .await
-                    .map_err(db_err)?;
-                    Ok(done.rows_affected() > 0)
+                    .bind(p.is_hidden);
+                    self.update_own_row(user_id, conversation_id, now, update).await
                 }
             }
         }
