@@ -187,6 +187,13 @@ pub struct ChatFacts {
 /// Group members get their state in the group's conversation when they join
 /// (`add_members`, `create_group`, an accepted request), with `min_seq` past
 /// the group's current last message, and lose it when they leave.
+///
+/// Broadcast conversations (`message::is_broadcast_conversation`) are read
+/// by every existing user and stored once: appending to one creates no per-user
+/// state (its messages have no participants). Until a user changes their
+/// state there, they see it as unread from seq 1, not pinned, not hidden
+/// (`updated_at` 0); the first change (`mark_read`, `mark_delivered`,
+/// `clear_conversation`, `update_user_conversation`) stores their state.
 #[async_trait]
 pub trait MessageStore: Send + Sync {
     /// Appends a batch in one transaction (group commit). Per message, in
@@ -223,14 +230,19 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Vec<Message>>;
     /// The last seq of a conversation (0 when it has no message).
     async fn max_seq(&self, conversation_id: &str) -> Result<i64>;
-    /// Every conversation of a user, with its max seq.
+    /// Every conversation of a user, with its max seq, in conversation id
+    /// order: their own, and every broadcast conversation that has a
+    /// message. A constant number of queries, whatever the number of users.
     async fn user_conversations(&self, user_id: &UserId) -> Result<Vec<UserConversation>>;
+    /// One conversation of a user; a broadcast one when it has a message.
     async fn user_conversation(
         &self,
         user_id: &UserId,
         conversation_id: &str,
     ) -> Result<Option<UserConversation>>;
     /// Moves `read_seq` (and `delivered_seq`) up to `seq`; never down.
+    /// False when the user has no such conversation (for all these updates;
+    /// in a broadcast conversation: when it has no message).
     async fn mark_read(
         &self,
         user_id: &UserId,

@@ -6,6 +6,7 @@ mod common;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
+#[cfg(feature = "testing")]
 pub mod testing;
 
 use confab_core::store::Store;

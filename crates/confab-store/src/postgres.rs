@@ -1,6 +1,6 @@
 //! The shared backend: PostgreSQL, for several Confab nodes on one database.
 
-use crate::common::{impl_store, Backend};
+use crate::common::{db_err, impl_store, Backend};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 /// Key of the transaction-scoped advisory lock that serialises numeric user
@@ -34,7 +34,7 @@ impl PostgresStore {
         &self.pool
     }
 
-    fn reader(&self) -> &PgPool {
+    pub(crate) fn reader(&self) -> &PgPool {
         &self.pool
     }
 

@@ -271,10 +271,38 @@ impl From<MessageRow> for confab_core::message::Message {
     }
 }
 
-pub(crate) const USER_CONVERSATION_SELECT: &str = "SELECT uc.user_id, uc.conversation_id, uc.session_type, uc.peer_id, \
+/// A user's own rows of `user_conversations` (`uc`), with their
+/// conversation's max seq. Columns are named (`AS`) where a union with
+/// [`broadcast_view_select`] orders by them.
+pub(crate) const USER_CONVERSATION_SELECT: &str = "SELECT uc.user_id, uc.conversation_id AS conversation_id, uc.session_type, uc.peer_id, \
      COALESCE(c.max_seq, 0) AS max_seq, uc.read_seq, uc.delivered_seq, uc.min_seq, uc.recv_msg_opt, \
      uc.is_pinned, uc.is_hidden, uc.ex, uc.updated_at FROM user_conversations uc \
      LEFT JOIN conversations c ON c.conversation_id = uc.conversation_id";
+
+/// The condition that picks broadcast conversations (`c`), the prefix of
+/// `confab_core::message::is_broadcast_conversation`, through their index:
+/// it must stay exactly the index's (migration 0003).
+pub(crate) const BROADCAST_CONVERSATIONS: &str = "substr(c.conversation_id, 1, 2) = 'b_'";
+
+/// Every broadcast conversation with at least one message as user `$1` sees
+/// it: their row (`uc`) where they have one, else the state of a user who
+/// has not touched it yet (nothing read, nothing hidden, `updated_at` 0).
+/// Users who do not exist see none. Callers add `AND ...` conditions.
+pub(crate) fn broadcast_view_select() -> String {
+    let notification = confab_core::message::SessionType::Notification as i32;
+    format!(
+        "SELECT $1 AS user_id, c.conversation_id AS conversation_id, \
+         COALESCE(uc.session_type, {notification}) AS session_type, COALESCE(uc.peer_id, '') AS peer_id, \
+         c.max_seq AS max_seq, COALESCE(uc.read_seq, 0) AS read_seq, \
+         COALESCE(uc.delivered_seq, 0) AS delivered_seq, COALESCE(uc.min_seq, 1) AS min_seq, \
+         COALESCE(uc.recv_msg_opt, 0) AS recv_msg_opt, COALESCE(uc.is_pinned, FALSE) AS is_pinned, \
+         COALESCE(uc.is_hidden, FALSE) AS is_hidden, COALESCE(uc.ex, '') AS ex, \
+         COALESCE(uc.updated_at, 0) AS updated_at FROM conversations c \
+         LEFT JOIN user_conversations uc ON uc.user_id = $1 AND uc.conversation_id = c.conversation_id \
+         WHERE {BROADCAST_CONVERSATIONS} AND c.max_seq > 0 \
+         AND EXISTS (SELECT 1 FROM users u WHERE u.user_id = $1)"
+    )
+}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct UserConversationRow {

@@ -1,11 +1,12 @@
-//! Test support: fresh PostgreSQL databases for the contract suite and the
-//! integration tests.
+//! Test support (the `testing` feature): fresh PostgreSQL databases for the
+//! contract suite and the integration tests, and row counts.
 //!
 //! The server is `CONFAB_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`). When it cannot be reached,
 //! tests skip with a printed note, except under `CI=true`, where its absence
 //! is a failure.
 
+use crate::common::db_err;
 use sqlx::Connection;
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -59,6 +60,51 @@ pub async fn fresh_postgres_database(prefix: &str) -> Option<String> {
     let _ = conn.close().await;
     Some(replace_database(&url, &name))
 }
+
+/// The tables [`RowCounts::row_count`] counts.
+pub const TABLES: &[&str] = &[
+    "users",
+    "user_tokens",
+    "friends",
+    "blacks",
+    "friend_requests",
+    "im_groups",
+    "group_members",
+    "group_requests",
+    "conversations",
+    "messages",
+    "user_conversations",
+    "user_deleted_messages",
+];
+
+/// Counts of stored rows, for tests that check what the store traits do not
+/// show: that a broadcast is stored once, with no per-user rows.
+#[async_trait::async_trait]
+pub trait RowCounts {
+    /// How many rows `table`, one of [`TABLES`], holds.
+    async fn row_count(&self, table: &str) -> confab_core::Result<i64>;
+}
+
+macro_rules! impl_row_counts {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl RowCounts for $store {
+            async fn row_count(&self, table: &str) -> confab_core::Result<i64> {
+                if !TABLES.contains(&table) {
+                    return Err(confab_core::Error::invalid(format!("no table {table}")));
+                }
+                let (count,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {table}"))
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                Ok(count)
+            }
+        }
+    };
+}
+
+impl_row_counts!(crate::SqliteStore);
+impl_row_counts!(crate::PostgresStore);
 
 fn uuid_like_suffix() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};

@@ -9,6 +9,7 @@ use confab_core::message::*;
 use confab_core::model::*;
 use confab_core::store::{OwnedGroupFate, Store};
 use confab_core::{ErrorKind, GroupId, Platform, UserId};
+use confab_store::testing::RowCounts;
 use confab_store::{Durability, PostgresStore, SqliteStore};
 
 fn uid(s: &str) -> UserId {
@@ -880,6 +881,205 @@ async fn revoke(s: &dyn Store) {
     );
 }
 
+/// A notification to every user, as the service sends it: no participants.
+fn broadcast(client_msg_id: &str, text: &str) -> NewMessage {
+    let mut m = chat("notifier", "x", client_msg_id, text);
+    m.message.conversation_id = BROADCAST_CONVERSATION_ID.into();
+    m.message.session_type = SessionType::Notification;
+    m.message.recv_id = String::new();
+    m.participants.clear();
+    m
+}
+
+async fn broadcast_view(s: &dyn Store, user: &str) -> UserConversation {
+    let all = s.user_conversations(&uid(user)).await.unwrap();
+    let mut found = all
+        .into_iter()
+        .filter(|c| c.conversation_id == BROADCAST_CONVERSATION_ID);
+    let view = found.next().expect("every user sees the broadcast");
+    assert!(found.next().is_none(), "listed once");
+    let one = s
+        .user_conversation(&uid(user), BROADCAST_CONVERSATION_ID)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one, view, "one conversation and the list agree");
+    view
+}
+
+async fn broadcast_is_stored_once<S: Store + RowCounts>(s: &S) {
+    let users: Vec<User> = (0..1000).map(|i| user(&format!("u{i}"), i)).collect();
+    s.create_users(&users).await.unwrap();
+    assert!(s
+        .user_conversation(&uid("u0"), BROADCAST_CONVERSATION_ID)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s.user_conversations(&uid("u0")).await.unwrap().is_empty());
+
+    let out = s
+        .append_messages(&[broadcast("b1", "hello all")])
+        .await
+        .unwrap();
+    assert_eq!((out[0].message.seq, out[0].duplicate), (1, false));
+    assert_eq!(s.max_seq(BROADCAST_CONVERSATION_ID).await.unwrap(), 1);
+    assert_eq!(s.row_count("messages").await.unwrap(), 1, "stored once");
+    assert_eq!(
+        s.row_count("user_conversations").await.unwrap(),
+        0,
+        "no per-user rows"
+    );
+
+    for name in ["u0", "u1", "u500", "u999"] {
+        let view = broadcast_view(s, name).await;
+        assert_eq!(
+            view,
+            UserConversation {
+                user_id: uid(name),
+                conversation_id: BROADCAST_CONVERSATION_ID.into(),
+                session_type: SessionType::Notification,
+                peer_id: String::new(),
+                max_seq: 1,
+                read_seq: 0,
+                delivered_seq: 0,
+                min_seq: 1,
+                recv_msg_opt: 0,
+                is_pinned: false,
+                is_hidden: false,
+                ex: String::new(),
+                updated_at: 0,
+            }
+        );
+        assert_eq!((view.unread(), view.undelivered()), (1, 1));
+        let got = s
+            .get_messages(&uid(name), BROADCAST_CONVERSATION_ID, 1, 10, 10)
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].content, "{\"text\":\"hello all\"}");
+    }
+    assert_eq!(
+        s.row_count("user_conversations").await.unwrap(),
+        0,
+        "reading creates nothing"
+    );
+
+    // A user's own conversations come with it, in id order.
+    s.append_messages(&[chat("u1", "u2", "c1", "hi")])
+        .await
+        .unwrap();
+    let ids: Vec<String> = s
+        .user_conversations(&uid("u1"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.conversation_id)
+        .collect();
+    assert_eq!(ids, [BROADCAST_CONVERSATION_ID, "si_u1_u2"]);
+
+    // Only conversations that exist, and only for users who exist.
+    assert!(s
+        .user_conversation(&uid("u0"), "b_empty")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(!s.mark_read(&uid("u0"), "b_empty", 1, 5).await.unwrap());
+    assert!(s
+        .user_conversations(&uid("ghost"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(!s
+        .mark_read(&uid("ghost"), BROADCAST_CONVERSATION_ID, 1, 5)
+        .await
+        .unwrap());
+    assert_eq!(s.row_count("user_conversations").await.unwrap(), 2);
+}
+
+async fn broadcast_cursors_are_per_user<S: Store + RowCounts>(s: &S) {
+    seed_users(s, &["ann", "ben", "cat", "dan", "eve"]).await;
+    s.append_messages(&[broadcast("b1", "one")]).await.unwrap();
+    let all = BROADCAST_CONVERSATION_ID;
+
+    assert!(s.mark_read(&uid("ann"), all, 1, 10).await.unwrap());
+    let ann = broadcast_view(s, "ann").await;
+    assert_eq!(
+        (ann.read_seq, ann.unread(), ann.updated_at),
+        (1, 0, 10),
+        "her row"
+    );
+    assert_eq!(
+        broadcast_view(s, "ben").await.unread(),
+        1,
+        "his cursor stays"
+    );
+    assert_eq!(s.row_count("user_conversations").await.unwrap(), 1);
+
+    let out = s.append_messages(&[broadcast("b2", "two")]).await.unwrap();
+    assert_eq!(out[0].message.seq, 2);
+    assert_eq!(s.row_count("messages").await.unwrap(), 2);
+    let ann = broadcast_view(s, "ann").await;
+    assert_eq!((ann.max_seq, ann.unread()), (2, 1));
+    assert_eq!(broadcast_view(s, "ben").await.unread(), 2);
+    assert!(s.mark_read(&uid("ann"), all, 2, 11).await.unwrap());
+    assert!(s.mark_read(&uid("ann"), all, 1, 12).await.unwrap());
+    assert_eq!(
+        broadcast_view(s, "ann").await.read_seq,
+        2,
+        "never moves down"
+    );
+
+    // Clearing hides what is there so far, for one user only.
+    assert!(s.clear_conversation(&uid("cat"), all, 13).await.unwrap());
+    let cat = broadcast_view(s, "cat").await;
+    assert_eq!((cat.min_seq, cat.unread()), (3, 0));
+    assert_eq!(broadcast_view(s, "ben").await.min_seq, 1);
+
+    // Deleting for oneself.
+    assert_eq!(
+        s.delete_messages_for(&uid("dan"), all, &[1]).await.unwrap(),
+        1
+    );
+    let seqs = |v: Vec<Message>| v.into_iter().map(|m| m.seq).collect::<Vec<_>>();
+    assert_eq!(
+        seqs(s.get_messages(&uid("dan"), all, 1, 10, 10).await.unwrap()),
+        [2]
+    );
+    assert_eq!(
+        seqs(s.get_messages(&uid("ben"), all, 1, 10, 10).await.unwrap()),
+        [1, 2]
+    );
+
+    // Delivery and the conversation's settings.
+    assert!(s.mark_delivered(&uid("eve"), all, 2, 14).await.unwrap());
+    let eve = broadcast_view(s, "eve").await;
+    assert_eq!(
+        (eve.delivered_seq, eve.undelivered(), eve.unread()),
+        (2, 0, 2)
+    );
+    let patch = ConversationPatch {
+        is_pinned: Some(true),
+        recv_msg_opt: Some(2),
+        ..Default::default()
+    };
+    assert!(s
+        .update_user_conversation(&uid("ben"), all, &patch, 15)
+        .await
+        .unwrap());
+    let ben = broadcast_view(s, "ben").await;
+    assert_eq!(
+        (ben.is_pinned, ben.recv_msg_opt, ben.unread()),
+        (true, 2, 2)
+    );
+    assert_eq!(s.row_count("user_conversations").await.unwrap(), 4);
+
+    // Deleting a user takes their state with them; the messages stay.
+    assert!(s.delete_user(&uid("ann"), &[]).await.unwrap());
+    assert_eq!(s.row_count("user_conversations").await.unwrap(), 3);
+    assert!(s.user_conversations(&uid("ann")).await.unwrap().is_empty());
+    assert_eq!(s.max_seq(all).await.unwrap(), 2);
+}
+
 async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("confab.db").display());
@@ -934,4 +1134,6 @@ contract!(
     read_clear_and_delete_for_one_user,
     group_members_see_from_join,
     revoke,
+    broadcast_is_stored_once,
+    broadcast_cursors_are_per_user,
 );

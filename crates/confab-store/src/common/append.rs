@@ -1,0 +1,266 @@
+//! The batch append (group commit): a batch of messages in one transaction
+//! with a constant number of statements, and the revoke that appends its
+//! notice the same way.
+
+/// The append of `$store`, called by its `MessageStore` implementation.
+macro_rules! impl_append {
+    ($store:ident) => {
+        mod append {
+            use super::$store;
+            use $crate::common::{db_err, is_transient, shaped_chunks, AppendError};
+            use $crate::rows::{MessageRow, MESSAGE_COLUMNS};
+            use confab_core::message::{Appended, Message, MessageStatus, NewMessage};
+            use confab_core::{Error, Result, UserId};
+            use std::collections::HashMap;
+
+            type Db = <$store as $crate::common::Backend>::Db;
+
+            /// How often a batch runs before a transient failure is reported.
+            const ATTEMPTS: u32 = 4;
+
+            impl $store {
+                /// `MessageStore::append_messages`: the batch in one
+                /// transaction. Batches from several nodes may deadlock on
+                /// conversation rows (PostgreSQL aborts one); such a batch is
+                /// simply run again.
+                pub(super) async fn append_retrying(&self, batch: &[NewMessage]) -> Result<Vec<Appended>> {
+                    if batch.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    let mut attempt = 0;
+                    loop {
+                        attempt += 1;
+                        let mut tx = self.writer().begin().await.map_err(db_err)?;
+                        match Self::append_batch(&mut tx, batch).await {
+                            Ok(out) => match tx.commit().await {
+                                Ok(()) => return Ok(out),
+                                Err(e) if attempt < ATTEMPTS && is_transient(&e) => continue,
+                                Err(e) => return Err(db_err(e)),
+                            },
+                            Err(AppendError::Db(e)) if attempt < ATTEMPTS && is_transient(&e) => {
+                                let _ = tx.rollback().await;
+                                continue;
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                }
+
+                /// `MessageStore::revoke_message`: marks the message revoked
+                /// and appends `notice` in one transaction.
+                pub(super) async fn revoke_with_notice(&self, conversation_id: &str, seq: i64, notice: &NewMessage) -> Result<Option<Appended>> {
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    let done = sqlx::query("UPDATE messages SET status = $3 WHERE conversation_id = $1 AND seq = $2")
+                        .bind(conversation_id)
+                        .bind(seq)
+                        .bind(MessageStatus::Revoked as i32)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    if done.rows_affected() == 0 {
+                        tx.rollback().await.map_err(db_err)?;
+                        return Ok(None);
+                    }
+                    let appended = Self::append_batch(&mut tx, std::slice::from_ref(notice))
+                        .await
+                        .map_err(Error::from)?
+                        .pop()
+                        .ok_or_else(|| Error::internal("an append returned nothing"))?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(Some(appended))
+                }
+
+                /// Appends a batch with a constant number of statements: one
+                /// lookup of resends, one insert of new conversations (and
+                /// their participants), one seq bump per batch of
+                /// conversations, one insert of the messages.
+                async fn append_batch(
+                    tx: &mut sqlx::Transaction<'_, Db>,
+                    batch: &[NewMessage],
+                ) -> std::result::Result<Vec<Appended>, AppendError> {
+                    // Resends: the stored message of each (sender, clientMsgID).
+                    let mut stored: HashMap<(String, String), Message> = HashMap::new();
+                    for chunk in shaped_chunks(&batch) {
+                        let terms = (0..chunk.len())
+                            .map(|i| format!("(sender_id = {} AND client_msg_id = {})", Self::param(2 * i + 1), Self::param(2 * i + 2)))
+                            .collect::<Vec<_>>()
+                            .join(" OR ");
+                        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {terms}");
+                        let mut q = sqlx::query_as::<_, MessageRow>(&sql);
+                        for new in chunk {
+                            q = q.bind(new.message.sender_id.as_str()).bind(&new.message.client_msg_id);
+                        }
+                        for row in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
+                            let m: Message = row.into();
+                            stored.insert((m.sender_id.to_string(), m.client_msg_id.clone()), m);
+                        }
+                    }
+
+                    // What is new, in order; repeats within the batch are resends.
+                    enum Slot {
+                        Stored(Box<Message>),
+                        New(usize),
+                        SameAs(usize),
+                    }
+                    let mut slots = Vec::with_capacity(batch.len());
+                    let mut fresh: Vec<&NewMessage> = Vec::new();
+                    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+                    for new in batch {
+                        let m = &new.message;
+                        let key = (m.sender_id.to_string(), m.client_msg_id.clone());
+                        if let Some(existing) = stored.get(&key) {
+                            slots.push(Slot::Stored(Box::new(existing.clone())));
+                        } else if let Some(&i) = first.get(&(m.sender_id.as_str(), m.client_msg_id.as_str())) {
+                            slots.push(Slot::SameAs(i));
+                        } else {
+                            first.insert((m.sender_id.as_str(), m.client_msg_id.as_str()), fresh.len());
+                            slots.push(Slot::New(fresh.len()));
+                            fresh.push(new);
+                        }
+                    }
+
+                    // Conversations: how many new messages each gets, in first-seen order.
+                    let mut counts: Vec<(&str, i64, &NewMessage)> = Vec::new();
+                    let mut index: HashMap<&str, usize> = HashMap::new();
+                    for new in &fresh {
+                        let id = new.message.conversation_id.as_str();
+                        match index.get(id) {
+                            Some(&i) => counts[i].1 += 1,
+                            None => {
+                                index.insert(id, counts.len());
+                                counts.push((id, 1, new));
+                            }
+                        }
+                    }
+
+                    // Take the seqs: each conversation's max moves up by its
+                    // count, creating the conversations that do not exist yet
+                    // (their max is then exactly their count: existing ones hold
+                    // at least one message already). The row stays locked
+                    // (PostgreSQL) until commit, so seqs are gap-free and never
+                    // shared.
+                    let mut max_after: HashMap<String, i64> = HashMap::new();
+                    let mut created: Vec<&NewMessage> = Vec::new();
+                    for chunk in shaped_chunks(&counts) {
+                        let values = (0..chunk.len())
+                            .map(|i| {
+                                format!(
+                                    "({}, {}, CAST({} AS BIGINT), {})",
+                                    Self::param(4 * i + 1),
+                                    Self::param(4 * i + 2),
+                                    Self::param(4 * i + 3),
+                                    Self::param(4 * i + 4)
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sql = format!(
+                            "INSERT INTO conversations (conversation_id, session_type, max_seq, created_at) VALUES {values} \
+                             ON CONFLICT (conversation_id) DO UPDATE SET max_seq = conversations.max_seq + excluded.max_seq \
+                             RETURNING conversation_id, max_seq"
+                        );
+                        let mut q = sqlx::query_as::<_, (String, i64)>(&sql);
+                        for (id, n, new) in chunk {
+                            q = q.bind(*id).bind(new.message.session_type as i32).bind(*n).bind(new.message.send_time);
+                        }
+                        for (id, max) in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
+                            if let Some(&i) = index.get(id.as_str()) {
+                                if counts[i].1 == max {
+                                    created.push(counts[i].2);
+                                }
+                            }
+                            max_after.insert(id, max);
+                        }
+                    }
+                    let participants: Vec<(&NewMessage, &(UserId, String))> = created
+                        .iter()
+                        .flat_map(|new| new.participants.iter().map(move |p| (*new, p)))
+                        .collect();
+                    for part in shaped_chunks(&participants) {
+                        let values = (0..part.len())
+                            .map(|i| {
+                                let row: Vec<String> = (1..=5).map(|k| Self::param(5 * i + k)).collect();
+                                format!("({})", row.join(", "))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sql = format!(
+                            "INSERT INTO user_conversations (user_id, conversation_id, session_type, peer_id, updated_at) \
+                             VALUES {values} ON CONFLICT (user_id, conversation_id) DO NOTHING"
+                        );
+                        let mut q = sqlx::query(&sql);
+                        for (new, (user, peer)) in part {
+                            q = q
+                                .bind(user.as_str())
+                                .bind(&new.message.conversation_id)
+                                .bind(new.message.session_type as i32)
+                                .bind(peer)
+                                .bind(new.message.send_time);
+                        }
+                        q.execute(&mut **tx).await.map_err(AppendError::Db)?;
+                    }
+                    let mut next: HashMap<&str, i64> = HashMap::new();
+                    for (id, n, _) in &counts {
+                        let max = max_after
+                            .get(*id)
+                            .copied()
+                            .ok_or_else(|| AppendError::Other(Error::internal(format!("conversation {id} vanished during an append"))))?;
+                        next.insert(*id, max - n + 1);
+                    }
+                    let mut messages: Vec<Message> = Vec::with_capacity(fresh.len());
+                    for new in &fresh {
+                        let mut m = new.message.clone();
+                        let seq = next.get_mut(m.conversation_id.as_str()).ok_or_else(|| AppendError::Other(Error::internal("no seq")))?;
+                        m.seq = *seq;
+                        *seq += 1;
+                        messages.push(m);
+                    }
+
+                    for chunk in shaped_chunks(&messages) {
+                        let values = (0..chunk.len())
+                            .map(|i| {
+                                let row: Vec<String> = (1..=16).map(|k| Self::param(16 * i + k)).collect();
+                                format!("({})", row.join(", "))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        let sql = format!("INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES {values}");
+                        let mut q = sqlx::query(&sql);
+                        for m in chunk {
+                            let at_user_ids = serde_json::to_string(&m.at_user_ids).map_err(|e| AppendError::Other(Error::internal(e)))?;
+                            q = q
+                                .bind(&m.conversation_id)
+                                .bind(m.seq)
+                                .bind(&m.server_msg_id)
+                                .bind(&m.client_msg_id)
+                                .bind(m.sender_id.as_str())
+                                .bind(m.sender_platform)
+                                .bind(&m.sender_nickname)
+                                .bind(&m.sender_face_url)
+                                .bind(m.session_type as i32)
+                                .bind(&m.recv_id)
+                                .bind(m.content_type)
+                                .bind(&m.content)
+                                .bind(m.send_time)
+                                .bind(m.status as i32)
+                                .bind(at_user_ids)
+                                .bind(&m.ex);
+                        }
+                        q.execute(&mut **tx).await.map_err(AppendError::Db)?;
+                    }
+
+                    Ok(slots
+                        .into_iter()
+                        .map(|slot| match slot {
+                            Slot::Stored(message) => Appended { message: *message, duplicate: true },
+                            Slot::New(i) => Appended { message: messages[i].clone(), duplicate: false },
+                            Slot::SameAs(i) => Appended { message: messages[i].clone(), duplicate: true },
+                        })
+                        .collect())
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use impl_append;
