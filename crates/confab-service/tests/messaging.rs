@@ -373,6 +373,7 @@ impl Bus for Recorder {
 struct Fixture {
     service: Service,
     store: Arc<Counting>,
+    sqlite: Arc<confab_store::SqliteStore>,
     bus: Arc<Recorder>,
     _dir: tempfile::TempDir,
 }
@@ -386,11 +387,13 @@ const ADMIN: &str = "admin";
 async fn fixture(users: &[&str]) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
-    let sqlite = confab_store::SqliteStore::open(&url, confab_store::Durability::Process)
-        .await
-        .unwrap();
+    let sqlite = Arc::new(
+        confab_store::SqliteStore::open(&url, confab_store::Durability::Process)
+            .await
+            .unwrap(),
+    );
     let store = Arc::new(Counting {
-        inner: Arc::new(sqlite),
+        inner: sqlite.clone(),
         appends: AtomicUsize::new(0),
     });
     let mut all: Vec<User> = users.iter().map(|u| User::new(uid(u), 1)).collect();
@@ -412,6 +415,7 @@ async fn fixture(users: &[&str]) -> Fixture {
     Fixture {
         service,
         store,
+        sqlite,
         bus,
         _dir: dir,
     }
@@ -543,4 +547,60 @@ async fn moved_permission_checks() {
         vec![(uid("p1"), vec![])]
     );
     let _ = (&f.bus, GroupId::from_trusted("g".into()));
+}
+
+#[tokio::test]
+async fn notify_all_is_stored_once_for_ten_thousand_users() {
+    use confab_store::testing::RowCounts;
+    let names: Vec<String> = (0..10_000).map(|i| format!("all{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let f = fixture(&refs).await;
+    let rows_before = f.sqlite.row_count("user_conversations").await.unwrap();
+    let note = Notification {
+        action: "maintenance".into(),
+        payload: serde_json::json!({"at": "02:00"}),
+    };
+    let out = f
+        .service
+        .notify(&caller(ADMIN), &Audience::All, &note)
+        .await
+        .unwrap();
+    assert_eq!(out.len(), 1);
+    let stored = &out[0].as_ref().unwrap().message;
+    assert_eq!(stored.conversation_id, BROADCAST_CONVERSATION_ID);
+    assert_eq!(stored.seq, 1);
+    assert_eq!(f.sqlite.row_count("messages").await.unwrap(), 1);
+    assert_eq!(
+        f.sqlite.row_count("user_conversations").await.unwrap(),
+        rows_before,
+        "no per-user copies or rows"
+    );
+    for who in ["all0", "all4321", "all9999"] {
+        let list = f
+            .service
+            .conversations(&caller(who), &uid(who))
+            .await
+            .unwrap();
+        let b = list
+            .iter()
+            .find(|c| c.conversation_id == BROADCAST_CONVERSATION_ID)
+            .expect("every user sees the broadcast");
+        assert_eq!(b.unread(), 1);
+    }
+    // Reading moves only the reader's cursor.
+    f.service
+        .mark_read(&caller("all0"), None, BROADCAST_CONVERSATION_ID, 1)
+        .await
+        .unwrap();
+    let unread = |who: &'static str| {
+        let s = &f.service;
+        async move {
+            s.conversation(&caller(who), &uid(who), BROADCAST_CONVERSATION_ID)
+                .await
+                .unwrap()
+                .unread()
+        }
+    };
+    assert_eq!(unread("all0").await, 0);
+    assert_eq!(unread("all1").await, 1);
 }
