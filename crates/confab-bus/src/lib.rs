@@ -1,11 +1,12 @@
 //! Cross-node delivery. `LocalBus` hands events straight to this node's
 //! gateway: on a single node every session is local.
 
-use confab_core::bus::{Bus, Deliver, Event};
+use confab_core::bus::{Bus, BusError, Deliver, Event};
 use std::sync::{Arc, RwLock};
 
 /// The in-process bus. Events go to every subscriber, synchronously: a
-/// subscriber must not block (the gateway only queues frames).
+/// subscriber must not block (the gateway only queues frames). Publishing
+/// never fails.
 #[derive(Default)]
 pub struct LocalBus {
     subscribers: RwLock<Vec<Arc<dyn Deliver>>>,
@@ -25,11 +26,12 @@ impl LocalBus {
 }
 
 impl Bus for LocalBus {
-    fn publish(&self, event: Event) {
+    fn publish(&self, event: Event) -> Result<(), BusError> {
         let subscribers = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
         for s in subscribers.iter() {
             s.deliver(&event);
         }
+        Ok(())
     }
 }
 
@@ -62,8 +64,10 @@ mod tests {
             payload: Payload::Kick {
                 platform: None,
                 reason: "test".into(),
+                except_session: None,
             },
-        });
+        })
+        .unwrap();
         assert_eq!(*a.0.lock().unwrap(), vec![1]);
         assert_eq!(*b.0.lock().unwrap(), vec![1]);
     }

@@ -8,9 +8,10 @@
 use crate::error::{Error, Result};
 use crate::ids::{GroupId, UserId};
 use crate::Millis;
+use serde::{Deserialize, Serialize};
 
 /// OpenIM's session types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SessionType {
     Single = 1,
     Group = 2,
@@ -162,7 +163,7 @@ pub fn validate_content(content_type: i32, content: &serde_json::Value) -> Resul
 }
 
 /// Message status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MessageStatus {
     Normal = 0,
     Revoked = 1,
@@ -179,7 +180,7 @@ impl MessageStatus {
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub conversation_id: String,
     pub seq: i64,

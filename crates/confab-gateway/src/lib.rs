@@ -145,7 +145,11 @@ impl Deliver for Gateway {
                 self.registry
                     .push(&event.recipients, event.origin.as_deref(), &push);
             }
-            Payload::Kick { platform, reason } => {
+            Payload::Kick {
+                platform,
+                reason,
+                except_session,
+            } => {
                 let kick = frame(
                     "kick",
                     "",
@@ -154,9 +158,12 @@ impl Deliver for Gateway {
                     }),
                 );
                 for user in &event.recipients {
-                    self.registry.kick(user, *platform, None, &kick);
+                    self.registry
+                        .kick(user, *platform, except_session.as_deref(), &kick);
                 }
             }
+            // For the service's member cache; no session is told.
+            Payload::GroupMembersChanged { .. } => {}
         }
     }
 }

@@ -260,7 +260,9 @@ async fn delivery_loop(
                 }
             }
         };
-        bus.publish(event);
+        if let Err(e) = bus.publish(event) {
+            tracing::error!(error = %e, "delivering an event");
+        }
     }
 }
 
