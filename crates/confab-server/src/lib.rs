@@ -65,6 +65,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         },
     ));
     bus.subscribe(gateway.clone());
+    bus.subscribe(service.clone());
     Ok(App { service, gateway })
 }
 
