@@ -6,6 +6,7 @@ pub mod error;
 pub mod ids;
 pub mod message;
 pub mod model;
+pub mod presence;
 pub mod protocol;
 pub mod store;
 pub mod validate;

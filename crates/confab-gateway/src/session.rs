@@ -54,10 +54,6 @@ where
     gateway
         .registry
         .register(&caller.user_id, handle.clone(), &replaced);
-    gateway
-        .service
-        .presence()
-        .set_online(&caller.user_id, caller.platform);
     tracing::debug!(session = %id, user = %caller.user_id, platform = caller.platform.name(), "session opened");
 
     let writer = tokio::spawn(write_loop(sink, rx, handle.clone()));
@@ -130,13 +126,7 @@ where
         }
     }
 
-    let still_online = gateway.registry.unregister(&caller.user_id, &handle);
-    if !still_online {
-        gateway
-            .service
-            .presence()
-            .set_offline(&caller.user_id, caller.platform);
-    }
+    gateway.registry.unregister(&caller.user_id, &handle);
     handle.finish();
     // A writer blocked on a peer that stopped reading would wait for TCP to
     // give up; it gets a moment to send its close frame, then is dropped

@@ -9,18 +9,17 @@ mod groups;
 mod members;
 mod messaging;
 mod notify;
-mod presence;
 mod relations;
 
 pub use accounts::{AccountStatus, NewUser};
 pub use auth::{Caller, TokenGrant, TokenInfo};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
 pub use messaging::{PendingSend, SendOutcome, SendRequest, MAX_PULL};
-pub use presence::Presence;
 pub use relations::FriendInfo;
 
 use appender::Appender;
 use confab_core::bus::Bus;
+use confab_core::presence::Presence;
 use confab_core::store::Store;
 use confab_core::{Error, Result, UserId};
 use members::MemberCache;
@@ -58,21 +57,27 @@ impl std::fmt::Debug for ServiceConfig {
 pub struct Service {
     store: Arc<dyn Store>,
     config: ServiceConfig,
-    presence: Presence,
+    presence: Arc<dyn Presence>,
     members: Arc<MemberCache>,
     appender: Appender,
 }
 
 impl Service {
-    /// The service over `store`, publishing on `bus`. Starts the appender
-    /// and delivery tasks, so it must be called within a Tokio runtime.
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> Service {
+    /// The service over `store`, publishing on `bus`, asking `presence` who
+    /// is online. Starts the appender and delivery tasks, so it must be
+    /// called within a Tokio runtime.
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        presence: Arc<dyn Presence>,
+        config: ServiceConfig,
+    ) -> Service {
         let members = Arc::new(MemberCache::default());
         let appender = Appender::start(store.clone(), bus, members.clone());
         Service {
             store,
             config,
-            presence: Presence::default(),
+            presence,
             members,
             appender,
         }
@@ -82,8 +87,8 @@ impl Service {
         &self.config
     }
 
-    pub fn presence(&self) -> &Presence {
-        &self.presence
+    pub fn presence(&self) -> &dyn Presence {
+        &*self.presence
     }
 
     /// Most users `online_status` takes at once (OpenIM's limit).

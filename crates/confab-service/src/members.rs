@@ -84,6 +84,7 @@ mod tests {
         let service = Service::new(
             store.clone(),
             Arc::new(NoBus),
+            Arc::new(confab_core::presence::NobodyOnline),
             ServiceConfig {
                 admin_user_ids: vec![],
                 admin_secret: "s".into(),
