@@ -121,14 +121,14 @@ mod tests {
             .await
             .unwrap();
         let cached = || async { service.members.get(&*store, &group_id).await.unwrap() };
-        assert_eq!(&*cached().await, [owner.clone()]);
+        assert_eq!(cached().await.to_vec(), vec![owner.clone()]);
 
         // Another node adds a member: this node's list is stale until told.
         store
             .add_members(&[member(&joiner, Role::Member)])
             .await
             .unwrap();
-        assert_eq!(&*cached().await, [owner.clone()]);
+        assert_eq!(cached().await.to_vec(), vec![owner.clone()]);
         service.deliver(&Event {
             recipients: vec![],
             origin: None,
