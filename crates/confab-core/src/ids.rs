@@ -89,7 +89,7 @@ pub fn numeric_id(s: &str) -> Option<i64> {
 }
 
 /// A client platform, with OpenIM's ids (1..9).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Platform {
     Ios = 1,
     Android = 2,

@@ -8,6 +8,7 @@
 use crate::error::{Error, Field, Result};
 use crate::ids::{ChatroomId, GroupId, UserId};
 use crate::Millis;
+use serde::{Deserialize, Serialize};
 
 /// Whom a message goes to. Each dialect builds it from its own fields
 /// (OpenIM's `sessionType` + `recvID`/`groupID`, Easemob's `target_type`).
@@ -113,7 +114,7 @@ impl Content {
 }
 
 /// OpenIM's session types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SessionType {
     Single = 1,
     Group = 2,
@@ -284,7 +285,7 @@ pub fn validate_content(content_type: i32, content: &serde_json::Value) -> Resul
 }
 
 /// Message status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MessageStatus {
     Normal = 0,
     Revoked = 1,
@@ -301,7 +302,7 @@ impl MessageStatus {
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     pub conversation_id: String,
     pub seq: i64,

@@ -61,16 +61,18 @@ impl Default for GatewayConfig {
 pub struct Gateway {
     service: Arc<Service>,
     config: GatewayConfig,
-    registry: Registry,
+    registry: Arc<Registry>,
     next_session: AtomicU64,
 }
 
 impl Gateway {
-    pub fn new(service: Arc<Service>, config: GatewayConfig) -> Gateway {
+    /// The gateway of this node. `registry` is also the service's presence
+    /// (`Service::new`), so the two are created around one registry.
+    pub fn new(service: Arc<Service>, registry: Arc<Registry>, config: GatewayConfig) -> Gateway {
         Gateway {
             service,
             config,
-            registry: Registry::default(),
+            registry,
             next_session: AtomicU64::new(1),
         }
     }
@@ -83,7 +85,7 @@ impl Gateway {
         &self.config
     }
 
-    pub fn registry(&self) -> &Registry {
+    pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
     }
 
@@ -145,7 +147,11 @@ impl Deliver for Gateway {
                 self.registry
                     .push(&event.recipients, event.origin.as_deref(), &push);
             }
-            Payload::Kick { platform, reason } => {
+            Payload::Kick {
+                platform,
+                reason,
+                except_session,
+            } => {
                 let kick = frame(
                     "kick",
                     "",
@@ -154,9 +160,12 @@ impl Deliver for Gateway {
                     }),
                 );
                 for user in &event.recipients {
-                    self.registry.kick(user, *platform, None, &kick);
+                    self.registry
+                        .kick(user, *platform, except_session.as_deref(), &kick);
                 }
             }
+            // For the service's member cache; no session is told.
+            Payload::GroupMembersChanged { .. } => {}
         }
     }
 }

@@ -1,7 +1,14 @@
 //! Who is connected here: user → sessions. Pushing only enqueues; a session
 //! whose queue is full is cut off.
+//!
+//! The registry is also this node's presence: a user is online on the
+//! platforms of their registered sessions. One map under one lock answers
+//! both, so no interleaving of a login and a close can leave them
+//! disagreeing (with a second map, a replaced session closing as its
+//! replacement registered could mark an online user offline).
 
 use axum::extract::ws::Utf8Bytes;
+use confab_core::presence::Presence;
 use confab_core::{Platform, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -92,8 +99,6 @@ pub(crate) async fn ended(watcher: &mut watch::Receiver<State>) {
     let _ = watcher.wait_for(|s| *s != State::Open).await;
 }
 
-impl SessionHandle {}
-
 /// Whether a session goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {
@@ -102,12 +107,17 @@ pub(crate) enum State {
     Done,
 }
 
+/// The sessions of this node, by user; this node's presence.
 #[derive(Default)]
 pub struct Registry {
     users: Mutex<HashMap<UserId, Vec<Arc<SessionHandle>>>>,
 }
 
 impl Registry {
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
     /// Adds a session and ends the user's other sessions on its platform
     /// (a new login replaces the old one), sending them `kick` first.
     pub(crate) fn register(&self, user: &UserId, session: Arc<SessionHandle>, kick: &Utf8Bytes) {
@@ -124,19 +134,17 @@ impl Registry {
         sessions.push(session);
     }
 
-    /// Removes a session; returns whether the user is still connected on
-    /// that platform (through another session).
-    pub(crate) fn unregister(&self, user: &UserId, session: &SessionHandle) -> bool {
+    /// Removes a session (when a newer one replaced it, it is gone
+    /// already and this changes nothing).
+    pub(crate) fn unregister(&self, user: &UserId, session: &SessionHandle) {
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let Some(sessions) = users.get_mut(user) else {
-            return false;
+            return;
         };
         sessions.retain(|s| s.id != session.id);
-        let still = sessions.iter().any(|s| s.platform == session.platform);
         if sessions.is_empty() {
             users.remove(user);
         }
-        still
     }
 
     /// Queues `frame` for every session of `recipients` but `skip`.
@@ -187,5 +195,81 @@ impl Registry {
     pub fn session_count(&self) -> usize {
         let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         users.values().map(Vec::len).sum()
+    }
+}
+
+impl Presence for Registry {
+    fn platforms(&self, user: &UserId) -> Vec<Platform> {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let mut platforms: Vec<Platform> = users
+            .get(user)
+            .map(|sessions| sessions.iter().map(|s| s.platform).collect())
+            .unwrap_or_default();
+        platforms.sort_unstable();
+        platforms.dedup();
+        platforms
+    }
+
+    fn is_online(&self, user: &UserId) -> bool {
+        // A user's entry goes when their last session does.
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        users.contains_key(user)
+    }
+
+    fn online_users(&self) -> Vec<UserId> {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        users.keys().cloned().collect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn session(id: &str, platform: Platform) -> (Arc<SessionHandle>, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(8);
+        (Arc::new(SessionHandle::new(id.into(), platform, tx)), rx)
+    }
+
+    #[test]
+    fn presence_is_the_platforms_of_the_sessions() {
+        let registry = Registry::new();
+        let user = UserId::parse("u", "u1").unwrap();
+        let kick: Utf8Bytes = "kick".into();
+        assert!(!registry.is_online(&user));
+        let (web, _web_rx) = session("n1-1", Platform::Web);
+        let (ios, _ios_rx) = session("n1-2", Platform::Ios);
+        registry.register(&user, web.clone(), &kick);
+        registry.register(&user, ios.clone(), &kick);
+        assert_eq!(registry.platforms(&user), [Platform::Ios, Platform::Web]);
+        assert!(registry.is_online(&user));
+        registry.unregister(&user, &ios);
+        assert_eq!(registry.platforms(&user), [Platform::Web]);
+        registry.unregister(&user, &web);
+        assert!(registry.platforms(&user).is_empty());
+        assert!(!registry.is_online(&user));
+    }
+
+    #[test]
+    fn a_replaced_session_that_closes_leaves_its_user_online() {
+        let registry = Registry::new();
+        let user = UserId::parse("u", "u1").unwrap();
+        let kick: Utf8Bytes = "kick".into();
+        let (old, mut old_rx) = session("n1-1", Platform::Web);
+        let (new, _new_rx) = session("n1-2", Platform::Web);
+        registry.register(&user, old.clone(), &kick);
+        registry.register(&user, new.clone(), &kick);
+        assert!(matches!(old_rx.try_recv(), Ok(Outbound::Last(_))), "kicked");
+        // The kicked session closes after its replacement registered...
+        registry.unregister(&user, &old);
+        assert_eq!(registry.platforms(&user), [Platform::Web]);
+        assert_eq!(registry.session_count(), 1);
+
+        // ...or closes on its own just before its replacement registers.
+        let (newer, _newer_rx) = session("n1-3", Platform::Web);
+        registry.unregister(&user, &new);
+        registry.register(&user, newer, &kick);
+        assert_eq!(registry.platforms(&user), [Platform::Web]);
     }
 }

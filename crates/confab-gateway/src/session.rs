@@ -21,6 +21,10 @@ use tokio::sync::mpsc;
 const CLOSE_TOO_SLOW: u16 = 1008;
 /// Close code for a client that stopped sending heartbeats (1001: going away).
 const CLOSE_IDLE: u16 = 1001;
+/// Close code for a frame over the size limit (1009: message too big).
+const CLOSE_TOO_BIG: u16 = 1009;
+/// Close code for a text frame that is not UTF-8 (1007: invalid payload).
+const CLOSE_NOT_UTF8: u16 = 1007;
 /// Close code after a kick (4001, application-defined).
 const CLOSE_KICKED: u16 = 4001;
 /// How long a closing session waits for its writer.
@@ -35,6 +39,7 @@ pub async fn run_session<S, R, E>(gateway: Arc<Gateway>, caller: Caller, sink: S
 where
     S: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = std::result::Result<Message, E>> + Unpin + Send,
+    E: std::error::Error + 'static,
 {
     let id = gateway.new_session_id();
     let (tx, rx) = mpsc::channel(gateway.config.queue_capacity);
@@ -49,10 +54,6 @@ where
     gateway
         .registry
         .register(&caller.user_id, handle.clone(), &replaced);
-    gateway
-        .service
-        .presence()
-        .set_online(&caller.user_id, caller.platform);
     tracing::debug!(session = %id, user = %caller.user_id, platform = caller.platform.name(), "session opened");
 
     let writer = tokio::spawn(write_loop(sink, rx, handle.clone()));
@@ -80,7 +81,13 @@ where
                 handle.send(Outbound::Close(CLOSE_IDLE, "heartbeat timeout"));
                 break;
             }
-            Ok(None) | Ok(Some(Err(_))) => break,
+            Ok(None) => break,
+            Ok(Some(Err(e))) => {
+                if let Some((code, reason)) = read_error_close(&e) {
+                    handle.send(Outbound::Close(code, reason));
+                }
+                break;
+            }
             Ok(Some(Ok(m))) => m,
         };
         let text = match message {
@@ -119,13 +126,7 @@ where
         }
     }
 
-    let still_online = gateway.registry.unregister(&caller.user_id, &handle);
-    if !still_online {
-        gateway
-            .service
-            .presence()
-            .set_offline(&caller.user_id, caller.platform);
-    }
+    gateway.registry.unregister(&caller.user_id, &handle);
     handle.finish();
     // A writer blocked on a peer that stopped reading would wait for TCP to
     // give up; it gets a moment to send its close frame, then is dropped
@@ -138,6 +139,25 @@ where
         writer.abort();
     }
     tracing::debug!(session = %id, user = %caller.user_id, "session closed");
+}
+
+/// The close frame owed to a client whose frame could not be read: 1009
+/// (message too big) for a frame over `max_frame_bytes`, 1007 (invalid
+/// payload) for a text frame that is not UTF-8. Other failures (the
+/// connection broke) leave nothing to say. axum wraps tungstenite's error,
+/// so the error's sources are searched.
+fn read_error_close(e: &(dyn std::error::Error + 'static)) -> Option<(u16, &'static str)> {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    let mut next = Some(e);
+    while let Some(e) = next {
+        match e.downcast_ref::<WsError>() {
+            Some(WsError::Capacity(_)) => return Some((CLOSE_TOO_BIG, "message too big")),
+            Some(WsError::Utf8(_)) => return Some((CLOSE_NOT_UTF8, "text is not UTF-8")),
+            Some(_) => return None,
+            None => next = e.source(),
+        }
+    }
+    None
 }
 
 async fn write_loop<S>(mut sink: S, mut rx: mpsc::Receiver<Outbound>, handle: Arc<SessionHandle>)

@@ -1,6 +1,6 @@
 //! The session loop driven through channels instead of a socket.
 
-use crate::{run_session, Gateway, GatewayConfig};
+use crate::{run_session, Gateway, GatewayConfig, Registry};
 use axum::extract::ws::Message;
 use confab_core::Platform;
 use confab_service::{Caller, Service, ServiceConfig};
@@ -15,9 +15,11 @@ async fn gateway(config: GatewayConfig) -> (Arc<Gateway>, tempfile::TempDir) {
         .await
         .unwrap();
     let bus = Arc::new(confab_bus::LocalBus::new());
+    let registry = Arc::new(Registry::new());
     let service = Service::new(
         store,
         bus.clone(),
+        registry.clone(),
         ServiceConfig {
             admin_user_ids: vec![],
             admin_secret: "s".into(),
@@ -27,7 +29,7 @@ async fn gateway(config: GatewayConfig) -> (Arc<Gateway>, tempfile::TempDir) {
             max_content_bytes: 1024,
         },
     );
-    let gateway = Arc::new(Gateway::new(Arc::new(service), config));
+    let gateway = Arc::new(Gateway::new(Arc::new(service), registry, config));
     bus.subscribe(gateway.clone());
     (gateway, dir)
 }
@@ -151,4 +153,49 @@ async fn a_client_that_stops_reading_is_cut_off_and_released() {
         .unwrap();
     assert_eq!(gw.registry().session_count(), 0);
     assert!(gw.service().presence().platforms(&user).is_empty());
+}
+
+#[tokio::test]
+async fn a_replaced_session_that_closes_leaves_its_user_online() {
+    let (gw, _dir) = gateway(GatewayConfig::default()).await;
+    let user = confab_core::UserId::parse("u", "carol").unwrap();
+    let (old_in, old_from_client) =
+        futures_channel::mpsc::unbounded::<Result<Message, std::io::Error>>();
+    let (old_to_client, mut old_out) = futures_channel::mpsc::unbounded::<Message>();
+    let old = tokio::spawn(run_session(
+        gw.clone(),
+        caller("carol"),
+        old_to_client,
+        old_from_client,
+    ));
+    while gw.registry().session_count() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (new_in, new_from_client) =
+        futures_channel::mpsc::unbounded::<Result<Message, std::io::Error>>();
+    let (new_to_client, _new_out) = futures_channel::mpsc::unbounded::<Message>();
+    let new = tokio::spawn(run_session(
+        gw.clone(),
+        caller("carol"),
+        new_to_client,
+        new_from_client,
+    ));
+
+    let kick = text(old_out.next().await.unwrap());
+    assert_eq!(kick["type"], "kick");
+    match old_out.next().await {
+        Some(Message::Close(Some(frame))) => assert_eq!(frame.code, 4001),
+        other => panic!("expected a close frame, got {other:?}"),
+    }
+    tokio::time::timeout(Duration::from_secs(10), old)
+        .await
+        .expect("the kicked session ends")
+        .unwrap();
+    drop(old_in);
+    assert_eq!(gw.service().presence().platforms(&user), [Platform::Web]);
+    assert_eq!(gw.registry().session_count(), 1);
+
+    drop(new_in);
+    new.await.unwrap();
+    assert!(!gw.service().presence().is_online(&user));
 }

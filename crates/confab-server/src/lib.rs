@@ -5,7 +5,7 @@ pub mod bench;
 pub mod config;
 
 use anyhow::Context;
-use confab_gateway::{Gateway, GatewayConfig};
+use confab_gateway::{Gateway, GatewayConfig, Registry};
 use confab_service::{Service, ServiceConfig};
 use config::{Config, SecretSource};
 use std::future::Future;
@@ -36,9 +36,12 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| anyhow::anyhow!("{}", e.client_message()))?;
     let bus = Arc::new(confab_bus::LocalBus::new());
+    // The gateway's registry of sessions is the service's presence.
+    let registry = Arc::new(Registry::new());
     let service = Service::new(
         store,
         bus.clone(),
+        registry.clone(),
         ServiceConfig {
             admin_user_ids,
             admin_secret: config.admin_secret.clone(),
@@ -55,6 +58,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let service = Arc::new(service);
     let gateway = Arc::new(Gateway::new(
         service.clone(),
+        registry,
         GatewayConfig {
             node_id: config.node_id.clone(),
             queue_capacity: config.ws_queue_capacity,
@@ -65,6 +69,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         },
     ));
     bus.subscribe(gateway.clone());
+    bus.subscribe(service.clone());
     Ok(App { service, gateway })
 }
 

@@ -12,7 +12,6 @@ use crate::send::{OutgoingMessage, PendingSend};
 use crate::Service;
 use confab_core::bus::{Event, Payload, SessionId};
 use confab_core::message::{chatroom_conversation_id, SessionType};
-use confab_core::presence::Presence as _;
 use confab_core::validate::{self, MAX_NAME_LEN};
 use confab_core::{now_millis, ChatroomId, Error, Field, Millis, Result, UserId};
 use std::collections::HashMap;

@@ -11,7 +11,6 @@ mod groups;
 mod members;
 mod notices;
 mod notify;
-mod presence;
 mod relations;
 mod revoke;
 mod send;
@@ -23,7 +22,6 @@ pub use chatrooms::{Chatroom, NewChatroom, DEFAULT_CHATROOM_MAX_MEMBERS, MAX_CHA
 pub use conversations::MAX_PULL;
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
 pub use notify::{Audience, Notification, MAX_AUDIENCE};
-pub use presence::Presence;
 pub use relations::FriendInfo;
 pub use send::{OutgoingMessage, PendingSend, SendOutcome, SendRequest, MAX_RECIPIENTS};
 pub use sessions::MAX_ONLINE_STATUS;
@@ -31,6 +29,7 @@ pub use sessions::MAX_ONLINE_STATUS;
 use appender::{Appender, DeliveryContext};
 use chatrooms::Chatrooms;
 use confab_core::bus::Bus;
+use confab_core::presence::Presence;
 use confab_core::store::Store;
 use confab_core::{Error, Result, UserId};
 use members::MemberCache;
@@ -68,18 +67,23 @@ impl std::fmt::Debug for ServiceConfig {
 pub struct Service {
     store: Arc<dyn Store>,
     config: ServiceConfig,
-    presence: Arc<Presence>,
+    presence: Arc<dyn Presence>,
     members: Arc<MemberCache>,
     chatrooms: Chatrooms,
     appender: Appender,
 }
 
 impl Service {
-    /// The service over `store`, publishing on `bus`. Starts the appender
-    /// and delivery tasks, so it must be called within a Tokio runtime.
-    pub fn new(store: Arc<dyn Store>, bus: Arc<dyn Bus>, config: ServiceConfig) -> Service {
+    /// The service over `store`, publishing on `bus`, asking `presence` who
+    /// is online. Starts the appender and delivery tasks, so it must be
+    /// called within a Tokio runtime.
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: Arc<dyn Bus>,
+        presence: Arc<dyn Presence>,
+        config: ServiceConfig,
+    ) -> Service {
         let members = Arc::new(MemberCache::default());
-        let presence = Arc::new(Presence::default());
         let appender = Appender::start(DeliveryContext {
             store: store.clone(),
             bus,
@@ -100,8 +104,8 @@ impl Service {
         &self.config
     }
 
-    pub fn presence(&self) -> &Presence {
-        &self.presence
+    pub fn presence(&self) -> &dyn Presence {
+        &*self.presence
     }
 
     pub fn is_admin(&self, user_id: &UserId) -> bool {

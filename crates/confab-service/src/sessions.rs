@@ -35,6 +35,7 @@ impl Service {
             payload: Payload::Kick {
                 platform,
                 reason: reason.to_owned(),
+                except_session: None,
             },
         }));
     }

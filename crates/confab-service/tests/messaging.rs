@@ -370,7 +370,25 @@ impl Bus for Recorder {
     }
 }
 
+/// Who is online, as a test says.
+#[derive(Default)]
+struct Online(Mutex<Vec<UserId>>);
+
+impl confab_core::presence::Presence for Online {
+    fn platforms(&self, user: &UserId) -> Vec<Platform> {
+        if self.0.lock().unwrap().contains(user) {
+            vec![Platform::Web]
+        } else {
+            Vec::new()
+        }
+    }
+    fn online_users(&self) -> Vec<UserId> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
 struct Fixture {
+    online: Arc<Online>,
     service: Service,
     store: Arc<Counting>,
     sqlite: Arc<confab_store::SqliteStore>,
@@ -400,9 +418,11 @@ async fn fixture(users: &[&str]) -> Fixture {
     all.push(User::new(uid(ADMIN), 1));
     store.create_users(&all).await.unwrap();
     let bus = Arc::new(Recorder::default());
+    let online = Arc::new(Online::default());
     let service = Service::new(
         store.clone(),
         bus.clone(),
+        online.clone(),
         ServiceConfig {
             admin_user_ids: vec![uid(ADMIN)],
             admin_secret: "s".into(),
@@ -413,6 +433,7 @@ async fn fixture(users: &[&str]) -> Fixture {
         },
     );
     Fixture {
+        online,
         service,
         store,
         sqlite,
@@ -603,4 +624,87 @@ async fn notify_all_is_stored_once_for_ten_thousand_users() {
     };
     assert_eq!(unread("all0").await, 0);
     assert_eq!(unread("all1").await, 1);
+}
+
+#[tokio::test]
+async fn chatroom_messages_reach_online_members_only_and_are_not_stored() {
+    let f = fixture(&["host", "on", "off", "outsider"]).await;
+    let room = f
+        .service
+        .create_chatroom(
+            &caller(ADMIN),
+            NewChatroom {
+                room_id: Some(confab_core::ChatroomId::parse("room", "lobby").unwrap()),
+                name: "lobby".into(),
+                owner: uid("host"),
+                max_members: Some(3),
+            },
+        )
+        .await
+        .unwrap();
+    for who in ["on", "off"] {
+        f.service
+            .join_chatroom(&caller(who), &room.room_id, &uid(who))
+            .await
+            .unwrap();
+    }
+    let full = f
+        .service
+        .join_chatroom(&caller("outsider"), &room.room_id, &uid("outsider"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        full.kind(),
+        ErrorKind::FailedPrecondition,
+        "max_members holds"
+    );
+    *f.online.0.lock().unwrap() = vec![uid("host"), uid("on"), uid("outsider")];
+    assert_eq!(
+        f.service
+            .chatroom_members_online(&caller("host"), &room.room_id)
+            .unwrap(),
+        vec![uid("host"), uid("on")]
+    );
+    let appends = f.store.appends.load(Ordering::SeqCst);
+    f.bus.0.lock().unwrap().clear();
+    let sent = f
+        .service
+        .send_message(
+            &caller("host"),
+            None,
+            SendRequest {
+                to: Recipient::Chatroom(room.room_id.clone()),
+                message: OutgoingMessage::new(uid("host"), Content::text("hello room")),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(sent.message.seq, 0, "never stored");
+    assert_eq!(f.store.appends.load(Ordering::SeqCst), appends);
+    // The delivery task publishes it to the members online, not to `off`
+    // nor to `outsider`, who is online but not a member.
+    let mut recipients = None;
+    for _ in 0..100 {
+        if let Some(e) = f.bus.0.lock().unwrap().first() {
+            recipients = Some(e.recipients.clone());
+        }
+        if recipients.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(recipients.unwrap(), vec![uid("host"), uid("on")]);
+    let e = f
+        .service
+        .send_message(
+            &caller("outsider"),
+            None,
+            SendRequest {
+                to: Recipient::Chatroom(room.room_id.clone()),
+                message: OutgoingMessage::new(uid("outsider"), Content::text("let me in")),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::PermissionDenied);
 }

@@ -96,11 +96,6 @@ impl TestServer {
             .unwrap()
     }
 
-    /// The presence registry of the server, as the gateway updates it.
-    pub fn presence(&self) -> &confab_service::Presence {
-        self.server.as_ref().unwrap().service.presence()
-    }
-
     pub async fn stop(mut self) {
         if let Some(s) = self.server.take() {
             s.stop().await.unwrap();

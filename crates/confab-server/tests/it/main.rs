@@ -16,3 +16,4 @@ mod groups;
 mod messaging;
 mod spec_examples;
 mod users;
+mod ws_close;

@@ -224,10 +224,10 @@ async fn online_status(t: &TestServer) {
         );
         assert_eq!(body["data"], body["successResult"]);
     }
-    // Until the gateway reports a connection; the shape of an online user:
-    let u = confab_core::UserId::parse("u", "18349115126").unwrap();
-    let server_presence = t.presence();
-    server_presence.set_online(&u, confab_core::Platform::Android);
+    // Until the user connects; the shape of an online user (the ping's
+    // answer shows the session is registered):
+    let android = t.connect("18349115126", 2).await;
+    android.ping().await.unwrap();
     let body = ok(
         &t.admin,
         "/manager/get_users_online_status",
