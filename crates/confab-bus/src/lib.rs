@@ -2,14 +2,18 @@
 //! gateway: on a single node every session is local.
 
 use confab_core::bus::{Bus, BusError, Deliver, Event};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 
 /// The in-process bus. Events go to every subscriber, synchronously: a
 /// subscriber must not block (the gateway only queues frames). Publishing
 /// never fails.
+///
+/// Subscribers are held weakly: the service and the gateway hold the bus,
+/// so strong references back would keep a stopped server (its tasks, its
+/// database pool) alive for ever.
 #[derive(Default)]
 pub struct LocalBus {
-    subscribers: RwLock<Vec<Arc<dyn Deliver>>>,
+    subscribers: RwLock<Vec<Weak<dyn Deliver>>>,
 }
 
 impl LocalBus {
@@ -17,18 +21,18 @@ impl LocalBus {
         LocalBus::default()
     }
 
+    /// Delivers events to `subscriber` for as long as it lives.
     pub fn subscribe(&self, subscriber: Arc<dyn Deliver>) {
-        self.subscribers
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(subscriber);
+        let mut subscribers = self.subscribers.write().unwrap_or_else(|e| e.into_inner());
+        subscribers.retain(|s| s.strong_count() > 0);
+        subscribers.push(Arc::downgrade(&subscriber));
     }
 }
 
 impl Bus for LocalBus {
     fn publish(&self, event: Event) -> Result<(), BusError> {
         let subscribers = self.subscribers.read().unwrap_or_else(|e| e.into_inner());
-        for s in subscribers.iter() {
+        for s in subscribers.iter().filter_map(Weak::upgrade) {
             s.deliver(&event);
         }
         Ok(())

@@ -4,14 +4,20 @@
 //! client's frames, and a writer task that drains a bounded queue of frames
 //! to the socket. Pushes only ever enqueue; a client whose queue is full is
 //! disconnected rather than allowed to grow the server's memory, and a
-//! client silent for longer than the heartbeat timeout is closed. The
-//! protocol is `docs/protocol.md`.
+//! client silent for longer than the heartbeat timeout is closed.
+//!
+//! The session loop is one; each wire protocol is a codec (`codec.rs`).
+//! Confab's JSON protocol at `/ws` (`docs/protocol.md`) is `JsonCodec`.
 
+mod codec;
+mod json;
 mod registry;
 mod session;
 
+pub use codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};
+pub use json::JsonCodec;
 pub use registry::Registry;
-pub use session::run_session;
+pub use session::{run_session, run_session_with};
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
@@ -19,10 +25,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use confab_core::bus::{Deliver, Event, Payload};
-use confab_core::protocol::{err_code, KickData, MessageView, ReadData, ServerFrame};
+use confab_core::bus::{Bus, Deliver, Event, Payload};
+use confab_core::protocol::err_code;
 use confab_core::{Error, Platform};
-use confab_service::Service;
+use confab_service::{Caller, Service};
+use registry::SessionHandle;
 use serde::Deserialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -60,20 +67,32 @@ impl Default for GatewayConfig {
 
 pub struct Gateway {
     service: Arc<Service>,
+    /// Where the gateway itself publishes: a login's kick of the user's
+    /// sessions on other nodes.
+    bus: Arc<dyn Bus>,
     config: GatewayConfig,
     registry: Arc<Registry>,
     next_session: AtomicU64,
+    json: Arc<JsonCodec>,
 }
 
 impl Gateway {
     /// The gateway of this node. `registry` is also the service's presence
-    /// (`Service::new`), so the two are created around one registry.
-    pub fn new(service: Arc<Service>, registry: Arc<Registry>, config: GatewayConfig) -> Gateway {
+    /// (`Service::new`), so the two are created around one registry. The
+    /// gateway must also be subscribed to `bus`.
+    pub fn new(
+        service: Arc<Service>,
+        registry: Arc<Registry>,
+        bus: Arc<dyn Bus>,
+        config: GatewayConfig,
+    ) -> Gateway {
         Gateway {
             service,
+            bus,
             config,
             registry,
             next_session: AtomicU64::new(1),
+            json: Arc::new(JsonCodec),
         }
     }
 
@@ -93,76 +112,63 @@ impl Gateway {
         let n = self.next_session.fetch_add(1, Ordering::Relaxed);
         format!("{}-{n}", self.config.node_id).into()
     }
-}
 
-/// Serialises a server frame once, to be shared by every recipient.
-pub(crate) fn frame<D: serde::Serialize>(
-    kind: &str,
-    req_id: &str,
-    data: Option<D>,
-) -> axum::extract::ws::Utf8Bytes {
-    let frame = ServerFrame {
-        kind: kind.to_owned(),
-        req_id: req_id.to_owned(),
-        err_code: 0,
-        err_msg: String::new(),
-        data,
-    };
-    serde_json::to_string(&frame).unwrap_or_default().into()
-}
-
-pub(crate) fn error_frame(req_id: &str, e: &Error) -> axum::extract::ws::Utf8Bytes {
-    if e.kind() == confab_core::ErrorKind::Internal {
-        tracing::error!(error = %e.log_message(), "gateway request failed");
+    /// Registers a new session; it replaces the user's session on its
+    /// platform, on whichever node that is. This node's is ended at once,
+    /// under the registry's lock; the other nodes end theirs when the kick
+    /// reaches them, sparing the new session.
+    pub(crate) fn login(&self, caller: &Caller, session: Arc<SessionHandle>) {
+        let id = session.id.clone();
+        self.registry
+            .register(&caller.user_id, session, session::REPLACED);
+        let kick = Event {
+            recipients: vec![caller.user_id.clone()],
+            origin: None,
+            payload: Payload::Kick {
+                platform: Some(caller.platform),
+                reason: session::REPLACED.to_owned(),
+                except_session: Some(id),
+            },
+        };
+        if let Err(e) = self.bus.publish(kick) {
+            tracing::warn!(error = %e, user = %caller.user_id, "telling other nodes of a login");
+        }
     }
-    let frame: ServerFrame<()> = ServerFrame {
-        kind: "error".to_owned(),
-        req_id: req_id.to_owned(),
-        err_code: err_code(e.kind()),
-        err_msg: e.client_message().to_owned(),
-        data: None,
-    };
-    serde_json::to_string(&frame).unwrap_or_default().into()
+
+    /// Whether `session` is one of this node's (`<node_id>-<n>`).
+    fn is_local(&self, session: &str) -> bool {
+        session
+            .strip_prefix(self.config.node_id.as_str())
+            .and_then(|rest| rest.strip_prefix('-'))
+            .is_some_and(|n| n.parse::<u64>().is_ok())
+    }
 }
 
 impl Deliver for Gateway {
     fn deliver(&self, event: &Event) {
         match &event.payload {
-            Payload::Message(m) => {
-                let push = frame("push", "", Some(MessageView::new(m)));
+            Payload::Message(_) | Payload::Read { .. } => {
                 self.registry
-                    .push(&event.recipients, event.origin.as_deref(), &push);
+                    .push(&event.recipients, event.origin.as_deref(), &event.payload);
             }
-            Payload::Read {
-                reader,
-                conversation_id,
-                seq,
-            } => {
-                let data = ReadData {
-                    user_id: reader.to_string(),
-                    conversation_id: conversation_id.clone(),
-                    seq: *seq,
-                };
-                let push = frame("read", "", Some(data));
-                self.registry
-                    .push(&event.recipients, event.origin.as_deref(), &push);
-            }
+            // A login here kicked this node's older session when it
+            // registered; done again when its event comes back (late, over
+            // a network bus), it could end a still newer session.
+            Payload::Kick {
+                except_session: Some(spared),
+                ..
+            } if self.is_local(spared) => {}
             Payload::Kick {
                 platform,
                 reason,
                 except_session,
             } => {
-                let kick = frame(
-                    "kick",
-                    "",
-                    Some(KickData {
-                        reason: reason.clone(),
-                    }),
+                self.registry.kick(
+                    &event.recipients,
+                    *platform,
+                    except_session.as_deref(),
+                    reason,
                 );
-                for user in &event.recipients {
-                    self.registry
-                        .kick(user, *platform, except_session.as_deref(), &kick);
-                }
             }
             // For the service's member cache; no session is told.
             Payload::GroupMembersChanged { .. } => {}
@@ -220,14 +226,26 @@ async fn connect(
             }
         }
     }
-    let config = gateway.config.clone();
+    let codec = gateway.json.clone();
+    upgrade(gateway, codec, caller, ws)
+}
+
+/// Upgrades an authenticated connection to a session of `codec`'s
+/// protocol, with the configured buffers and frame limit.
+fn upgrade<C: Codec>(
+    gateway: Arc<Gateway>,
+    codec: Arc<C>,
+    caller: Caller,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let config = &gateway.config;
     ws.read_buffer_size(config.read_buffer_bytes)
         .write_buffer_size(config.write_buffer_bytes)
         .max_message_size(config.max_frame_bytes)
         .max_frame_size(config.max_frame_bytes)
         .on_upgrade(move |socket| async move {
             let (sink, stream) = futures_util::StreamExt::split(socket);
-            run_session(gateway, caller, sink, stream).await;
+            run_session_with(gateway, codec, caller, sink, stream).await;
         })
 }
 

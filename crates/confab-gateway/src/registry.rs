@@ -1,5 +1,7 @@
 //! Who is connected here: user → sessions. Pushing only enqueues; a session
-//! whose queue is full is cut off.
+//! whose queue is full is cut off. Each session knows its protocol's
+//! encoder; an event is encoded at most once per protocol among its
+//! recipients, on first need, and the frame is shared.
 //!
 //! The registry is also this node's presence: a user is online on the
 //! platforms of their registered sessions. One map under one lock answers
@@ -7,7 +9,8 @@
 //! disagreeing (with a second map, a replaced session closing as its
 //! replacement registered could mark an online user offline).
 
-use axum::extract::ws::Utf8Bytes;
+use crate::codec::{EventEncoder, Frame, Protocol};
+use confab_core::bus::Payload;
 use confab_core::presence::Presence;
 use confab_core::{Platform, UserId};
 use std::collections::HashMap;
@@ -16,9 +19,9 @@ use tokio::sync::{mpsc, watch};
 
 /// What the writer task sends.
 pub enum Outbound {
-    Frame(Utf8Bytes),
+    Frame(Frame),
     /// Send this frame, then close (kicked).
-    Last(Utf8Bytes),
+    Last(Frame),
     /// Close with this code and reason.
     Close(u16, &'static str),
 }
@@ -26,6 +29,8 @@ pub enum Outbound {
 pub struct SessionHandle {
     pub id: Arc<str>,
     pub platform: Platform,
+    /// How this session's protocol says events.
+    encoder: Arc<dyn EventEncoder>,
     queue: mpsc::Sender<Outbound>,
     /// Set when the session must end without waiting for its queue.
     /// Level-triggered, so neither the reader nor the writer can miss it.
@@ -36,11 +41,13 @@ impl SessionHandle {
     pub(crate) fn new(
         id: Arc<str>,
         platform: Platform,
+        encoder: Arc<dyn EventEncoder>,
         queue: mpsc::Sender<Outbound>,
     ) -> SessionHandle {
         SessionHandle {
             id,
             platform,
+            encoder,
             queue,
             state: watch::Sender::new(State::Open),
         }
@@ -78,6 +85,10 @@ impl SessionHandle {
             }
             open
         });
+    }
+
+    pub fn protocol(&self) -> Protocol {
+        self.encoder.protocol()
     }
 
     pub fn is_cut(&self) -> bool {
@@ -119,13 +130,17 @@ impl Registry {
     }
 
     /// Adds a session and ends the user's other sessions on its platform
-    /// (a new login replaces the old one), sending them `kick` first.
-    pub(crate) fn register(&self, user: &UserId, session: Arc<SessionHandle>, kick: &Utf8Bytes) {
+    /// (a new login replaces the old one), sending them a kick first.
+    pub(crate) fn register(&self, user: &UserId, session: Arc<SessionHandle>, reason: &str) {
+        let mut kicks = Frames::default();
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let sessions = users.entry(user.clone()).or_default();
         sessions.retain(|s| {
             if s.platform == session.platform {
-                s.send(Outbound::Last(kick.clone()));
+                let kick = kicks.get(s, |e| Some(e.kick(reason)));
+                if let Some(kick) = kick {
+                    s.send(Outbound::Last(kick));
+                }
                 false
             } else {
                 true
@@ -147,37 +162,54 @@ impl Registry {
         }
     }
 
-    /// Queues `frame` for every session of `recipients` but `skip`.
-    pub(crate) fn push(&self, recipients: &[UserId], skip: Option<&str>, frame: &Utf8Bytes) {
+    /// Queues the push of `payload` for every session of `recipients` but
+    /// `skip`, in each session's protocol.
+    pub(crate) fn push(&self, recipients: &[UserId], skip: Option<&str>, payload: &Payload) {
+        let mut frames = Frames::default();
         let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         for user in recipients {
             if let Some(sessions) = users.get(user) {
                 for s in sessions {
                     if Some(&*s.id) != skip {
-                        s.send(Outbound::Frame(frame.clone()));
+                        if let Some(frame) = frames.get(s, |e| e.event(payload)) {
+                            s.send(Outbound::Frame(frame));
+                        }
                     }
                 }
             }
         }
     }
 
-    /// Ends a user's sessions on `platform` (all when None) but `keep`.
+    /// Ends the sessions of `users` on `platform` (all when None) but
+    /// `keep`, telling them `reason`.
     pub(crate) fn kick(
         &self,
-        user: &UserId,
+        users: &[UserId],
         platform: Option<Platform>,
         keep: Option<&str>,
-        frame: &Utf8Bytes,
+        reason: &str,
     ) {
-        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(sessions) = users.get_mut(user) {
+        let mut kicks = Frames::default();
+        let mut registered = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        for user in users {
+            let Some(sessions) = registered.get_mut(user) else {
+                continue;
+            };
             sessions.retain(|s| {
                 let hit = platform.is_none_or(|p| p == s.platform) && Some(&*s.id) != keep;
-                if hit && !s.send(Outbound::Last(frame.clone())) {
-                    s.cut_off();
+                if hit {
+                    let sent = kicks
+                        .get(s, |e| Some(e.kick(reason)))
+                        .is_some_and(|kick| s.send(Outbound::Last(kick)));
+                    if !sent {
+                        s.cut_off();
+                    }
                 }
                 !hit
             });
+            if sessions.is_empty() {
+                registered.remove(user);
+            }
         }
     }
 
@@ -195,6 +227,29 @@ impl Registry {
     pub fn session_count(&self) -> usize {
         let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         users.values().map(Vec::len).sum()
+    }
+}
+
+/// The frames of one event, encoded at most once per protocol and only
+/// for protocols some recipient speaks.
+#[derive(Default)]
+struct Frames {
+    encoded: Vec<(Protocol, Option<Frame>)>,
+}
+
+impl Frames {
+    fn get(
+        &mut self,
+        session: &SessionHandle,
+        encode: impl FnOnce(&dyn EventEncoder) -> Option<Frame>,
+    ) -> Option<Frame> {
+        let protocol = session.protocol();
+        if let Some((_, frame)) = self.encoded.iter().find(|(p, _)| *p == protocol) {
+            return frame.clone();
+        }
+        let frame = encode(&*session.encoder);
+        self.encoded.push((protocol, frame.clone()));
+        frame
     }
 }
 
@@ -226,22 +281,152 @@ impl Presence for Registry {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Encodes every event as its protocol's name, counting encodings.
+    struct Counting {
+        protocol: Protocol,
+        encoded: Arc<AtomicUsize>,
+    }
+
+    impl EventEncoder for Counting {
+        fn protocol(&self) -> Protocol {
+            self.protocol
+        }
+
+        fn event(&self, _: &Payload) -> Option<Frame> {
+            self.encoded.fetch_add(1, Ordering::Relaxed);
+            Some(Frame::Text(self.protocol.0.into()))
+        }
+
+        fn kick(&self, _: &str) -> Frame {
+            self.encoded.fetch_add(1, Ordering::Relaxed);
+            Frame::Text(format!("kick {}", self.protocol.0).into())
+        }
+    }
+
+    fn encoder(name: &'static str, encoded: &Arc<AtomicUsize>) -> Arc<dyn EventEncoder> {
+        Arc::new(Counting {
+            protocol: Protocol(name),
+            encoded: encoded.clone(),
+        })
+    }
+
+    fn session_with(
+        id: &str,
+        platform: Platform,
+        encoder: Arc<dyn EventEncoder>,
+    ) -> (Arc<SessionHandle>, mpsc::Receiver<Outbound>) {
+        let (tx, rx) = mpsc::channel(8);
+        (
+            Arc::new(SessionHandle::new(id.into(), platform, encoder, tx)),
+            rx,
+        )
+    }
 
     fn session(id: &str, platform: Platform) -> (Arc<SessionHandle>, mpsc::Receiver<Outbound>) {
-        let (tx, rx) = mpsc::channel(8);
-        (Arc::new(SessionHandle::new(id.into(), platform, tx)), rx)
+        session_with(id, platform, Arc::new(crate::JsonCodec))
+    }
+
+    fn user(id: &str) -> UserId {
+        UserId::parse("u", id).unwrap()
+    }
+
+    fn received(rx: &mut mpsc::Receiver<Outbound>) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        while let Ok(out) = rx.try_recv() {
+            match out {
+                Outbound::Frame(f) | Outbound::Last(f) => frames.push(f),
+                Outbound::Close(..) => {}
+            }
+        }
+        frames
+    }
+
+    #[test]
+    fn an_event_is_encoded_once_per_protocol_among_its_recipients() {
+        let registry = Registry::new();
+        let (a, b, c) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let mut queues = Vec::new();
+        // Three users on protocol "a" (two encoder values, one protocol),
+        // two on "b"; "c" is spoken only by someone the event is not for.
+        for (i, (name, counter)) in [("a", &a), ("a", &a), ("a", &a), ("b", &b), ("b", &b)]
+            .into_iter()
+            .enumerate()
+        {
+            let (s, rx) = session_with(&format!("n1-{i}"), Platform::Web, encoder(name, counter));
+            registry.register(&user(&format!("u{i}")), s, "");
+            queues.push(rx);
+        }
+        let (bystander, mut bystander_rx) = session_with("n1-9", Platform::Web, encoder("c", &c));
+        registry.register(&user("bystander"), bystander, "");
+
+        let recipients: Vec<UserId> = (0..5).map(|i| user(&format!("u{i}"))).collect();
+        let payload = Payload::Read {
+            reader: user("u0"),
+            conversation_id: "si_u0_u1".into(),
+            seq: 1,
+        };
+        registry.push(&recipients, None, &payload);
+        assert_eq!(
+            (
+                a.load(Ordering::Relaxed),
+                b.load(Ordering::Relaxed),
+                c.load(Ordering::Relaxed)
+            ),
+            (1, 1, 0)
+        );
+        let got: Vec<Vec<Frame>> = queues.iter_mut().map(received).collect();
+        let a_frame = Frame::Text("a".into());
+        let b_frame = Frame::Text("b".into());
+        assert_eq!(
+            got,
+            [
+                vec![a_frame.clone()],
+                vec![a_frame.clone()],
+                vec![a_frame],
+                vec![b_frame.clone()],
+                vec![b_frame]
+            ]
+        );
+        assert!(received(&mut bystander_rx).is_empty());
+
+        // Nobody of the event online: nothing is encoded.
+        registry.push(&[user("offline")], None, &payload);
+        assert_eq!(a.load(Ordering::Relaxed) + b.load(Ordering::Relaxed), 2);
+
+        // Kicks too: once per protocol.
+        registry.kick(&recipients, None, None, "bye");
+        assert_eq!(
+            (a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)),
+            (2, 2)
+        );
+        assert_eq!(registry.session_count(), 1);
+    }
+
+    #[test]
+    fn a_kicked_user_is_offline() {
+        let registry = Registry::new();
+        let (web, _rx) = session("n1-1", Platform::Web);
+        registry.register(&user("u1"), web, "");
+        registry.kick(&[user("u1")], None, None, "bye");
+        assert!(!registry.is_online(&user("u1")));
+        assert!(registry.platforms(&user("u1")).is_empty());
     }
 
     #[test]
     fn presence_is_the_platforms_of_the_sessions() {
         let registry = Registry::new();
-        let user = UserId::parse("u", "u1").unwrap();
-        let kick: Utf8Bytes = "kick".into();
+        let user = user("u1");
         assert!(!registry.is_online(&user));
         let (web, _web_rx) = session("n1-1", Platform::Web);
         let (ios, _ios_rx) = session("n1-2", Platform::Ios);
-        registry.register(&user, web.clone(), &kick);
-        registry.register(&user, ios.clone(), &kick);
+        registry.register(&user, web.clone(), "");
+        registry.register(&user, ios.clone(), "");
         assert_eq!(registry.platforms(&user), [Platform::Ios, Platform::Web]);
         assert!(registry.is_online(&user));
         registry.unregister(&user, &ios);
@@ -254,12 +439,11 @@ mod tests {
     #[test]
     fn a_replaced_session_that_closes_leaves_its_user_online() {
         let registry = Registry::new();
-        let user = UserId::parse("u", "u1").unwrap();
-        let kick: Utf8Bytes = "kick".into();
+        let user = user("u1");
         let (old, mut old_rx) = session("n1-1", Platform::Web);
         let (new, _new_rx) = session("n1-2", Platform::Web);
-        registry.register(&user, old.clone(), &kick);
-        registry.register(&user, new.clone(), &kick);
+        registry.register(&user, old.clone(), "again");
+        registry.register(&user, new.clone(), "again");
         assert!(matches!(old_rx.try_recv(), Ok(Outbound::Last(_))), "kicked");
         // The kicked session closes after its replacement registered...
         registry.unregister(&user, &old);
@@ -269,7 +453,7 @@ mod tests {
         // ...or closes on its own just before its replacement registers.
         let (newer, _newer_rx) = session("n1-3", Platform::Web);
         registry.unregister(&user, &new);
-        registry.register(&user, newer, &kick);
+        registry.register(&user, newer, "again");
         assert_eq!(registry.platforms(&user), [Platform::Web]);
     }
 }

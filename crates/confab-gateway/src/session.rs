@@ -1,17 +1,15 @@
 //! One WebSocket session, generic over its sink and stream so that tests
-//! can drive it with channels.
+//! can drive it with channels, and over its protocol's codec.
 
+use crate::codec::{Codec, EventEncoder, Frame, Reply, Request};
 use crate::registry::{ended, Outbound, SessionHandle};
-use crate::{error_frame, frame, Gateway};
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
+use crate::Gateway;
+use axum::extract::ws::{CloseFrame, Message};
 use confab_core::bus::SessionId;
-use confab_core::message::{Content, ContentType, Recipient, SessionType};
-use confab_core::protocol::*;
-use confab_core::{Error, GroupId, Result, UserId};
-use confab_service::{Caller, OutgoingMessage, SendRequest};
+use confab_core::{ErrorKind, Result};
+use confab_service::Caller;
 use futures_util::stream::FuturesOrdered;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
-use serde::de::DeserializeOwned;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -32,43 +30,72 @@ const WRITER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// Sends of one session that may await their commit at once; beyond this
 /// the session stops reading until the oldest is answered.
 const MAX_UNACKED_SENDS: usize = 64;
+/// Why a new login ends the older session on its platform.
+pub(crate) const REPLACED: &str = "logged in again on the same platform";
 
-/// Runs a session until the client leaves, is kicked, falls behind or goes
-/// silent. `caller` is the authenticated user.
-pub async fn run_session<S, R, E>(gateway: Arc<Gateway>, caller: Caller, sink: S, mut stream: R)
+/// A request's answer once known, with the tag of the request.
+type Answer<T> = (T, Result<Reply>);
+/// Sends awaiting their commit, answered in the order they came.
+type Committing<T> = FuturesOrdered<Pin<Box<dyn Future<Output = Answer<T>> + Send>>>;
+
+/// Runs a session of Confab's JSON protocol (`/ws`) until the client
+/// leaves, is kicked, falls behind or goes silent. `caller` is the
+/// authenticated user.
+pub async fn run_session<S, R, E>(gateway: Arc<Gateway>, caller: Caller, sink: S, stream: R)
 where
+    S: Sink<Message> + Unpin + Send + 'static,
+    R: Stream<Item = std::result::Result<Message, E>> + Unpin + Send,
+    E: std::error::Error + 'static,
+{
+    let codec = gateway.json.clone();
+    run_session_with(gateway, codec, caller, sink, stream).await
+}
+
+/// Runs a session that speaks `codec`'s protocol.
+pub async fn run_session_with<C, S, R, E>(
+    gateway: Arc<Gateway>,
+    codec: Arc<C>,
+    caller: Caller,
+    sink: S,
+    mut stream: R,
+) where
+    C: Codec,
     S: Sink<Message> + Unpin + Send + 'static,
     R: Stream<Item = std::result::Result<Message, E>> + Unpin + Send,
     E: std::error::Error + 'static,
 {
     let id = gateway.new_session_id();
     let (tx, rx) = mpsc::channel(gateway.config.queue_capacity);
-    let handle = Arc::new(SessionHandle::new(id.clone(), caller.platform, tx));
-    let replaced = frame(
-        "kick",
-        "",
-        Some(KickData {
-            reason: "logged in again on the same platform".into(),
-        }),
-    );
-    gateway
-        .registry
-        .register(&caller.user_id, handle.clone(), &replaced);
-    tracing::debug!(session = %id, user = %caller.user_id, platform = caller.platform.name(), "session opened");
+    let encoder: Arc<dyn EventEncoder> = codec.clone();
+    let handle = Arc::new(SessionHandle::new(id.clone(), caller.platform, encoder, tx));
+    gateway.login(&caller, handle.clone());
+    tracing::debug!(session = %id, user = %caller.user_id, platform = caller.platform.name(), protocol = codec.protocol().0, "session opened");
 
     let writer = tokio::spawn(write_loop(sink, rx, handle.clone()));
     let timeout = gateway.config.heartbeat_timeout;
     let mut watcher = handle.watch();
-    // Sends awaiting their commit, answered in the order they came.
-    let mut committing: FuturesOrdered<Pin<Box<dyn Future<Output = Utf8Bytes> + Send>>> =
-        FuturesOrdered::new();
+    let mut committing: Committing<C::Tag> = FuturesOrdered::new();
+    // Queues the frame that answers a request; false once the session is
+    // cut off.
+    let answer = |(tag, result): Answer<C::Tag>| -> bool {
+        let frame = match result {
+            Ok(reply) => codec.reply(&tag, reply),
+            Err(e) => {
+                if e.kind() == ErrorKind::Internal {
+                    tracing::error!(error = %e.log_message(), "gateway request failed");
+                }
+                Some(codec.error(&tag, &e))
+            }
+        };
+        frame.is_none_or(|f| handle.send(Outbound::Frame(f)))
+    };
     loop {
         if handle.is_cut() {
             break;
         }
         let next = tokio::select! {
-            Some(ack) = committing.next(), if !committing.is_empty() => {
-                if !handle.send(Outbound::Frame(ack)) {
+            Some(done) = committing.next(), if !committing.is_empty() => {
+                if !answer(done) {
                     break;
                 }
                 continue;
@@ -90,36 +117,34 @@ where
             }
             Ok(Some(Ok(m))) => m,
         };
-        let text = match message {
-            Message::Text(t) => t,
-            Message::Binary(_) => {
-                handle.send(Outbound::Frame(error_frame(
-                    "",
-                    &Error::invalid("frames must be JSON text"),
-                )));
-                continue;
-            }
+        let frame = match message {
+            Message::Text(t) => Frame::Text(t),
+            Message::Binary(b) => Frame::Binary(b),
             Message::Close(_) => break,
             // Pings are answered by the WebSocket layer; any frame counts as a heartbeat.
             Message::Ping(_) | Message::Pong(_) => continue,
         };
         if committing.len() >= MAX_UNACKED_SENDS {
-            if let Some(ack) = committing.next().await {
-                if !handle.send(Outbound::Frame(ack)) {
+            if let Some(done) = committing.next().await {
+                if !answer(done) {
                     break;
                 }
             }
         }
-        match handle_frame(&gateway, &caller, &id, &text).await {
-            Reply::Later(ack) => committing.push_back(ack),
-            Reply::Now(reply) => {
-                // Other replies wait for earlier sends, so that a client sees
+        let answered = match codec.decode(&caller, frame) {
+            Ok((tag, request)) => handle_request(&gateway, &caller, &id, tag, request).await,
+            Err((tag, e)) => Handled::Now((tag, Err(e))),
+        };
+        match answered {
+            Handled::Later(done) => committing.push_back(done),
+            Handled::Now(done) => {
+                // Other answers wait for earlier sends, so that a client sees
                 // its answers in the order of its requests.
                 let mut open = true;
-                while let Some(ack) = committing.next().await {
-                    open &= handle.send(Outbound::Frame(ack));
+                while let Some(earlier) = committing.next().await {
+                    open &= answer(earlier);
                 }
-                if !open || !handle.send(Outbound::Frame(reply)) {
+                if !open || !answer(done) {
                     break;
                 }
             }
@@ -199,9 +224,9 @@ where
 /// Writes one outbound item; false when the connection is done.
 async fn write<S: Sink<Message> + Unpin>(sink: &mut S, out: Outbound) -> bool {
     match out {
-        Outbound::Frame(f) => sink.feed(Message::Text(f)).await.is_ok(),
+        Outbound::Frame(f) => sink.feed(f.into()).await.is_ok(),
         Outbound::Last(f) => {
-            let _ = sink.feed(Message::Text(f)).await;
+            let _ = sink.feed(f.into()).await;
             close(sink, CLOSE_KICKED, "kicked").await;
             false
         }
@@ -221,182 +246,92 @@ async fn close<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) 
     let _ = sink.send(Message::Close(Some(frame))).await;
 }
 
-fn parse<T: DeserializeOwned>(data: Option<&serde_json::value::RawValue>) -> Result<T> {
-    let text = data.map(|d| d.get()).unwrap_or("{}");
-    let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if path == "." || path == "?" {
-            Error::invalid(format!("data: {inner}"))
-        } else {
-            Error::invalid(format!("data.{path}: {inner}"))
-        }
-    })
+/// The answer to a request: known now, or (a send) once its message is
+/// committed.
+enum Handled<T> {
+    Now(Answer<T>),
+    Later(Pin<Box<dyn Future<Output = Answer<T>> + Send>>),
 }
 
-/// The answer to a frame: ready, or (a send) once its message is committed.
-enum Reply {
-    Now(Utf8Bytes),
-    Later(Pin<Box<dyn Future<Output = Utf8Bytes> + Send>>),
-}
-
-async fn handle_frame(
+async fn handle_request<T: Send + 'static>(
     gateway: &Gateway,
     caller: &Caller,
     session: &SessionId,
-    text: &str,
-) -> Reply {
-    let request: ClientFrame = match serde_json::from_str(text) {
-        Ok(r) => r,
-        Err(e) => return Reply::Now(error_frame("", &Error::invalid(format!("frame: {e}")))),
-    };
-    let req_id = request.req_id.clone();
-    if request.kind == "send" {
-        let submitted = match send_request(caller, request.data.as_deref()) {
-            Ok(req) => {
-                gateway
-                    .service
-                    .submit_message(caller, Some(session.clone()), req)
-                    .await
-            }
-            Err(e) => Err(e),
-        };
+    tag: T,
+    request: Request,
+) -> Handled<T> {
+    if let Request::Send(req) = request {
+        let submitted = gateway
+            .service
+            .submit_message(caller, Some(session.clone()), *req)
+            .await;
         return match submitted {
-            Ok(pending) => Reply::Later(Box::pin(async move {
-                match pending.outcome().await {
-                    Ok(outcome) => {
-                        let m = outcome.message;
-                        frame(
-                            "ack",
-                            &req_id,
-                            Some(AckData {
-                                client_msg_id: m.client_msg_id,
-                                server_msg_id: m.server_msg_id,
-                                conversation_id: m.conversation_id,
-                                seq: m.seq,
-                                send_time: m.send_time,
-                            }),
-                        )
-                    }
-                    Err(e) => error_frame(&req_id, &e),
-                }
+            Ok(pending) => Handled::Later(Box::pin(async move {
+                let outcome = pending.outcome().await;
+                (tag, outcome.map(|o| Reply::Sent(Box::new(o.message))))
             })),
-            Err(e) => Reply::Now(error_frame(&req_id, &e)),
+            Err(e) => Handled::Now((tag, Err(e))),
         };
     }
-    match dispatch(gateway, caller, session, &request).await {
-        Ok(reply) => Reply::Now(reply),
-        Err(e) => Reply::Now(error_frame(&req_id, &e)),
-    }
-}
-
-fn send_request(
-    caller: &Caller,
-    data: Option<&serde_json::value::RawValue>,
-) -> Result<SendRequest> {
-    let d: SendData = parse(data)?;
-    let to = match SessionType::from_i32(d.session_type) {
-        Some(SessionType::Single) => Recipient::User(UserId::parse("data.recvID", &d.recv_id)?),
-        Some(t) if t.is_group() => {
-            let group = if d.group_id.is_empty() {
-                &d.recv_id
-            } else {
-                &d.group_id
-            };
-            Recipient::Group(GroupId::parse("data.groupID", group)?)
-        }
-        _ => {
-            return Err(Error::invalid(format!(
-                "data.sessionType: unknown session type {}",
-                d.session_type
-            )))
-        }
-    };
-    let kind = ContentType::from_code(d.content_type).ok_or_else(|| {
-        Error::invalid(format!(
-            "data.contentType: {} is not a chat content type (101..114)",
-            d.content_type
-        ))
-    })?;
-    Ok(SendRequest {
-        to,
-        message: OutgoingMessage {
-            client_msg_id: d.client_msg_id,
-            sender: caller.user_id.clone(),
-            sender_platform: caller.platform.id(),
-            sender_nickname: d.sender_nickname,
-            sender_face_url: d.sender_face_url,
-            content: Content::new(kind, d.content),
-            is_online_only: d.is_online_only,
-            mentions: d.at_user_id_list,
-            ex: d.ex,
-        },
-    })
+    Handled::Now((tag, dispatch(gateway, caller, session, request).await))
 }
 
 async fn dispatch(
     gateway: &Gateway,
     caller: &Caller,
     session: &SessionId,
-    request: &ClientFrame,
-) -> Result<Utf8Bytes> {
+    request: Request,
+) -> Result<Reply> {
     let service = &gateway.service;
-    let req_id = request.req_id.as_str();
-    let data = request.data.as_deref();
-    match request.kind.as_str() {
-        "ping" => Ok(frame::<()>("pong", req_id, None)),
-        "get_max_seqs" => {
-            let list = service.conversations(caller, &caller.user_id).await?;
-            let conversations = list
-                .iter()
-                .map(|c| ConversationSeqs {
-                    conversation_id: c.conversation_id.clone(),
-                    session_type: c.session_type as i32,
-                    peer_id: c.peer_id.clone(),
-                    max_seq: c.max_seq,
-                    read_seq: c.read_seq,
-                    min_seq: c.min_seq,
-                    unread: c.unread(),
-                })
-                .collect();
-            Ok(frame("max_seqs", req_id, Some(MaxSeqsData { conversations })))
-        }
-        "pull" => {
-            let d: PullData = parse(data)?;
+    let user = &caller.user_id;
+    match request {
+        Request::Ping => Ok(Reply::Pong),
+        Request::MaxSeqs => Ok(Reply::MaxSeqs(service.conversations(caller, user).await?)),
+        Request::Pull {
+            conversation_id,
+            begin,
+            end,
+            limit,
+        } => {
             let (messages, more) = service
-                .pull(caller, &caller.user_id, &d.conversation_id, d.begin, d.end, d.limit)
+                .pull(caller, user, &conversation_id, begin, end, limit)
                 .await?;
-            let messages = messages.iter().map(MessageView::new).collect();
-            Ok(frame("pulled", req_id, Some(PulledData { messages, more })))
+            Ok(Reply::Pulled { messages, more })
         }
-        "mark_read" => {
-            let d: SeqData = parse(data)?;
-            service.mark_read(caller, Some(session.clone()), &d.conversation_id, d.seq).await?;
-            Ok(frame::<()>("ok", req_id, None))
+        Request::MarkRead {
+            conversation_id,
+            seq,
+        } => {
+            service
+                .mark_read(caller, Some(session.clone()), &conversation_id, seq)
+                .await?;
+            Ok(Reply::Done)
         }
-        "delivered" => {
-            let d: SeqData = parse(data)?;
-            service.mark_delivered(caller, &d.conversation_id, d.seq).await?;
-            Ok(frame::<()>("ok", req_id, None))
+        Request::Delivered {
+            conversation_id,
+            seq,
+        } => {
+            service
+                .mark_delivered(caller, &conversation_id, seq)
+                .await?;
+            Ok(Reply::Done)
         }
-        "revoke" => {
-            let d: SeqData = parse(data)?;
-            let notice = service.revoke(caller, Some(session.clone()), &d.conversation_id, d.seq).await?;
-            Ok(frame(
-                "ack",
-                req_id,
-                Some(AckData {
-                    client_msg_id: notice.client_msg_id,
-                    server_msg_id: notice.server_msg_id,
-                    conversation_id: notice.conversation_id,
-                    seq: notice.seq,
-                    send_time: notice.send_time,
-                }),
-            ))
+        Request::Revoke {
+            conversation_id,
+            seq,
+        } => {
+            let notice = service
+                .revoke(caller, Some(session.clone()), &conversation_id, seq)
+                .await?;
+            Ok(Reply::Revoked(Box::new(notice)))
         }
-        other => Err(Error::invalid(format!(
-            "type: unknown frame type {other:?}; expected ping, send, get_max_seqs, pull, mark_read, delivered or revoke"
-        ))),
+        // Sessions pipeline their sends (`handle_request`); answering one
+        // here waits for its commit.
+        Request::Send(req) => {
+            let outcome = service
+                .send_message(caller, Some(session.clone()), *req)
+                .await?;
+            Ok(Reply::Sent(Box::new(outcome.message)))
+        }
     }
 }

@@ -8,18 +8,19 @@ use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::Duration;
 
-async fn gateway(config: GatewayConfig) -> (Arc<Gateway>, tempfile::TempDir) {
+async fn service(
+    bus: Arc<confab_bus::LocalBus>,
+    registry: Arc<Registry>,
+) -> (Arc<Service>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("t.db").display());
     let store = confab_store::open(&url, confab_store::Durability::Process)
         .await
         .unwrap();
-    let bus = Arc::new(confab_bus::LocalBus::new());
-    let registry = Arc::new(Registry::new());
     let service = Service::new(
         store,
-        bus.clone(),
-        registry.clone(),
+        bus,
+        registry,
         ServiceConfig {
             admin_user_ids: vec![],
             admin_secret: "s".into(),
@@ -29,7 +30,14 @@ async fn gateway(config: GatewayConfig) -> (Arc<Gateway>, tempfile::TempDir) {
             max_content_bytes: 1024,
         },
     );
-    let gateway = Arc::new(Gateway::new(Arc::new(service), registry, config));
+    (Arc::new(service), dir)
+}
+
+async fn gateway(config: GatewayConfig) -> (Arc<Gateway>, tempfile::TempDir) {
+    let bus = Arc::new(confab_bus::LocalBus::new());
+    let registry = Arc::new(Registry::new());
+    let (service, dir) = service(bus.clone(), registry.clone()).await;
+    let gateway = Arc::new(Gateway::new(service, registry, bus.clone(), config));
     bus.subscribe(gateway.clone());
     (gateway, dir)
 }
@@ -142,7 +150,11 @@ async fn a_client_that_stops_reading_is_cut_off_and_released() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let user = confab_core::UserId::parse("u", "slow").unwrap();
-    let frame: axum::extract::ws::Utf8Bytes = "{}".into();
+    let frame = confab_core::bus::Payload::Read {
+        reader: user.clone(),
+        conversation_id: "x".into(),
+        seq: 1,
+    };
     for _ in 0..10 {
         gw.registry()
             .push(std::slice::from_ref(&user), None, &frame);
@@ -198,4 +210,227 @@ async fn a_replaced_session_that_closes_leaves_its_user_online() {
     drop(new_in);
     new.await.unwrap();
     assert!(!gw.service().presence().is_online(&user));
+}
+
+/// A binary protocol, to show the seam fits one: a request is its name,
+/// answers and events are binary frames.
+struct Binary;
+
+impl crate::EventEncoder for Binary {
+    fn protocol(&self) -> crate::Protocol {
+        crate::Protocol("test-binary")
+    }
+
+    fn event(&self, payload: &confab_core::bus::Payload) -> Option<crate::Frame> {
+        match payload {
+            confab_core::bus::Payload::Read { seq, .. } => Some(crate::Frame::Binary(
+                format!("read {seq}").into_bytes().into(),
+            )),
+            _ => None,
+        }
+    }
+
+    fn kick(&self, reason: &str) -> crate::Frame {
+        crate::Frame::Binary(format!("kick {reason}").into_bytes().into())
+    }
+}
+
+impl crate::Codec for Binary {
+    type Tag = ();
+
+    fn decode(
+        &self,
+        _: &Caller,
+        frame: crate::Frame,
+    ) -> Result<((), crate::Request), ((), confab_core::Error)> {
+        match frame {
+            crate::Frame::Binary(b) if &b[..] == b"ping" => Ok(((), crate::Request::Ping)),
+            _ => Err(((), confab_core::Error::invalid("unknown request"))),
+        }
+    }
+
+    fn reply(&self, _: &(), reply: crate::Reply) -> Option<crate::Frame> {
+        let name = match reply {
+            crate::Reply::Pong => "pong",
+            _ => "other",
+        };
+        Some(crate::Frame::Binary(name.as_bytes().to_vec().into()))
+    }
+
+    fn error(&self, _: &(), e: &confab_core::Error) -> crate::Frame {
+        crate::Frame::Binary(format!("error {}", e.client_message()).into_bytes().into())
+    }
+}
+
+fn binary(m: Option<Message>) -> String {
+    match m {
+        Some(Message::Binary(b)) => String::from_utf8(b.to_vec()).unwrap(),
+        other => panic!("expected binary, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn sessions_of_two_protocols_get_events_in_their_own() {
+    use confab_core::bus::{Deliver, Event, Payload};
+    let (gw, _dir) = gateway(GatewayConfig::default()).await;
+    let user = confab_core::UserId::parse("u", "dora").unwrap();
+    let (mut binary_in, binary_from_client) =
+        futures_channel::mpsc::unbounded::<Result<Message, std::io::Error>>();
+    let (binary_to_client, mut binary_out) = futures_channel::mpsc::unbounded::<Message>();
+    let binary_session = tokio::spawn(crate::run_session_with(
+        gw.clone(),
+        Arc::new(Binary),
+        caller("dora"),
+        binary_to_client,
+        binary_from_client,
+    ));
+    let (_json_in, json_from_client) =
+        futures_channel::mpsc::unbounded::<Result<Message, std::io::Error>>();
+    let (json_to_client, mut json_out) = futures_channel::mpsc::unbounded::<Message>();
+    let json_caller = Caller {
+        platform: Platform::Ios,
+        ..caller("dora")
+    };
+    let json_session = tokio::spawn(run_session(
+        gw.clone(),
+        json_caller,
+        json_to_client,
+        json_from_client,
+    ));
+
+    binary_in
+        .send(Ok(Message::Binary(b"ping".to_vec().into())))
+        .await
+        .unwrap();
+    assert_eq!(binary(binary_out.next().await), "pong");
+    binary_in
+        .send(Ok(Message::Binary(b"what".to_vec().into())))
+        .await
+        .unwrap();
+    assert_eq!(binary(binary_out.next().await), "error unknown request");
+    while gw.registry().session_count() < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+
+    gw.deliver(&Event {
+        recipients: vec![user.clone()],
+        origin: None,
+        payload: Payload::Read {
+            reader: user.clone(),
+            conversation_id: "si_dora_eve".into(),
+            seq: 4,
+        },
+    });
+    assert_eq!(binary(binary_out.next().await), "read 4");
+    let read = text(json_out.next().await.unwrap());
+    assert_eq!(
+        (read["type"].as_str(), read["data"]["seq"].as_i64()),
+        (Some("read"), Some(4))
+    );
+
+    gw.deliver(&Event {
+        recipients: vec![user.clone()],
+        origin: None,
+        payload: Payload::Kick {
+            platform: None,
+            reason: "logged out".into(),
+            except_session: None,
+        },
+    });
+    assert_eq!(binary(binary_out.next().await), "kick logged out");
+    assert_eq!(
+        text(json_out.next().await.unwrap())["data"]["reason"],
+        "logged out"
+    );
+    binary_session.await.unwrap();
+    json_session.await.unwrap();
+    assert!(!gw.service().presence().is_online(&user));
+}
+
+/// Channels standing in for one client's socket.
+struct Client {
+    to_server: futures_channel::mpsc::UnboundedSender<Result<Message, std::io::Error>>,
+    from_server: futures_channel::mpsc::UnboundedReceiver<Message>,
+    session: tokio::task::JoinHandle<()>,
+}
+
+fn connect(gateway: &Arc<Gateway>, caller: Caller) -> Client {
+    let (to_server, from_client) =
+        futures_channel::mpsc::unbounded::<Result<Message, std::io::Error>>();
+    let (to_client, from_server) = futures_channel::mpsc::unbounded::<Message>();
+    let session = tokio::spawn(run_session(gateway.clone(), caller, to_client, from_client));
+    Client {
+        to_server,
+        from_server,
+        session,
+    }
+}
+
+async fn wait_for_sessions(gateway: &Gateway, count: usize) {
+    while gateway.registry().session_count() != count {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_login_on_one_node_ends_the_session_on_another_but_not_itself() {
+    use confab_core::bus::Deliver;
+    use confab_core::presence::Presence;
+    let bus = Arc::new(confab_bus::LocalBus::new());
+    let (registry_a, registry_b) = (Arc::new(Registry::new()), Arc::new(Registry::new()));
+    let (service, _dir) = service(bus.clone(), registry_a.clone()).await;
+    let node = |id: &str, registry: &Arc<Registry>| {
+        let config = GatewayConfig {
+            node_id: id.into(),
+            ..GatewayConfig::default()
+        };
+        let gateway = Arc::new(Gateway::new(
+            service.clone(),
+            registry.clone(),
+            bus.clone(),
+            config,
+        ));
+        bus.subscribe(gateway.clone());
+        gateway
+    };
+    let (a, b) = (node("a", &registry_a), node("b", &registry_b));
+    let user = confab_core::UserId::parse("u", "erin").unwrap();
+
+    let mut old = connect(&a, caller("erin"));
+    wait_for_sessions(&a, 1).await;
+    let new = connect(&b, caller("erin"));
+    let kick = text(old.from_server.next().await.unwrap());
+    assert_eq!(kick["type"], "kick");
+    assert_eq!(
+        kick["data"]["reason"],
+        "logged in again on the same platform"
+    );
+    tokio::time::timeout(Duration::from_secs(10), old.session)
+        .await
+        .expect("the older session ends")
+        .unwrap();
+    assert!(!registry_a.is_online(&user));
+    wait_for_sessions(&b, 1).await;
+    assert_eq!(registry_b.platforms(&user), [Platform::Web]);
+
+    // A node's own re-login kick, coming back late over the bus, must not
+    // end a newer session of the same platform.
+    let newer = connect(&b, caller("erin"));
+    let mut new = new;
+    assert_eq!(text(new.from_server.next().await.unwrap())["type"], "kick");
+    new.session.await.unwrap();
+    wait_for_sessions(&b, 1).await;
+    b.deliver(&confab_core::bus::Event {
+        recipients: vec![user.clone()],
+        origin: None,
+        payload: confab_core::bus::Payload::Kick {
+            platform: Some(Platform::Web),
+            reason: "logged in again on the same platform".into(),
+            except_session: Some("b-1".into()),
+        },
+    });
+    assert_eq!(registry_b.platforms(&user), [Platform::Web]);
+    drop(newer.to_server);
+    newer.session.await.unwrap();
+    drop(old.to_server);
 }

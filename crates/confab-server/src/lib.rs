@@ -59,6 +59,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let gateway = Arc::new(Gateway::new(
         service.clone(),
         registry,
+        bus.clone(),
         GatewayConfig {
             node_id: config.node_id.clone(),
             queue_capacity: config.ws_queue_capacity,

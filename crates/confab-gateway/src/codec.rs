@@ -1,0 +1,135 @@
+//! The seam between the one session loop and the wire protocols.
+//!
+//! A protocol is a codec: it decodes a client's frame into a [`Request`],
+//! encodes the [`Reply`] or error that answers it, and encodes the
+//! events pushed to its sessions. The session loop does everything else
+//! (authentication, ordering, flow control, heartbeats, kicks), the same
+//! for every protocol. Confab's JSON frames at `/ws` are [`JsonCodec`];
+//! yunbay's frames at `/v1/ws` and OpenIM's client protocol are meant to be
+//! further codecs.
+//!
+//! [`JsonCodec`]: crate::JsonCodec
+
+use axum::body::Bytes;
+use axum::extract::ws::{Message as WsMessage, Utf8Bytes};
+use confab_core::bus::Payload;
+use confab_core::message::{Message, UserConversation};
+use confab_core::Error;
+use confab_service::{Caller, SendRequest};
+
+/// One WebSocket data frame, as a codec reads or writes it. Cloning shares
+/// the bytes: an event encoded once goes to every session of a protocol.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Frame {
+    Text(Utf8Bytes),
+    Binary(Bytes),
+}
+
+impl From<Frame> for WsMessage {
+    fn from(frame: Frame) -> WsMessage {
+        match frame {
+            Frame::Text(t) => WsMessage::Text(t),
+            Frame::Binary(b) => WsMessage::Binary(b),
+        }
+    }
+}
+
+/// Names a wire protocol. Sessions of one protocol share the bytes of each
+/// pushed event, so every encoder that gives this name must encode alike (a
+/// per-session option that changes the bytes, such as compression, makes
+/// another protocol: `"openim+gzip"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Protocol(pub &'static str);
+
+impl Protocol {
+    /// Confab's JSON frames at `/ws` (`docs/protocol.md`).
+    pub const JSON: Protocol = Protocol("json");
+}
+
+/// What a client asks, whatever its protocol. A protocol that has fewer
+/// requests decodes fewer; one that needs more adds a variant here and its
+/// handling in the session.
+#[derive(Debug)]
+pub enum Request {
+    Ping,
+    /// A message to send; the sender fields are the caller's.
+    Send(Box<SendRequest>),
+    /// The caller's conversations with their seqs (the first step of sync).
+    MaxSeqs,
+    Pull {
+        conversation_id: String,
+        begin: i64,
+        end: i64,
+        limit: u32,
+    },
+    MarkRead {
+        conversation_id: String,
+        seq: i64,
+    },
+    Delivered {
+        conversation_id: String,
+        seq: i64,
+    },
+    Revoke {
+        conversation_id: String,
+        seq: i64,
+    },
+}
+
+/// The answer to a [`Request`], in domain types; the codec shapes it.
+#[derive(Debug)]
+pub enum Reply {
+    Pong,
+    /// The message is stored (or pushed, when online-only): the ack.
+    Sent(Box<Message>),
+    MaxSeqs(Vec<UserConversation>),
+    Pulled {
+        messages: Vec<Message>,
+        /// The range holds more than were returned.
+        more: bool,
+    },
+    /// Done, with nothing to report (`mark_read`, `delivered`).
+    Done,
+    /// The revoke notice that was appended.
+    Revoked(Box<Message>),
+}
+
+/// What a protocol sends unasked. It needs no session, so the registry
+/// encodes each event once per protocol among its recipients and shares
+/// the frame. Encoding runs under the registry's lock: it must be quick
+/// and must not call back into the gateway.
+pub trait EventEncoder: Send + Sync {
+    fn protocol(&self) -> Protocol;
+
+    /// The push of an event (a message, a read receipt), or None when this
+    /// protocol does not show it.
+    fn event(&self, payload: &Payload) -> Option<Frame>;
+
+    /// The frame sent to a kicked session before it is closed (4001).
+    fn kick(&self, reason: &str) -> Frame;
+}
+
+/// A wire protocol: how a session's frames become requests and its answers
+/// become frames.
+pub trait Codec: EventEncoder + 'static {
+    /// What ties an answer to its request (JSON: the `reqID`; OpenIM: its
+    /// `reqIdentifier`, `msgIncr` and `operationID`).
+    type Tag: Send + 'static;
+
+    /// Reads one data frame of `caller`'s session. A frame that is not a
+    /// request is answered with `error(tag, e)`, the tag being whatever the
+    /// codec could recover from it.
+    fn decode(
+        &self,
+        caller: &Caller,
+        frame: Frame,
+    ) -> Result<(Self::Tag, Request), (Self::Tag, Error)>;
+
+    /// The frame that answers a request, or None when the protocol sends
+    /// no answer to it (a client's ack, say).
+    fn reply(&self, tag: &Self::Tag, reply: Reply) -> Option<Frame>;
+
+    /// The frame that reports a failed request. The session has logged an
+    /// internal error already; `error.client_message()` is what to show.
+    fn error(&self, tag: &Self::Tag, error: &Error) -> Frame;
+}
