@@ -2,7 +2,7 @@
 //! receive pushes, sync (max seqs, then pull ranges), mark read.
 
 use crate::ClientError;
-use confab_core::protocol::*;
+use confab_wire::*;
 use futures_util::stream::{SplitSink, StreamExt};
 use futures_util::SinkExt;
 use serde::de::DeserializeOwned;

@@ -165,8 +165,8 @@ mod tests {
             err.client_message(),
             "userID: must be at most 64 characters"
         );
-        let err = GroupId::parse("groupID", "").unwrap_err();
-        assert_eq!(err.client_message(), "groupID: must not be empty");
+        let err = GroupId::parse("group", "").unwrap_err();
+        assert_eq!(err.client_message(), "group: must not be empty");
         assert!(UserId::parse("userID", "a b").is_err());
     }
 

@@ -7,7 +7,6 @@ pub mod ids;
 pub mod message;
 pub mod model;
 pub mod presence;
-pub mod protocol;
 pub mod store;
 pub mod validate;
 

@@ -1,13 +1,13 @@
 //! Confab's own protocol at `/ws`: JSON text frames `{type, reqID, data}`
-//! (`docs/protocol.md`; the frame types are in `confab_core::protocol`,
+//! (`docs/protocol.md`; the frame types are in `confab_wire`,
 //! shared with `confab-client`).
 
 use crate::codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};
 use confab_core::bus::Payload;
 use confab_core::message::{Content, ContentType, Message, Recipient, SessionType};
-use confab_core::protocol::*;
 use confab_core::{Error, GroupId, Result, UserId};
 use confab_service::{Caller, OutgoingMessage, SendRequest};
+use confab_wire::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

@@ -5,9 +5,9 @@ use super::{ApiError, ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::extract::State;
 use confab_core::message::{Content, ContentType, Recipient, SessionType};
-use confab_core::protocol::MessageView;
 use confab_core::{Error, Field, UserId};
 use confab_service::{Caller, OutgoingMessage, SendRequest, MAX_RECIPIENTS};
+use confab_wire::MessageView;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 

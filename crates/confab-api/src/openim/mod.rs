@@ -27,7 +27,7 @@ pub use extract::{OpenIm, OpenImCaller};
 
 /// OpenIM v2's error codes for each domain error kind (shared with
 /// Confab's WebSocket protocol).
-pub use confab_core::protocol::err_code;
+pub use confab_wire::err_code;
 
 /// OpenIM's name of each domain field, as most of its routes spell it.
 /// Routes that spell one differently rename it with `ApiError::naming`.

@@ -3,7 +3,7 @@
 use super::report::{rss_kib, IdleReport, Latency, Report};
 use super::{BenchArgs, Scenario};
 use confab_client::{OpenImClient, Pushed, WsClient, WsOptions};
-use confab_core::protocol::SendData;
+use confab_wire::SendData;
 use futures_util::{stream, StreamExt, TryStreamExt};
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};

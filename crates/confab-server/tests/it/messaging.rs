@@ -4,7 +4,7 @@
 
 use crate::harness::*;
 use confab_client::{Pushed, WsClient};
-use confab_core::protocol::{MessageView, SendData};
+use confab_wire::{MessageView, SendData};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

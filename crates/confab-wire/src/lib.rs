@@ -1,7 +1,9 @@
-//! Confab's WebSocket protocol: the frames of `docs/protocol.md`, shared by
-//! the gateway and `confab-client`. Field names follow OpenIM's.
+//! The wire vocabulary OpenIM clients know, kept out of the core: Confab's
+//! WebSocket frames (`docs/protocol.md`, field names after OpenIM's), the
+//! message as OpenIM shows it, and OpenIM's error codes. Shared by the
+//! OpenIM HTTP dialect, the gateway's JSON codec and `confab-client`.
 
-use crate::message::{content_type, Message};
+use confab_core::message::{content_type, Message};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
@@ -260,8 +262,8 @@ impl MessageView {
 
 /// The `errCode` of each error kind: OpenIM v2's codes, which Confab's own
 /// protocol shares so clients handle one set.
-pub fn err_code(kind: crate::ErrorKind) -> i32 {
-    use crate::ErrorKind::*;
+pub fn err_code(kind: confab_core::ErrorKind) -> i32 {
+    use confab_core::ErrorKind::*;
     match kind {
         InvalidArgument | NotFound | Conflict => 803,
         PermissionDenied => 801,
