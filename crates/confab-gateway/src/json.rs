@@ -91,6 +91,14 @@ impl Codec for JsonCodec {
         };
         let request: ClientFrame = serde_json::from_str(&text)
             .map_err(|e| (String::new(), Error::invalid(format!("frame: {e}"))))?;
+        // PostgreSQL cannot store a NUL in text: refused at the boundary,
+        // alike on both backends (as the HTTP dialects do).
+        if has_nul_escape(text.as_bytes()) {
+            return Err((
+                request.req_id,
+                Error::invalid("frame: text must not contain a NUL character (\\u0000)"),
+            ));
+        }
         match request_of(caller, &request) {
             Ok(r) => Ok((request.req_id, r)),
             Err(e) => Err((request.req_id, e)),
@@ -299,6 +307,12 @@ mod tests {
             decode(r#"{"type":"ping","reqID":"1"}"#),
             Ok((id, Request::Ping)) if id == "1"
         ));
+        let (id, e) = decode(
+            r#"{"type":"pull","reqID":"9","data":{"conversationID":"si_\u0000","begin":1,"end":2}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(id, "9");
+        assert!(e.client_message().contains("NUL"), "{}", e.client_message());
         let (id, e) = decode(r#"{"type":"nope","reqID":"2"}"#).unwrap_err();
         assert_eq!(id, "2");
         assert!(e

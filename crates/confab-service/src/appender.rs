@@ -189,7 +189,7 @@ async fn append_loop(
             "checked a batch"
         );
         if let Err(e) = checked {
-            tracing::error!(error = %e.log_message(), "checking a batch of messages");
+            // Each sender's dialect logs the error it is answered with.
             for job in jobs.drain(..) {
                 let _ = job.reply.send(Err(e.clone()));
             }
@@ -260,10 +260,8 @@ async fn append_batch(store: &dyn Store, batch: &[NewMessage]) -> Vec<Result<App
     }
     match result {
         Ok(appended) => appended.into_iter().map(Ok).collect(),
-        Err(e) if batch.len() == 1 => {
-            tracing::error!(error = %e.log_message(), "appending a message failed");
-            vec![Err(e)]
-        }
+        // The error goes to the sender, whose dialect logs it (once).
+        Err(e) if batch.len() == 1 => vec![Err(e)],
         Err(e) => {
             tracing::warn!(error = %e.log_message(), batch = batch.len(), "a batch was refused; appending its messages one by one");
             let mut out = Vec::with_capacity(batch.len());
@@ -271,10 +269,7 @@ async fn append_batch(store: &dyn Store, batch: &[NewMessage]) -> Vec<Result<App
                 out.push(match store.append_messages(one).await {
                     Ok(mut a) if a.len() == 1 => Ok(a.remove(0)),
                     Ok(_) => Err(Error::internal("the store answered a different count")),
-                    Err(e) => {
-                        tracing::error!(error = %e.log_message(), "appending a message failed");
-                        Err(e)
-                    }
+                    Err(e) => Err(e),
                 });
             }
             out

@@ -567,7 +567,6 @@ async fn moved_permission_checks() {
             .unwrap(),
         vec![(uid("p1"), vec![])]
     );
-    let _ = (&f.bus, GroupId::from_trusted("g".into()));
 }
 
 #[tokio::test]
@@ -707,4 +706,48 @@ async fn chatroom_messages_reach_online_members_only_and_are_not_stored() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+}
+
+#[tokio::test]
+async fn membership_changes_are_published_for_other_nodes() {
+    let f = fixture(&["owner", "joiner"]).await;
+    let info = f
+        .service
+        .create_group(
+            &caller(ADMIN),
+            NewGroup {
+                group_id: Some(GroupId::parse("group", "g-bus").unwrap()),
+                owner: uid("owner"),
+                group_type: 0,
+                info: GroupPatch::default(),
+                members: Vec::new(),
+            },
+        )
+        .await
+        .unwrap();
+    f.service
+        .invite_members(&caller("owner"), &info.group.group_id, &[uid("joiner")])
+        .await
+        .unwrap();
+    let mut changes = 0;
+    for _ in 0..100 {
+        changes = f
+            .bus
+            .0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e.payload
+                    == confab_core::bus::Payload::GroupMembersChanged {
+                        group_id: info.group.group_id.clone(),
+                    }
+            })
+            .count();
+        if changes >= 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(changes, 2, "created, then invited");
 }

@@ -73,6 +73,26 @@ pub struct AckData {
     pub send_time: i64,
 }
 
+/// Whether a JSON text holds an escaped NUL (`\u0000`) in a string. JSON
+/// cannot carry a raw NUL, and PostgreSQL cannot store one in text, so a NUL
+/// anywhere in a body is refused at the boundary, alike on both backends.
+pub fn has_nul_escape(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000") {
+                return true;
+            }
+            // Skip the escaped character, so `\\u0000` (a backslash, then
+            // text) is not taken for a NUL.
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 /// One conversation in the reply to `get_max_seqs`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -273,5 +293,19 @@ pub fn err_code(kind: confab_core::ErrorKind) -> i32 {
         TokenExpired => 701,
         TokenRevoked => 706,
         Internal => 500,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_nul_escape;
+
+    #[test]
+    fn nul_escapes() {
+        assert!(has_nul_escape(br#"{"ex": "a\u0000b"}"#));
+        assert!(!has_nul_escape(br#"{"ex": "a\\u0000b"}"#));
+        assert!(has_nul_escape(br#"{"ex": "a\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"ex": "a\u0001"}"#));
+        assert!(!has_nul_escape(b"{}"));
     }
 }

@@ -29,7 +29,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for OpenIm<T> {
                 )))
             }
         };
-        if has_nul_escape(body) {
+        if confab_wire::has_nul_escape(body) {
             return Err(ApiError::from(Error::invalid(
                 "request body: text must not contain a NUL character (\\u0000)",
             )));
@@ -39,26 +39,6 @@ impl<T: DeserializeOwned> FromRequest<AppState> for OpenIm<T> {
             .map(OpenIm)
             .map_err(|e| ApiError::from(body_error(e)))
     }
-}
-
-/// Whether a JSON text holds an escaped NUL (`\u0000`) in a string. JSON
-/// cannot carry a raw NUL, and PostgreSQL cannot store one in text, so a NUL
-/// anywhere in a body is refused at the boundary, alike on both backends.
-pub(crate) fn has_nul_escape(json: &[u8]) -> bool {
-    let mut i = 0;
-    while i < json.len() {
-        if json[i] == b'\\' {
-            if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000") {
-                return true;
-            }
-            // Skip the escaped character, so `\\u0000` (a backslash, then
-            // text) is not taken for a NUL.
-            i += 2;
-        } else {
-            i += 1;
-        }
-    }
-    false
 }
 
 /// A body that does not fit the route's shape, naming the field at fault
@@ -89,19 +69,5 @@ impl FromRequestParts<AppState> for OpenImCaller {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
         Ok(OpenImCaller(state.service.authenticate(token).await?))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::has_nul_escape;
-
-    #[test]
-    fn nul_escapes() {
-        assert!(has_nul_escape(br#"{"ex": "a\u0000b"}"#));
-        assert!(!has_nul_escape(br#"{"ex": "a\\u0000b"}"#));
-        assert!(has_nul_escape(br#"{"ex": "a\\\u0000"}"#));
-        assert!(!has_nul_escape(br#"{"ex": "a\u0001"}"#));
-        assert!(!has_nul_escape(b"{}"));
     }
 }

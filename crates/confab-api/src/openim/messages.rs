@@ -226,7 +226,12 @@ pub async fn batch_send_msg(
                 "clientMsgID": o.message.client_msg_id,
                 "sendTime": o.message.send_time,
             })),
-            Err(e) => failed.push(json!({"recvID": recv, "errMsg": ApiError::from(e).message()})),
+            Err(e) => {
+                if e.kind() == confab_core::ErrorKind::Internal {
+                    tracing::error!(error = %e.log_message(), recv = %recv, "batch send failed");
+                }
+                failed.push(json!({"recvID": recv, "errMsg": ApiError::from(e).message()}))
+            }
         }
     }
     let failed_ids: Vec<&Value> = failed.iter().map(|f| &f["recvID"]).collect();

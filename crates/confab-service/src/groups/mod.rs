@@ -10,9 +10,11 @@ mod lifecycle;
 mod members;
 mod requests;
 
+use crate::appender::Delivery;
 use crate::auth::Caller;
 use crate::notices::GroupInfoChange;
 use crate::Service;
+use confab_core::bus::{Event, Payload};
 use confab_core::ids::GroupId;
 use confab_core::model::*;
 use confab_core::validate::{self, MAX_NAME_LEN, MAX_TEXT_LEN};
@@ -99,6 +101,15 @@ impl Service {
     /// and on every node.
     pub(crate) fn members_changed(&self, group_id: &GroupId) {
         self.members.invalidate(group_id);
+        // In commit order with the group's messages, so that another node
+        // forgets its list before it fans out what follows the change.
+        self.appender.deliver(Delivery::Event(Event {
+            recipients: Vec::new(),
+            origin: None,
+            payload: Payload::GroupMembersChanged {
+                group_id: group_id.clone(),
+            },
+        }));
     }
 
     /// The group, if it exists and is not dismissed.
