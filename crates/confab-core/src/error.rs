@@ -108,6 +108,8 @@ pub enum Field {
     Seqs,
     /// How a user receives a conversation.
     ReceiveOption,
+    /// Conversations changed or cleared together.
+    Conversations,
     /// A chatroom's member limit.
     MaxMembers,
     /// The action name of a notification.
@@ -154,6 +156,7 @@ impl Field {
             Field::Mentions => "mentions",
             Field::Seqs => "seqs",
             Field::ReceiveOption => "receive_option",
+            Field::Conversations => "conversations",
             Field::MaxMembers => "max_members",
             Field::Action => "action",
         }

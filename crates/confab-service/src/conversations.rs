@@ -13,8 +13,106 @@ use confab_core::{now_millis, Error, Field, Result, UserId};
 pub const MAX_PULL: u32 = 100;
 /// Most seqs one `delete_messages` takes.
 const MAX_DELETE: usize = 1000;
+/// Most ranges one `pull_ranges` takes, and most conversations one batch
+/// of conversation changes or clears takes.
+pub const MAX_CONVERSATION_BATCH: usize = 1000;
+
+/// Messages `begin..=end` of one conversation, at most `limit` (0: the most).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeqRange {
+    pub conversation_id: String,
+    pub begin: i64,
+    pub end: i64,
+    pub limit: u32,
+}
+
+/// What one range of `pull_ranges` gave.
+#[derive(Debug, Clone)]
+pub struct PulledRange {
+    pub conversation_id: String,
+    pub messages: Vec<Message>,
+    /// More messages remain in the range.
+    pub more: bool,
+}
+
+/// One user's settings of one conversation to change.
+#[derive(Debug, Clone)]
+pub struct ConversationChange {
+    pub user_id: UserId,
+    pub conversation_id: String,
+    pub patch: ConversationPatch,
+}
 
 impl Service {
+    /// Pulls several ranges (of one or several conversations), in order;
+    /// fails as a whole if one range fails.
+    pub async fn pull_ranges(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+        ranges: &[SeqRange],
+    ) -> Result<Vec<PulledRange>> {
+        validate::batch(Field::Seqs, ranges, MAX_CONVERSATION_BATCH)?;
+        let mut out = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            let (messages, more) = self
+                .pull(caller, user_id, &r.conversation_id, r.begin, r.end, r.limit)
+                .await?;
+            out.push(PulledRange {
+                conversation_id: r.conversation_id.clone(),
+                messages,
+                more,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Clears the history of the given conversations of the user, or of all
+    /// their conversations when `conversation_ids` is empty.
+    pub async fn clear_conversations(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+        conversation_ids: &[String],
+    ) -> Result<()> {
+        let ids: Vec<String> = if conversation_ids.is_empty() {
+            self.conversations(caller, user_id)
+                .await?
+                .into_iter()
+                .map(|c| c.conversation_id)
+                .collect()
+        } else {
+            conversation_ids.to_vec()
+        };
+        for id in &ids {
+            self.clear_conversation(caller, user_id, id).await?;
+        }
+        Ok(())
+    }
+
+    /// Applies each change; one result per change, in order. An internal
+    /// error stops the batch.
+    pub async fn set_conversations(
+        &self,
+        caller: &Caller,
+        changes: &[ConversationChange],
+    ) -> Result<Vec<Result<()>>> {
+        validate::batch(Field::Conversations, changes, MAX_CONVERSATION_BATCH)?;
+        let mut out = Vec::with_capacity(changes.len());
+        for c in changes {
+            let result = self
+                .set_conversation(caller, &c.user_id, &c.conversation_id, &c.patch)
+                .await;
+            if let Err(e) = &result {
+                if e.kind() == confab_core::ErrorKind::Internal {
+                    return Err(e.clone());
+                }
+            }
+            out.push(result);
+        }
+        Ok(out)
+    }
+
     /// The conversations of a user with their seqs: the first step of sync.
     pub async fn conversations(
         &self,

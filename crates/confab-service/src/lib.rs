@@ -19,7 +19,9 @@ mod sessions;
 pub use accounts::{AccountStatus, NewUser};
 pub use auth::{Caller, TokenGrant, TokenInfo};
 pub use chatrooms::{Chatroom, NewChatroom, DEFAULT_CHATROOM_MAX_MEMBERS, MAX_CHATROOM_MEMBERS};
-pub use conversations::MAX_PULL;
+pub use conversations::{
+    ConversationChange, PulledRange, SeqRange, MAX_CONVERSATION_BATCH, MAX_PULL,
+};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
 pub use notify::{Audience, Notification, MAX_AUDIENCE};
 pub use relations::FriendInfo;

@@ -422,16 +422,7 @@ impl Service {
 
     /// Fails unless `sender` may post to the group now.
     async fn check_group_sender(&self, group_id: &GroupId, sender: &UserId) -> Result<()> {
-        let group = self
-            .store
-            .get_group(group_id)
-            .await?
-            .ok_or_else(|| Error::not_found(format!("group {group_id} does not exist")))?;
-        if group.status == GroupStatus::Dismissed {
-            return Err(Error::precondition(format!(
-                "group {group_id} has been dismissed"
-            )));
-        }
+        let group = self.live_group(group_id).await?;
         let role = match self.store.get_member(group_id, sender).await? {
             Some(m) => {
                 if !m.role.manages() && m.mute_end_time > now_millis() {

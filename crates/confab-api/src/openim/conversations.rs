@@ -6,6 +6,7 @@ use crate::AppState;
 use axum::extract::State;
 use confab_core::message::{ConversationPatch, SessionType, UserConversation};
 use confab_core::Error;
+use confab_service::{ConversationChange, MAX_CONVERSATION_BATCH};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -170,19 +171,21 @@ pub async fn batch_set_conversation(
     OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<BatchSetReq>,
 ) -> ApiResult {
-    super::wire::batch("conversations", &req.conversations, 1000)?;
-    let mut success = Vec::new();
-    let mut failed = Vec::new();
+    super::wire::batch("conversations", &req.conversations, MAX_CONVERSATION_BATCH)?;
+    let mut changes = Vec::with_capacity(req.conversations.len());
     for c in &req.conversations {
         let owner = c.owner_user_id.clone().or(req.owner_user_id.clone());
-        let user = user_or_caller(&caller, &owner)?;
-        match s
-            .service
-            .set_conversation(&caller, &user, &c.conversation_id, &c.patch())
-            .await
-        {
+        changes.push(ConversationChange {
+            user_id: user_or_caller(&caller, &owner)?,
+            conversation_id: c.conversation_id.clone(),
+            patch: c.patch(),
+        });
+    }
+    let results = s.service.set_conversations(&caller, &changes).await?;
+    let (mut success, mut failed) = (Vec::new(), Vec::new());
+    for (c, result) in req.conversations.iter().zip(results) {
+        match result {
             Ok(()) => success.push(c.conversation_id.clone()),
-            Err(e) if e.kind() == confab_core::ErrorKind::Internal => return Err(e.into()),
             Err(_) => failed.push(c.conversation_id.clone()),
         }
     }
@@ -209,11 +212,16 @@ pub async fn set_recv_msg_opt(
         recv_msg_opt: Some(req.opt),
         ..Default::default()
     };
-    for id in &req.conversation_ids {
-        s.service
-            .set_conversation(&caller, &user, id, &patch)
-            .await?;
-    }
+    let changes: Vec<ConversationChange> = req
+        .conversation_ids
+        .iter()
+        .map(|id| ConversationChange {
+            user_id: user.clone(),
+            conversation_id: id.clone(),
+            patch: patch.clone(),
+        })
+        .collect();
+    first_failure(s.service.set_conversations(&caller, &changes).await?)?;
     Ok(Reply::ok())
 }
 
@@ -233,15 +241,19 @@ pub async fn modify_conversation_field(
 ) -> ApiResult {
     let users = super::wire::user_ids("userIDList", &req.user_ids)?;
     super::wire::batch("userIDList", &users, 1000)?;
-    for user in &users {
-        s.service
-            .set_conversation(
-                &caller,
-                user,
-                &req.conversation.conversation_id,
-                &req.conversation.patch(),
-            )
-            .await?;
-    }
+    let changes: Vec<ConversationChange> = users
+        .into_iter()
+        .map(|user_id| ConversationChange {
+            user_id,
+            conversation_id: req.conversation.conversation_id.clone(),
+            patch: req.conversation.patch(),
+        })
+        .collect();
+    first_failure(s.service.set_conversations(&caller, &changes).await?)?;
     Ok(Reply::ok())
+}
+
+/// The first failed change of a batch that fails as a whole.
+fn first_failure(results: Vec<confab_core::Result<()>>) -> confab_core::Result<()> {
+    results.into_iter().collect()
 }

@@ -6,7 +6,9 @@ use crate::AppState;
 use axum::extract::State;
 use confab_core::message::{Content, ContentType, Recipient, SessionType};
 use confab_core::{Error, Field, UserId};
-use confab_service::{Caller, OutgoingMessage, SendRequest, MAX_RECIPIENTS};
+use confab_service::{
+    Caller, OutgoingMessage, SendRequest, SeqRange, MAX_CONVERSATION_BATCH, MAX_RECIPIENTS,
+};
 use confab_wire::MessageView;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -277,7 +279,7 @@ pub async fn newest_seq(
 }
 
 #[derive(Deserialize)]
-pub struct SeqRange {
+pub struct SeqRangeIn {
     #[serde(rename = "conversationID")]
     conversation_id: String,
     begin: i64,
@@ -292,7 +294,7 @@ pub struct PullReq {
     #[serde(rename = "userID", default)]
     user_id: Option<String>,
     #[serde(default)]
-    seq_ranges: Vec<SeqRange>,
+    seq_ranges: Vec<SeqRangeIn>,
     #[serde(rename = "conversationID", default)]
     conversation_id: Option<String>,
     #[serde(default)]
@@ -307,11 +309,11 @@ pub async fn pull_msg_by_seq(
     OpenIm(req): OpenIm<PullReq>,
 ) -> ApiResult {
     let user = user_or_caller(&caller, &req.user_id)?;
-    let mut ranges: Vec<SeqRange> = req.seq_ranges;
+    let mut ranges: Vec<SeqRangeIn> = req.seq_ranges;
     if let Some(conversation_id) = req.conversation_id {
         super::wire::batch("seqList", &req.seq_list, confab_service::MAX_PULL as usize)?;
         for seq in req.seq_list {
-            ranges.push(SeqRange {
+            ranges.push(SeqRangeIn {
                 conversation_id: conversation_id.clone(),
                 begin: seq,
                 end: seq,
@@ -319,24 +321,30 @@ pub async fn pull_msg_by_seq(
             });
         }
     }
-    super::wire::batch("seqRanges", &ranges, 1000)?;
+    super::wire::batch("seqRanges", &ranges, MAX_CONVERSATION_BATCH)?;
+    let ranges: Vec<SeqRange> = ranges
+        .into_iter()
+        .map(|r| SeqRange {
+            conversation_id: r.conversation_id,
+            begin: r.begin,
+            end: r.end,
+            limit: r.num,
+        })
+        .collect();
+    let pulled = s.service.pull_ranges(&caller, &user, &ranges).await?;
     let mut msgs: serde_json::Map<String, Value> = serde_json::Map::new();
-    for r in ranges {
-        let (messages, more) = s
-            .service
-            .pull(&caller, &user, &r.conversation_id, r.begin, r.end, r.num)
-            .await?;
+    for r in pulled {
         let entry = msgs
-            .entry(r.conversation_id.clone())
+            .entry(r.conversation_id)
             .or_insert_with(|| json!({"msgs": [], "isEnd": true}));
         if let Some(list) = entry["msgs"].as_array_mut() {
             list.extend(
-                messages
+                r.messages
                     .iter()
                     .map(|m| serde_json::to_value(MessageView::new(m)).unwrap_or(Value::Null)),
             );
         }
-        if more {
+        if r.more {
             entry["isEnd"] = json!(false);
         }
     }
@@ -386,17 +394,6 @@ pub async fn clear_msg(
     let user = user_or_caller(&caller, &req.user_id)?;
     let mut ids = req.conversation_ids;
     ids.extend(req.conversation_id);
-    if ids.is_empty() {
-        ids = s
-            .service
-            .conversations(&caller, &user)
-            .await?
-            .into_iter()
-            .map(|c| c.conversation_id)
-            .collect();
-    }
-    for id in ids {
-        s.service.clear_conversation(&caller, &user, &id).await?;
-    }
+    s.service.clear_conversations(&caller, &user, &ids).await?;
     Ok(Reply::ok())
 }

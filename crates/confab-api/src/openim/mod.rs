@@ -69,6 +69,7 @@ pub fn field_name(field: Field) -> &'static str {
         Field::Mentions => "atUserIDList",
         Field::Seqs => "seqList",
         Field::ReceiveOption => "recvMsgOpt",
+        Field::Conversations => "conversations",
         Field::MaxMembers => "maxMembers",
         Field::Action => "action",
     }
