@@ -58,18 +58,43 @@ pub(crate) enum Delivery {
     Event(Event),
 }
 
+impl Delivery {
+    /// Whether losing it would break a promise rather than a push: a kick
+    /// must end its sessions, a member-list change must reach every cache.
+    fn must_arrive(&self) -> bool {
+        matches!(
+            self,
+            Delivery::Event(Event {
+                payload: Payload::Kick { .. } | Payload::GroupMembersChanged { .. },
+                ..
+            })
+        )
+    }
+}
+
 /// The queue of deliveries, in commit order.
 #[derive(Clone)]
 pub(crate) struct Deliveries(mpsc::Sender<Delivery>);
 
 impl Deliveries {
-    /// Queues a delivery; drops it when the queue is full.
+    /// Queues a delivery. When the queue is full a push is dropped (clients
+    /// catch up by sync), but a control event (a kick, a member-list change)
+    /// is never dropped: it waits for room on its own task.
     pub(crate) fn send(&self, delivery: Delivery) {
-        if let Err(mpsc::error::TrySendError::Full(_)) = self.0.try_send(delivery) {
-            tracing::warn!(
-                capacity = DELIVERY_QUEUE,
-                "the delivery queue is full: a push was dropped (clients catch up by sync)"
-            );
+        match self.0.try_send(delivery) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(d)) if d.must_arrive() => {
+                let queue = self.0.clone();
+                tokio::spawn(async move {
+                    let _ = queue.send(d).await;
+                });
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(
+                    capacity = DELIVERY_QUEUE,
+                    "the delivery queue is full: a push was dropped (clients catch up by sync)"
+                );
+            }
         }
     }
 }
@@ -247,34 +272,69 @@ async fn write_loop(
 
 /// Appends a batch in one transaction; one result per message. When the
 /// store refuses the batch for a reason other than a conflict (a row it
-/// cannot take), each message is retried alone, so that only the offending
-/// send fails and one client can never fail another's.
+/// cannot take), the batch is split in halves, each appended on its own,
+/// down to the offending message, so that only its send fails and one
+/// client can never fail another's. The splits are bounded (about twice the
+/// depth of the halving), so that while the database is down a batch fails
+/// after a few attempts instead of one attempt per message.
 async fn append_batch(store: &dyn Store, batch: &[NewMessage]) -> Vec<Result<Appended>> {
-    let mut result = store.append_messages(batch).await;
-    if let Err(e) = &result {
-        // Another node may have stored the same (sender, clientMsgID)
-        // between our check and our insert: the retry finds it.
-        if e.kind() == ErrorKind::Conflict {
-            result = store.append_messages(batch).await;
-        }
-    }
-    match result {
-        Ok(appended) => appended.into_iter().map(Ok).collect(),
-        // The error goes to the sender, whose dialect logs it (once).
-        Err(e) if batch.len() == 1 => vec![Err(e)],
-        Err(e) => {
-            tracing::warn!(error = %e.log_message(), batch = batch.len(), "a batch was refused; appending its messages one by one");
-            let mut out = Vec::with_capacity(batch.len());
-            for one in batch.chunks(1) {
-                out.push(match store.append_messages(one).await {
-                    Ok(mut a) if a.len() == 1 => Ok(a.remove(0)),
-                    Ok(_) => Err(Error::internal("the store answered a different count")),
-                    Err(e) => Err(e),
-                });
+    let mut results: Vec<Option<Result<Appended>>> = vec![None; batch.len()];
+    // Enough failed attempts to isolate two bad rows; past them the store
+    // is taken to be failing as a whole.
+    let depth = (usize::BITS - batch.len().leading_zeros()) as usize;
+    let mut failures_left = 2 * depth + 2;
+    // Ranges still to append, in batch order, so that what commits keeps
+    // the order of the sends.
+    let mut ranges = std::collections::VecDeque::from([(0, batch.len())]);
+    while let Some((lo, hi)) = ranges.pop_front() {
+        let e = match append_once(store, &batch[lo..hi]).await {
+            Ok(appended) => {
+                for (slot, a) in results[lo..hi].iter_mut().zip(appended) {
+                    *slot = Some(Ok(a));
+                }
+                continue;
             }
-            out
+            Err(e) => e,
+        };
+        failures_left = failures_left.saturating_sub(1);
+        if failures_left == 0 {
+            // Everything not appended yet fails with this error.
+            for slot in results.iter_mut().filter(|r| r.is_none()) {
+                *slot = Some(Err(e.clone()));
+            }
+            break;
         }
+        if hi - lo == 1 {
+            results[lo] = Some(Err(e));
+            continue;
+        }
+        if lo == 0 && hi == batch.len() {
+            tracing::warn!(error = %e.log_message(), batch = batch.len(), "a batch was refused; appending it in parts");
+        }
+        let mid = lo + (hi - lo) / 2;
+        ranges.push_front((mid, hi));
+        ranges.push_front((lo, mid));
     }
+    results
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|| Err(Error::internal("a message of the batch was not appended")))
+        })
+        .collect()
+}
+
+/// One append, retried once on a conflict: another node may have stored
+/// the same (sender, clientMsgID) between our check and our insert, and the
+/// retry finds it. The store answers one result per message.
+async fn append_once(store: &dyn Store, batch: &[NewMessage]) -> Result<Vec<Appended>> {
+    let result = match store.append_messages(batch).await {
+        Err(e) if e.kind() == ErrorKind::Conflict => store.append_messages(batch).await,
+        other => other,
+    }?;
+    if result.len() != batch.len() {
+        return Err(Error::internal("the store answered a different count"));
+    }
+    Ok(result)
 }
 
 /// Answers the jobs whose chat check fails and removes them from `jobs`.

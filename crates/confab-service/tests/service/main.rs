@@ -313,3 +313,40 @@ async fn membership_changes_are_published_for_other_nodes() {
     }
     assert_eq!(changes, 2, "created, then invited");
 }
+
+#[tokio::test]
+async fn refused_rows_are_found_by_halving_and_an_outage_fails_fast() {
+    let mut names: Vec<String> = (0..30).map(|i| format!("h{i}")).collect();
+    names[7] = POISON.to_owned();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let f = fixture(&refs).await;
+    // Twice the poisoned user: two refused rows in one batch of 30.
+    let mut recipients: Vec<Recipient> = names.iter().map(|n| Recipient::User(uid(n))).collect();
+    recipients.push(Recipient::User(uid(POISON)));
+    let message = OutgoingMessage::new(uid(ADMIN), Content::text("halves"));
+    let outcomes = f
+        .service
+        .send_many(&caller(ADMIN), message.clone(), &recipients)
+        .await
+        .unwrap();
+    for (to, outcome) in recipients.iter().zip(&outcomes) {
+        assert_eq!(outcome.is_ok(), to.id() != POISON, "{to:?}: {outcome:?}");
+    }
+    // The database is down: the batch fails after a bounded number of
+    // attempts, not one per message.
+    f.store.down.store(true, Ordering::SeqCst);
+    let before = f.store.appends.load(Ordering::SeqCst);
+    let recipients: Vec<Recipient> = names
+        .iter()
+        .filter(|n| *n != POISON)
+        .map(|n| Recipient::User(uid(n)))
+        .collect();
+    let outcomes = f
+        .service
+        .send_many(&caller(ADMIN), message, &recipients)
+        .await
+        .unwrap();
+    assert!(outcomes.iter().all(|o| o.is_err()));
+    let attempts = f.store.appends.load(Ordering::SeqCst) - before;
+    assert!(attempts <= 2 * 5 + 2, "{attempts} attempts for 29 messages");
+}

@@ -17,6 +17,8 @@ pub const POISON: &str = "poison";
 pub struct Counting {
     pub inner: Arc<dyn Store>,
     pub appends: AtomicUsize,
+    /// Every append fails, as when the database is down.
+    pub down: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
@@ -245,6 +247,9 @@ impl GroupStore for Counting {
 impl MessageStore for Counting {
     async fn append_messages(&self, batch: &[NewMessage]) -> Result<Vec<Appended>> {
         self.appends.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(confab_core::Error::internal("the database is down"));
+        }
         if batch.iter().any(|m| m.message.recv_id == POISON) {
             return Err(confab_core::Error::internal(
                 "this store refuses the poisoned row",
@@ -411,6 +416,7 @@ pub async fn fixture(users: &[&str]) -> Fixture {
     let store = Arc::new(Counting {
         inner: sqlite.clone(),
         appends: AtomicUsize::new(0),
+        down: std::sync::atomic::AtomicBool::new(false),
     });
     let mut all: Vec<User> = users.iter().map(|u| User::new(uid(u), 1)).collect();
     all.push(User::new(uid(ADMIN), 1));
