@@ -77,7 +77,14 @@ pub async fn method_envelope(req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     let response = next.run(req).await;
     if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-        return Dialect::of(&path).wrong_method(&path);
+        let mut answer = Dialect::of(&path).wrong_method(&path);
+        // Keep the methods the route takes (RFC 9110 asks for them).
+        if let Some(allow) = response.headers().get(axum::http::header::ALLOW) {
+            answer
+                .headers_mut()
+                .insert(axum::http::header::ALLOW, allow.clone());
+        }
+        return answer;
     }
     response
 }

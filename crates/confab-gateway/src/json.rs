@@ -137,7 +137,7 @@ impl Codec for JsonCodec {
             kind: "error".to_owned(),
             req_id: req_id.clone(),
             err_code: err_code(e.kind()),
-            err_msg: e.client_message().to_owned(),
+            err_msg: e.client_message_naming(field_name),
             data: None,
         };
         Frame::Text(serde_json::to_string(&frame).unwrap_or_default().into())
@@ -206,15 +206,21 @@ fn send_request(
 ) -> Result<SendRequest> {
     let d: SendData = parse(data)?;
     let to = match SessionType::from_i32(d.session_type) {
-        Some(SessionType::Single) => Recipient::User(UserId::parse("data.recvID", &d.recv_id)?),
+        Some(SessionType::Single) => Recipient::User(UserId::parse("recvID", &d.recv_id)?),
         Some(t) if t.is_group() => {
             let group = if d.group_id.is_empty() {
                 &d.recv_id
             } else {
                 &d.group_id
             };
-            Recipient::Group(GroupId::parse("data.groupID", group)?)
+            Recipient::Group(GroupId::parse("groupID", group)?)
         }
+        Some(SessionType::Notification) => {
+            return Err(Error::invalid(
+                "sessionType: notifications are sent by the system",
+            ))
+        }
+        // Chatrooms are not served on `/ws` (yet): as unknown as before.
         _ => {
             return Err(Error::invalid(format!(
                 "data.sessionType: unknown session type {}",
@@ -222,12 +228,8 @@ fn send_request(
             )))
         }
     };
-    let kind = ContentType::from_code(d.content_type).ok_or_else(|| {
-        Error::invalid(format!(
-            "data.contentType: {} is not a chat content type (101..114)",
-            d.content_type
-        ))
-    })?;
+    let kind = ContentType::parse(d.content_type)
+        .map_err(|e| Error::invalid(e.client_message_naming(field_name)))?;
     Ok(SendRequest {
         to,
         message: OutgoingMessage {
@@ -334,5 +336,44 @@ mod tests {
             }
             other => panic!("expected a send, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn errors_name_fields_as_before() {
+        let codec = JsonCodec;
+        let e = Error::invalid_field(
+            confab_core::Field::ClientMessageId,
+            "must be at most 64 characters",
+        );
+        assert_eq!(
+            text(Some(codec.error(&"7".to_owned(), &e))),
+            r#"{"type":"error","reqID":"7","errCode":803,"errMsg":"clientMsgID: must be at most 64 characters"}"#
+        );
+        let decode = |t: &str| {
+            codec
+                .decode(&caller(), Frame::Text(t.to_owned().into()))
+                .map(|_| ())
+                .unwrap_err()
+                .1
+                .client_message()
+        };
+        assert_eq!(
+            decode(
+                r#"{"type":"send","data":{"sessionType":4,"recvID":"b","contentType":101,"content":{"text":"x"}}}"#
+            ),
+            "sessionType: notifications are sent by the system"
+        );
+        assert_eq!(
+            decode(
+                r#"{"type":"send","data":{"sessionType":1,"recvID":"","contentType":101,"content":{"text":"x"}}}"#
+            ),
+            "recvID: must not be empty"
+        );
+        assert_eq!(
+            decode(
+                r#"{"type":"send","data":{"sessionType":1,"recvID":"b","contentType":1201,"content":{}}}"#
+            ),
+            "contentType: 1201 is not a chat content type (101..114)"
+        );
     }
 }

@@ -165,17 +165,22 @@ impl Registry {
     /// Queues the push of `payload` for every session of `recipients` but
     /// `skip`, in each session's protocol.
     pub(crate) fn push(&self, recipients: &[UserId], skip: Option<&str>, payload: &Payload) {
+        // Only finding the sessions holds the lock: encoding a large
+        // message must not stall logins and closes.
+        let targets: Vec<Arc<SessionHandle>> = {
+            let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+            recipients
+                .iter()
+                .filter_map(|user| users.get(user))
+                .flatten()
+                .filter(|s| Some(&*s.id) != skip)
+                .cloned()
+                .collect()
+        };
         let mut frames = Frames::default();
-        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-        for user in recipients {
-            if let Some(sessions) = users.get(user) {
-                for s in sessions {
-                    if Some(&*s.id) != skip {
-                        if let Some(frame) = frames.get(s, |e| e.event(payload)) {
-                            s.send(Outbound::Frame(frame));
-                        }
-                    }
-                }
+        for s in &targets {
+            if let Some(frame) = frames.get(s, |e| e.event(payload)) {
+                s.send(Outbound::Frame(frame));
             }
         }
     }

@@ -162,7 +162,9 @@ impl Appender {
     }
 
     /// Queues messages as one submission: they are appended in the same
-    /// transaction (unless they exceed a batch), in order.
+    /// transaction, in order. A submission is never split, so a batch may
+    /// exceed `MAX_BATCH` by one submission; callers keep theirs bounded
+    /// (`send_many` and `notify` take at most 1,000 recipients).
     pub(crate) async fn enqueue_many(&self, items: Vec<ToAppend>) -> Result<Vec<Committing>> {
         let mut jobs = Vec::with_capacity(items.len());
         let mut waiting = Vec::with_capacity(items.len());

@@ -355,7 +355,8 @@ impl Service {
                 .get("seq")
                 .and_then(serde_json::Value::as_i64)
                 .ok_or_else(|| {
-                    Error::invalid_field(Field::Content, "a read receipt needs the seq read up to")
+                    // The content model's own key, as `validate_content` names them.
+                    Error::invalid("content.seq: a read receipt needs the seq read up to")
                 })?;
             let reader = Caller {
                 user_id: m.sender.clone(),

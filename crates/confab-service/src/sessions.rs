@@ -12,14 +12,20 @@ use confab_core::{validate, Field, Platform, Result, UserId};
 pub const MAX_ONLINE_STATUS: usize = 200;
 
 impl Service {
-    /// For each id, the platforms it is online on (empty: offline). App
-    /// administrators only: presence is not for every user to watch.
+    /// Fails unless the caller may see who is online: app administrators
+    /// only, since presence is not for every user to watch. A dialect asks
+    /// first, so that a refused caller learns nothing of its request's shape.
+    pub fn authorize_online_status(&self, caller: &Caller) -> Result<()> {
+        caller.require_admin()
+    }
+
+    /// For each id, the platforms it is online on (empty: offline).
     pub fn online_status(
         &self,
         caller: &Caller,
         user_ids: &[UserId],
     ) -> Result<Vec<(UserId, Vec<Platform>)>> {
-        caller.require_admin()?;
+        self.authorize_online_status(caller)?;
         validate::batch(Field::Users, user_ids, MAX_ONLINE_STATUS)?;
         Ok(user_ids
             .iter()

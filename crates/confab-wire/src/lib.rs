@@ -280,6 +280,53 @@ impl MessageView {
     }
 }
 
+/// OpenIM's name of each domain field, as most of its routes spell it.
+/// The OpenIM HTTP routes that spell one differently rename it (the
+/// dialect's `ApiError::naming`); Confab's `/ws` frames use these names.
+pub fn field_name(field: confab_core::Field) -> &'static str {
+    match field {
+        confab_core::Field::User => "userID",
+        confab_core::Field::Users => "userIDList",
+        confab_core::Field::UsersToDelete => "deleteUserIDList",
+        confab_core::Field::UsersToCheck => "checkUserIDList",
+        confab_core::Field::OtherUser => "toUserID",
+        confab_core::Field::FriendsToImport => "friendUserIDList",
+        confab_core::Field::Recipient => "recvID",
+        confab_core::Field::Recipients => "recvIDList",
+        confab_core::Field::Groups => "groupIDList",
+        confab_core::Field::Members => "memberList",
+        confab_core::Field::Invitees => "invitedUserIDList",
+        confab_core::Field::KickedMembers => "kickedUserIDList",
+        confab_core::Field::NewOwner => "newOwnerUserID",
+        confab_core::Field::Role => "roleLevel",
+        confab_core::Field::Nickname => "nickname",
+        confab_core::Field::FaceUrl => "faceURL",
+        confab_core::Field::PhoneNumber => "phoneNumber",
+        confab_core::Field::Birth => "birth",
+        confab_core::Field::Email => "email",
+        confab_core::Field::Gender => "gender",
+        confab_core::Field::Ex => "ex",
+        confab_core::Field::GroupName => "groupName",
+        confab_core::Field::Notification => "notification",
+        confab_core::Field::Introduction => "introduction",
+        confab_core::Field::RequestMessage => "reqMsg",
+        confab_core::Field::HandleMessage => "handleMsg",
+        confab_core::Field::Remark => "remark",
+        confab_core::Field::ClientMessageId => "clientMsgID",
+        confab_core::Field::SenderNickname => "senderNickname",
+        confab_core::Field::SenderFaceUrl => "senderFaceURL",
+        confab_core::Field::ContentType => "contentType",
+        confab_core::Field::Content => "content",
+        confab_core::Field::SessionType => "sessionType",
+        confab_core::Field::Mentions => "atUserIDList",
+        confab_core::Field::Seqs => "seqList",
+        confab_core::Field::ReceiveOption => "recvMsgOpt",
+        confab_core::Field::Conversations => "conversations",
+        confab_core::Field::MaxMembers => "maxMembers",
+        confab_core::Field::Action => "action",
+    }
+}
+
 /// The `errCode` of each error kind: OpenIM v2's codes, which Confab's own
 /// protocol shares so clients handle one set.
 pub fn err_code(kind: confab_core::ErrorKind) -> i32 {

@@ -97,8 +97,8 @@ pub async fn create_group(
         let role = match Role::from_i32(m.role_level) {
             Some(Role::Owner) => {
                 return Err(Error::invalid(format!(
-                "memberList[{i}]: {id} cannot have roleLevel 2 (owner); the owner is ownerUserID"
-            ))
+                    "memberList: {id} cannot have roleLevel 2 (owner); the owner is ownerUserID"
+                ))
                 .into())
             }
             Some(role) => role,

@@ -5,9 +5,10 @@ use super::{ApiError, ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::extract::State;
 use confab_core::message::{Content, ContentType, Recipient, SessionType};
-use confab_core::{Error, Field, UserId};
+use confab_core::{Error, UserId};
 use confab_service::{
-    Caller, OutgoingMessage, SendRequest, SeqRange, MAX_CONVERSATION_BATCH, MAX_RECIPIENTS,
+    Caller, OutgoingMessage, SendOutcome, SendRequest, SeqRange, MAX_CONVERSATION_BATCH,
+    MAX_RECIPIENTS,
 };
 use confab_wire::MessageView;
 use serde::{Deserialize, Serialize};
@@ -78,14 +79,20 @@ fn content_object(content: &Value) -> confab_core::Result<Value> {
 /// The recipient: a user (`sessionType` 1) or a group (2 or 3, in
 /// `groupID` or, as the spec shows, `recvID`).
 fn recipient(req: &SendMsgReq, recv: &str) -> confab_core::Result<Recipient> {
-    let session_type = SessionType::from_i32(req.session_type)
-        .filter(|t| *t == SessionType::Single || t.is_group())
-        .ok_or_else(|| {
-            Error::invalid(format!(
+    let session_type = match SessionType::from_i32(req.session_type) {
+        Some(t) if t == SessionType::Single || t.is_group() => t,
+        Some(SessionType::Notification) => {
+            return Err(Error::invalid(
+                "sessionType: notifications are sent by the system",
+            ))
+        }
+        _ => {
+            return Err(Error::invalid(format!(
                 "sessionType: must be 1 (single) or 2 (group), got {}",
                 req.session_type
-            ))
-        })?;
+            )))
+        }
+    };
     if session_type.is_group() {
         let group = if req.group_id.is_empty() {
             recv
@@ -185,33 +192,30 @@ pub async fn batch_send_msg(
     OpenIm(req): OpenIm<SendMsgReq>,
 ) -> ApiResult {
     caller.require_admin()?;
-    let message = outgoing(&req, caller.platform.id())?;
-    // A recipient that does not parse fails alone, like one that is refused.
+    super::wire::batch("recvIDList", &req.recv_id_list, MAX_RECIPIENTS)?;
+    // Each copy gets a server-made client id, so the client's is not checked.
+    let one = SendMsgReq {
+        client_msg_id: String::new(),
+        ..req.clone()
+    };
+    // Whatever is wrong with the message or a recipient fails that
+    // recipient's entry, as OpenIM answers a batch.
     let parsed: Vec<confab_core::Result<Recipient>> = req
         .recv_id_list
         .iter()
-        .map(|recv| recipient(&req, recv))
+        .map(|recv| recipient(&one, recv))
         .collect();
     let valid: Vec<Recipient> = parsed.iter().filter_map(|r| r.clone().ok()).collect();
-    let mut sent = if valid.is_empty() {
-        super::wire::batch("recvIDList", &req.recv_id_list, MAX_RECIPIENTS)?;
-        Vec::new()
-    } else {
-        s.service
-            .send_many(&caller, message, &valid)
-            .await
-            .map_err(|e| {
-                if e.field() == Some(Field::Recipients) {
-                    // Count the list as the client sent it.
-                    super::wire::batch("recvIDList", &req.recv_id_list, MAX_RECIPIENTS)
-                        .err()
-                        .unwrap_or(e)
-                } else {
-                    e
-                }
-            })?
-    }
-    .into_iter();
+    let sent: Vec<confab_core::Result<SendOutcome>> = match outgoing(&one, caller.platform.id()) {
+        Err(e) => valid.iter().map(|_| Err(e.clone())).collect(),
+        Ok(_) if valid.is_empty() => Vec::new(),
+        Ok(message) => match s.service.send_many(&caller, message, &valid).await {
+            Ok(outcomes) => outcomes,
+            Err(e) if e.kind() == confab_core::ErrorKind::Internal => return Err(e.into()),
+            Err(e) => valid.iter().map(|_| Err(e.clone())).collect(),
+        },
+    };
+    let mut sent = sent.into_iter();
     let mut results = Vec::new();
     let mut failed = Vec::new();
     for (recv, parsed) in req.recv_id_list.iter().zip(parsed) {

@@ -29,51 +29,8 @@ pub use extract::{OpenIm, OpenImCaller};
 /// Confab's WebSocket protocol).
 pub use confab_wire::err_code;
 
-/// OpenIM's name of each domain field, as most of its routes spell it.
-/// Routes that spell one differently rename it with `ApiError::naming`.
-pub fn field_name(field: Field) -> &'static str {
-    match field {
-        Field::User => "userID",
-        Field::Users => "userIDList",
-        Field::UsersToDelete => "deleteUserIDList",
-        Field::UsersToCheck => "checkUserIDList",
-        Field::OtherUser => "toUserID",
-        Field::FriendsToImport => "friendUserIDList",
-        Field::Recipient => "recvID",
-        Field::Recipients => "recvIDList",
-        Field::Groups => "groupIDList",
-        Field::Members => "memberList",
-        Field::Invitees => "invitedUserIDList",
-        Field::KickedMembers => "kickedUserIDList",
-        Field::NewOwner => "newOwnerUserID",
-        Field::Role => "roleLevel",
-        Field::Nickname => "nickname",
-        Field::FaceUrl => "faceURL",
-        Field::PhoneNumber => "phoneNumber",
-        Field::Birth => "birth",
-        Field::Email => "email",
-        Field::Gender => "gender",
-        Field::Ex => "ex",
-        Field::GroupName => "groupName",
-        Field::Notification => "notification",
-        Field::Introduction => "introduction",
-        Field::RequestMessage => "reqMsg",
-        Field::HandleMessage => "handleMsg",
-        Field::Remark => "remark",
-        Field::ClientMessageId => "clientMsgID",
-        Field::SenderNickname => "senderNickname",
-        Field::SenderFaceUrl => "senderFaceURL",
-        Field::ContentType => "contentType",
-        Field::Content => "content",
-        Field::SessionType => "sessionType",
-        Field::Mentions => "atUserIDList",
-        Field::Seqs => "seqList",
-        Field::ReceiveOption => "recvMsgOpt",
-        Field::Conversations => "conversations",
-        Field::MaxMembers => "maxMembers",
-        Field::Action => "action",
-    }
-}
+/// OpenIM's name of each domain field (shared with the `/ws` protocol).
+pub use confab_wire::field_name;
 
 /// An error in OpenIM's envelope, with the route's names of fields that
 /// differ from `field_name`'s.

@@ -239,6 +239,7 @@ pub async fn online_status(
     OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<OnlineStatusReq>,
 ) -> ApiResult {
+    s.service.authorize_online_status(&caller)?;
     let ids = user_ids("userIDList", &req.user_ids)?;
     let out: Vec<OnlineStatus> = s
         .service

@@ -88,12 +88,16 @@ async fn token_just_expired_is_refused(t: &TestServer) {
     assert_err(&reply, 701, "expired");
 }
 
-async fn raw(t: &TestServer, method: reqwest::Method, path: &str) -> (u16, Value) {
-    let response = reqwest::Client::new()
+async fn raw_response(t: &TestServer, method: reqwest::Method, path: &str) -> reqwest::Response {
+    reqwest::Client::new()
         .request(method, format!("{}{path}", t.url()))
         .send()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn raw(t: &TestServer, method: reqwest::Method, path: &str) -> (u16, Value) {
+    let response = raw_response(t, method, path).await;
     let status = response.status().as_u16();
     let body: Value = response.json().await.unwrap_or(Value::Null);
     (status, body)
@@ -132,9 +136,59 @@ async fn unknown_paths_and_methods_answer_in_their_envelope(t: &TestServer) {
     assert_eq!(status, 405);
     assert_eq!(body["errCode"], 405, "{body}");
     assert!(body["errMsg"].as_str().unwrap().contains("POST"), "{body}");
+    let response = raw_response(t, reqwest::Method::GET, "/user/get_users_info").await;
+    assert_eq!(response.headers()["allow"], "POST");
+}
+
+/// A batch answers per recipient: what is wrong with the message fails
+/// every recipient's entry, not the request; the client's message id is
+/// not used (each copy gets its own), and the list is counted as sent.
+async fn batch_send_answers_per_recipient(t: &TestServer) {
+    t.user("bs-a").await;
+    t.user("bs-b").await;
+    let batch = data(
+        &t.admin,
+        "/manager/batch_send_msg",
+        json!({"sendID": "bs-a", "recvIDList": ["bs-b", "bad id"], "content": {"txt": "no text"}, "contentType": 101, "sessionType": 1}),
+    )
+    .await;
+    assert_eq!(batch["results"], json!([]), "{batch}");
+    assert_eq!(batch["failedUserIDList"], json!(["bs-b", "bad id"]));
+    assert!(batch["failed"][0]["errMsg"]
+        .as_str()
+        .unwrap()
+        .contains("content.text"));
+    assert!(batch["failed"][1]["errMsg"]
+        .as_str()
+        .unwrap()
+        .contains("recvID"));
+    let long_id = "c".repeat(65);
+    let batch = data(
+        &t.admin,
+        "/manager/batch_send_msg",
+        json!({"sendID": "bs-a", "recvIDList": ["bs-b"], "clientMsgID": long_id, "content": {"text": "ok"}, "contentType": 101, "sessionType": 1}),
+    )
+    .await;
+    assert_eq!(batch["results"].as_array().unwrap().len(), 1, "{batch}");
+    let mut too_many: Vec<String> = (0..1000).map(|i| format!("r{i}")).collect();
+    too_many.push("bad id".into());
+    let reply = t
+        .admin
+        .call(
+            "/manager/batch_send_msg",
+            &json!({"sendID": "bs-a", "recvIDList": too_many, "content": {"text": "x"}, "contentType": 101, "sessionType": 1}),
+        )
+        .await
+        .unwrap();
+    assert_err(
+        &reply,
+        803,
+        "recvIDList: at most 1000 items per request, got 1001",
+    );
 }
 
 on_both_backends!(
+    batch_send_answers_per_recipient,
     nul_in_text_is_refused_and_fails_no_one_else,
     token_just_expired_is_refused,
     unknown_paths_and_methods_answer_in_their_envelope,
