@@ -2,6 +2,7 @@
 //! service calls and back, and maps domain errors to its own envelope. No
 //! dialect touches storage.
 
+pub mod easemob;
 pub mod fallback;
 pub mod openim;
 
@@ -13,15 +14,31 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct AppState {
     pub service: Arc<Service>,
+    /// Callers from these networks are trusted (the Easemob proxy's
+    /// `getToken` needs no credentials from them).
+    pub trusted_networks: Arc<Vec<ipnet::IpNet>>,
+    pub easemob: Arc<easemob::EasemobSettings>,
+}
+
+/// What the dialects need besides the service.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub trusted_networks: Vec<ipnet::IpNet>,
+    pub easemob: easemob::EasemobSettings,
 }
 
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// All dialects on one router: their paths do not collide.
-pub fn router(service: Arc<Service>) -> Router {
-    let state = AppState { service };
+pub fn router(service: Arc<Service>, settings: ApiSettings) -> Router {
+    let state = AppState {
+        service,
+        trusted_networks: Arc::new(settings.trusted_networks),
+        easemob: Arc::new(settings.easemob),
+    };
     openim::router()
+        .merge(easemob::router())
         .fallback(fallback::no_route)
         .layer(axum::middleware::from_fn(fallback::method_envelope))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

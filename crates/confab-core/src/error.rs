@@ -110,6 +110,7 @@ pub enum Field {
     ReceiveOption,
     /// Conversations changed or cleared together.
     Conversations,
+    Password,
     /// A chatroom's member limit.
     MaxMembers,
     /// The action name of a notification.
@@ -157,6 +158,7 @@ impl Field {
             Field::Seqs => "seqs",
             Field::ReceiveOption => "receive_option",
             Field::Conversations => "conversations",
+            Field::Password => "password",
             Field::MaxMembers => "max_members",
             Field::Action => "action",
         }

@@ -57,6 +57,27 @@ pub struct Settings {
     /// This node's id, the prefix of its session ids [default: random]
     #[arg(long, env = "CONFAB_NODE_ID")]
     pub node_id: Option<String>,
+    /// Comma-separated CIDR networks whose callers are trusted [default: 127.0.0.0/8,::1/128]
+    #[arg(long, env = "CONFAB_TRUSTED_NETWORKS", value_delimiter = ',')]
+    pub trusted_networks: Option<Vec<String>>,
+    /// The Easemob proxy's organization name [default: confab]
+    #[arg(long, env = "CONFAB_EASEMOB_ORG")]
+    pub easemob_org: Option<String>,
+    /// The Easemob proxy's application name [default: confab]
+    #[arg(long, env = "CONFAB_EASEMOB_APP")]
+    pub easemob_app: Option<String>,
+    /// Client id app servers outside the trusted networks present to /hx/getToken [default: generated into the data dir]
+    #[arg(long, env = "CONFAB_EASEMOB_CLIENT_ID")]
+    pub easemob_client_id: Option<String>,
+    /// Client secret that goes with easemob_client_id [default: generated into the data dir]
+    #[arg(long, env = "CONFAB_EASEMOB_CLIENT_SECRET", hide_env_values = true)]
+    pub easemob_client_secret: Option<String>,
+    /// Lifetime of Easemob app tokens in seconds [default: 5184000, 60 days]
+    #[arg(long, env = "CONFAB_EASEMOB_TOKEN_TTL_SECS")]
+    pub easemob_token_ttl_secs: Option<i64>,
+    /// Most targets of one /hx/sendMessages [default: 20]
+    #[arg(long, env = "CONFAB_EASEMOB_MAX_TARGETS")]
+    pub easemob_max_targets: Option<usize>,
 }
 
 macro_rules! merge_fields {
@@ -85,7 +106,14 @@ impl Settings {
             heartbeat_timeout_secs,
             ws_queue_capacity,
             ws_buffer_bytes,
-            node_id
+            node_id,
+            trusted_networks,
+            easemob_org,
+            easemob_app,
+            easemob_client_id,
+            easemob_client_secret,
+            easemob_token_ttl_secs,
+            easemob_max_targets
         )
     }
 
@@ -123,6 +151,21 @@ pub struct Config {
     pub ws_queue_capacity: usize,
     pub ws_buffer_bytes: usize,
     pub node_id: String,
+    pub trusted_networks: Vec<ipnet::IpNet>,
+    pub easemob: EasemobConfig,
+}
+
+/// The Easemob proxy's settings.
+#[derive(Clone)]
+pub struct EasemobConfig {
+    pub org: String,
+    pub app: String,
+    /// The application's UUID, generated once and kept in the data dir.
+    pub application: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub token_ttl_secs: i64,
+    pub max_targets: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -158,6 +201,10 @@ pub fn redact_url(url: &str) -> String {
 struct StoredSecrets {
     admin_secret: Option<String>,
     jwt_secret: Option<String>,
+    easemob_client_id: Option<String>,
+    easemob_client_secret: Option<String>,
+    /// Not a secret, but made once and kept like them.
+    easemob_application: Option<String>,
 }
 
 pub const SECRETS_FILE: &str = "secrets.toml";
@@ -245,6 +292,18 @@ impl Config {
             };
         let (admin_secret, admin_secret_source) = pick(s.admin_secret, &mut stored.admin_secret);
         let (jwt_secret, _) = pick(s.jwt_secret, &mut stored.jwt_secret);
+        let (easemob_client_id, _) = pick(s.easemob_client_id, &mut stored.easemob_client_id);
+        let (easemob_client_secret, _) =
+            pick(s.easemob_client_secret, &mut stored.easemob_client_secret);
+        let application = match stored.easemob_application.clone() {
+            Some(a) => a,
+            None => {
+                let a = uuid::Uuid::new_v4().hyphenated().to_string();
+                stored.easemob_application = Some(a.clone());
+                changed = true;
+                a
+            }
+        };
         let positive = |name: &str, v: u64| -> anyhow::Result<()> {
             if v == 0 {
                 bail!("{name}: must be positive");
@@ -269,6 +328,40 @@ impl Config {
             Some(n) => n,
             None => random_secret()[..8].to_owned(),
         };
+        let trusted_networks = s
+            .trusted_networks
+            .unwrap_or_else(|| vec!["127.0.0.0/8".to_owned(), "::1/128".to_owned()])
+            .iter()
+            .map(|n| n.trim())
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                n.parse::<ipnet::IpNet>()
+                    .with_context(|| format!("trusted_networks: {n:?} is not a CIDR network"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let easemob_token_ttl_secs = s.easemob_token_ttl_secs.unwrap_or(60 * 24 * 3600);
+        if easemob_token_ttl_secs <= 0 {
+            bail!("easemob_token_ttl_secs: must be positive");
+        }
+        let easemob_max_targets = s.easemob_max_targets.unwrap_or(20);
+        if !(1..=1000).contains(&easemob_max_targets) {
+            bail!("easemob_max_targets: must be between 1 and 1000");
+        }
+        let easemob = EasemobConfig {
+            org: s
+                .easemob_org
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "confab".to_owned()),
+            app: s
+                .easemob_app
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "confab".to_owned()),
+            application,
+            client_id: easemob_client_id,
+            client_secret: easemob_client_secret,
+            token_ttl_secs: easemob_token_ttl_secs,
+            max_targets: easemob_max_targets,
+        };
         if changed {
             write_private(&secrets_path, &toml::to_string(&stored)?)?;
         }
@@ -291,6 +384,8 @@ impl Config {
             ws_queue_capacity,
             ws_buffer_bytes,
             node_id,
+            trusted_networks,
+            easemob,
         })
     }
 

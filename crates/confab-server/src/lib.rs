@@ -15,11 +15,16 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
+/// The system user: Easemob's `admin`, the sender of what an app token
+/// sends without a `from`. Created on start.
+pub const SYSTEM_USER: &str = "admin";
+
 /// The wired application: the service and this node's gateway.
 #[derive(Clone)]
 pub struct App {
     pub service: Arc<Service>,
     pub gateway: Arc<Gateway>,
+    pub api: confab_api::ApiSettings,
 }
 
 /// Builds what the config describes: opens the store (applying its
@@ -49,6 +54,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             token_ttl_secs: config.token_ttl_secs,
             revoke_window_secs: config.revoke_window_secs,
             max_content_bytes: config.max_message_bytes,
+            system_user_id: confab_core::UserId::from_trusted(SYSTEM_USER.to_owned()),
+            app_token_ttl_secs: config.easemob.token_ttl_secs,
         },
     );
     service
@@ -71,7 +78,23 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     ));
     bus.subscribe(gateway.clone());
     bus.subscribe(service.clone());
-    Ok(App { service, gateway })
+    let e = &config.easemob;
+    let api = confab_api::ApiSettings {
+        trusted_networks: config.trusted_networks.clone(),
+        easemob: confab_api::easemob::EasemobSettings {
+            org: e.org.clone(),
+            app: e.app.clone(),
+            application: e.application.clone(),
+            client_id: e.client_id.clone(),
+            client_secret: e.client_secret.clone(),
+            max_targets: e.max_targets,
+        },
+    };
+    Ok(App {
+        service,
+        gateway,
+        api,
+    })
 }
 
 /// Serves the APIs and the gateway on `listener` until `shutdown`
@@ -83,16 +106,20 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let gateway = app.gateway.clone();
-    let router = confab_api::router(app.service)
+    let router = confab_api::router(app.service, app.api)
         .merge(confab_gateway::router(app.gateway))
         .layer(tower_http::trace::TraceLayer::new_for_http());
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            gateway.registry().close_all();
-        })
-        .await
-        .context("serving HTTP")
+    // The peer's address decides who is on a trusted network.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        gateway.registry().close_all();
+    })
+    .await
+    .context("serving HTTP")
 }
 
 /// A server running in the background, as tests and embedders use it.

@@ -19,6 +19,8 @@ const USER_ID_PAGE: u32 = 1000;
 pub struct NewUser {
     pub user_id: UserId,
     pub profile: UserPatch,
+    /// For dialects whose users log in with one.
+    pub password: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,11 +52,14 @@ impl Service {
     /// Creates the configured admin users that do not exist yet, so that
     /// admins can get tokens and send as themselves from the first start.
     pub async fn ensure_admin_users(&self) -> Result<()> {
-        let existing = self.store.get_users(&self.config.admin_user_ids).await?;
+        self.ensure_users(&self.config.admin_user_ids).await
+    }
+
+    /// Creates those of `wanted` that do not exist yet, named after their id.
+    pub(crate) async fn ensure_users(&self, wanted: &[UserId]) -> Result<()> {
+        let existing = self.store.get_users(wanted).await?;
         let now = now_millis();
-        let missing: Vec<User> = self
-            .config
-            .admin_user_ids
+        let missing: Vec<User> = wanted
             .iter()
             .filter(|id| !existing.iter().any(|u| &u.user_id == *id))
             .map(|id| {
@@ -63,10 +68,14 @@ impl Service {
                 u
             })
             .collect();
-        if !missing.is_empty() {
-            self.store.create_users(&missing).await?;
+        if missing.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        match self.store.create_users(&missing).await {
+            // Created meanwhile by a concurrent call (or another node).
+            Err(e) if e.kind() == confab_core::ErrorKind::Conflict => Ok(()),
+            other => other,
+        }
     }
 
     /// Registers users, all or none; the app server proves itself with the
@@ -104,9 +113,48 @@ impl Service {
             }
             let mut user = User::new(new.user_id.clone(), now);
             new.profile.apply(&mut user);
+            if let Some(password) = &new.password {
+                crate::passwords::validate_password(password)?;
+            }
             records.push(user);
         }
+        for (user, new) in records.iter_mut().zip(users) {
+            if let Some(password) = &new.password {
+                user.password_hash = Some(crate::passwords::hash_password(password).await?);
+            }
+        }
         self.store.create_users(&records).await
+    }
+
+    /// Registers users, all or none, as an app admin (the Easemob proxy's
+    /// app token); returns them as stored.
+    pub async fn register_users_as_admin(
+        &self,
+        caller: &Caller,
+        users: &[NewUser],
+    ) -> Result<Vec<User>> {
+        caller.require_admin()?;
+        self.create_users(users).await?;
+        let ids: Vec<UserId> = users.iter().map(|u| u.user_id.clone()).collect();
+        let mut found = self.store.get_users(&ids).await?;
+        found.sort_by_key(|u| ids.iter().position(|id| *id == u.user_id));
+        Ok(found)
+    }
+
+    /// A page of users in id order, after `after`: at most `limit`. App
+    /// admins only. Ordered by id, so that a walk sees every user who
+    /// existed when it started exactly once, whatever is added meanwhile.
+    pub async fn list_users(
+        &self,
+        caller: &Caller,
+        after: Option<&UserId>,
+        limit: u32,
+    ) -> Result<Vec<User>> {
+        caller.require_admin()?;
+        let ids = self.store.list_user_ids(after, limit).await?;
+        let mut found = self.store.get_users(&ids).await?;
+        found.sort_by_key(|u| ids.iter().position(|id| *id == u.user_id));
+        Ok(found)
     }
 
     /// Updates a profile: users update their own, admins anyone's.

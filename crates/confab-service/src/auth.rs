@@ -21,7 +21,14 @@ struct Claims {
     iat: i64,
     /// Identifies this token among the user's; the store keeps the live one.
     jti: String,
+    /// `app` for an app token (the Easemob proxy's), which stands for the
+    /// app server rather than one login: it is checked by signature and
+    /// expiry only, and never accepted where a user token is expected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kind: Option<String>,
 }
+
+const APP_TOKEN: &str = "app";
 
 /// Who is calling, established from a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +124,7 @@ impl Service {
             nbf: now,
             iat: now,
             jti: jti.clone(),
+            kind: None,
         };
         let token = encode(
             &Header::new(Algorithm::HS256),
@@ -134,9 +142,8 @@ impl Service {
         })
     }
 
-    /// Checks a token: signature, expiry, and that it is still the live
-    /// token of its user and platform.
-    pub async fn parse_token(&self, token: &str) -> Result<TokenInfo> {
+    /// Checks a token's signature and claims (not whether it is live).
+    fn decode_claims(&self, token: &str) -> Result<Claims> {
         if token.is_empty() {
             return Err(Error::new(ErrorKind::TokenMalformed, "token: missing"));
         }
@@ -162,7 +169,19 @@ impl Service {
             }
             _ => Error::new(ErrorKind::TokenMalformed, "token: not a Confab token"),
         })?;
-        let claims = data.claims;
+        Ok(data.claims)
+    }
+
+    /// Checks a user token: signature, expiry, and that it is still the
+    /// live token of its user and platform.
+    pub async fn parse_token(&self, token: &str) -> Result<TokenInfo> {
+        let claims = self.decode_claims(token)?;
+        if claims.kind.is_some() {
+            return Err(Error::new(
+                ErrorKind::TokenInvalid,
+                "token: an app token, not a user token",
+            ));
+        }
         let user_id = UserId::parse("token", &claims.uid)
             .map_err(|_| Error::new(ErrorKind::TokenInvalid, "token: bad user id"))?;
         let platform = Platform::from_name(&claims.platform)
@@ -178,6 +197,56 @@ impl Service {
                 "token: replaced by a newer login or logged out",
             )),
         }
+    }
+
+    /// Issues an app token: the app server's credential for the Easemob
+    /// proxy, acting as the system user with app-admin rights. Many may be
+    /// live at once (each app server gets its own); they end at expiry.
+    /// The dialect decides who may ask (trusted networks, client secret).
+    /// The system user is created with the first app token, so that it
+    /// exists before anything an app token does (and only where a dialect
+    /// that uses it is used).
+    pub async fn app_token(&self) -> Result<TokenGrant> {
+        self.ensure_users(std::slice::from_ref(&self.config.system_user_id))
+            .await?;
+        let now = now_millis() / 1000;
+        let expires_at = now + self.config.app_token_ttl_secs;
+        let claims = Claims {
+            uid: self.config.system_user_id.to_string(),
+            platform: Platform::APad.name().to_owned(),
+            exp: expires_at,
+            nbf: now,
+            iat: now,
+            jti: uuid::Uuid::new_v4().simple().to_string(),
+            kind: Some(APP_TOKEN.to_owned()),
+        };
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.config.jwt_secret),
+        )
+        .map_err(Error::internal)?;
+        Ok(TokenGrant {
+            user_id: self.config.system_user_id.clone(),
+            token,
+            expires_at,
+        })
+    }
+
+    /// The caller an app token stands for: the system user, an app admin.
+    pub fn authenticate_app(&self, token: &str) -> Result<Caller> {
+        let claims = self.decode_claims(token)?;
+        if claims.kind.as_deref() != Some(APP_TOKEN) {
+            return Err(Error::new(
+                ErrorKind::TokenInvalid,
+                "token: not an app token",
+            ));
+        }
+        Ok(Caller {
+            user_id: self.config.system_user_id.clone(),
+            platform: Platform::APad,
+            is_admin: true,
+        })
     }
 
     /// Establishes the caller of a request from its token.

@@ -11,6 +11,7 @@ mod groups;
 mod members;
 mod notices;
 mod notify;
+mod passwords;
 mod relations;
 mod revoke;
 mod send;
@@ -24,6 +25,7 @@ pub use conversations::{
 };
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
 pub use notify::{Audience, Notification, MAX_AUDIENCE};
+pub use passwords::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use relations::FriendInfo;
 pub use send::{OutgoingMessage, PendingSend, SendOutcome, SendRequest, MAX_RECIPIENTS};
 pub use sessions::MAX_ONLINE_STATUS;
@@ -52,6 +54,11 @@ pub struct ServiceConfig {
     pub revoke_window_secs: i64,
     /// Largest message content, in bytes of JSON.
     pub max_content_bytes: usize,
+    /// The system user (Easemob's `admin`): created with the first app
+    /// token, acts with app-admin rights, sends what an app token sends.
+    pub system_user_id: UserId,
+    /// Lifetime of app tokens, in seconds.
+    pub app_token_ttl_secs: i64,
 }
 
 impl std::fmt::Debug for ServiceConfig {
@@ -111,7 +118,7 @@ impl Service {
     }
 
     pub fn is_admin(&self, user_id: &UserId) -> bool {
-        self.config.admin_user_ids.contains(user_id)
+        self.config.admin_user_ids.contains(user_id) || *user_id == self.config.system_user_id
     }
 
     /// Fails with `NotFound` unless the user exists.

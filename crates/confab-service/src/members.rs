@@ -92,6 +92,8 @@ mod tests {
                 token_ttl_secs: 60,
                 revoke_window_secs: 60,
                 max_content_bytes: 1024,
+                system_user_id: confab_core::UserId::parse("system", "admin").unwrap(),
+                app_token_ttl_secs: 3600,
             },
         );
         let owner = UserId::parse("u", "owner").unwrap();

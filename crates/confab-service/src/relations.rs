@@ -266,6 +266,57 @@ impl Service {
         Ok(self.store.get_friend(owner, friend).await?.is_some())
     }
 
+    /// Makes `owner` and `friend` friends at once, with no request (the
+    /// Easemob proxy's contacts). Admin only. Already friends: nothing to do.
+    /// Returns the friend.
+    pub async fn add_friendship(
+        &self,
+        caller: &Caller,
+        owner: &UserId,
+        friend: &UserId,
+    ) -> Result<User> {
+        caller.require_admin()?;
+        if owner == friend {
+            return Err(Error::invalid_field(
+                Field::OtherUser,
+                "cannot befriend oneself",
+            ));
+        }
+        self.require_user(owner).await?;
+        let friend_user = self.require_user(friend).await?;
+        self.check_not_blocked(owner, friend).await?;
+        let added = self
+            .store
+            .add_friends(&both_edges(owner, friend, now_millis()))
+            .await?;
+        if added > 0 {
+            self.notify_users(
+                owner,
+                &[owner.clone(), friend.clone()],
+                Notice::FriendEdge {
+                    kind: FriendEdgeKind::Added,
+                    from_user_id: owner.clone(),
+                    to_user_id: friend.clone(),
+                },
+            )
+            .await;
+        }
+        Ok(friend_user)
+    }
+
+    /// Ends the friendship of owner and friend, as `delete_friend`, and
+    /// returns the former friend.
+    pub async fn remove_friendship(
+        &self,
+        caller: &Caller,
+        owner: &UserId,
+        friend: &UserId,
+    ) -> Result<User> {
+        let friend_user = self.require_user(friend).await?;
+        self.delete_friend(caller, owner, friend).await?;
+        Ok(friend_user)
+    }
+
     /// Makes `owner` friends with each of `friends` at once, with no request.
     /// Admin only. Returns, per id, whether it succeeded.
     pub async fn import_friends(

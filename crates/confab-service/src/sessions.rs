@@ -33,6 +33,17 @@ impl Service {
             .collect())
     }
 
+    /// The platforms one existing user is online on (empty: offline).
+    pub async fn user_online_status(
+        &self,
+        caller: &Caller,
+        user_id: &UserId,
+    ) -> Result<Vec<Platform>> {
+        self.authorize_online_status(caller)?;
+        self.require_user(user_id).await?;
+        Ok(self.presence.platforms(user_id))
+    }
+
     /// Ends the sessions of a user (on one platform, or all).
     pub(crate) fn kick(&self, user_id: &UserId, platform: Option<Platform>, reason: &str) {
         self.appender.deliver(Delivery::Event(Event {

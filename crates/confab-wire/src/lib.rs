@@ -322,6 +322,7 @@ pub fn field_name(field: confab_core::Field) -> &'static str {
         confab_core::Field::Seqs => "seqList",
         confab_core::Field::ReceiveOption => "recvMsgOpt",
         confab_core::Field::Conversations => "conversations",
+        confab_core::Field::Password => "password",
         confab_core::Field::MaxMembers => "maxMembers",
         confab_core::Field::Action => "action",
     }

@@ -89,6 +89,7 @@ pub async fn user_register(
     let user = NewUser {
         user_id: user_id("userID", &req.user_id)?,
         profile: req.patch(),
+        password: None,
     };
     let grant = s
         .service

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod binary;
 mod defects;
+mod easemob;
 mod friends;
 mod groups;
 mod messaging;

@@ -434,6 +434,8 @@ pub async fn fixture(users: &[&str]) -> Fixture {
             token_ttl_secs: 3600,
             revoke_window_secs: 120,
             max_content_bytes: 64 * 1024,
+            system_user_id: confab_core::UserId::parse("system", "admin").unwrap(),
+            app_token_ttl_secs: 3600,
         },
     );
     Fixture {

@@ -1,0 +1,103 @@
+//! Contacts and blocks: `addFriends` (`type` post or delete) and
+//! `getFriends` (`type` contacts or blocks). The same relations as the
+//! OpenIM dialect's: a friendship here is two edges there.
+
+use super::envelope::{app_caller, Hx, HxResult, Reply};
+use super::users::entity;
+use crate::AppState;
+use axum::extract::State;
+use confab_core::{Error, UserId};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+pub struct AddFriendsReq {
+    #[serde(default)]
+    token: String,
+    owner_username: String,
+    friend_username: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// `addFriends`: `type` `post` makes the two users friends (no request),
+/// `delete` ends it.
+pub async fn add_friends(State(s): State<AppState>, Hx(req, ctx): Hx<AddFriendsReq>) -> HxResult {
+    let caller = app_caller(&s, &req.token)?;
+    let owner = UserId::parse("owner_username", &req.owner_username)?;
+    let friend = UserId::parse("friend_username", &req.friend_username)?;
+    let (action, user) = match req.kind.as_str() {
+        "post" => (
+            "post",
+            s.service.add_friendship(&caller, &owner, &friend).await?,
+        ),
+        "delete" => (
+            "delete",
+            s.service
+                .remove_friendship(&caller, &owner, &friend)
+                .await?,
+        ),
+        other => {
+            return Err(Error::invalid(format!(
+                "type: must be \"post\" (add) or \"delete\", got {other:?}"
+            ))
+            .into())
+        }
+    };
+    Ok(Reply::new(
+        &ctx,
+        action,
+        &format!("/users/{owner}/contacts/users/{friend}"),
+    )
+    .with("path", format!("/users/{owner}/contacts"))
+    .with_app(&ctx)
+    .with("entities", [entity(&ctx, &user)]))
+}
+
+#[derive(Deserialize)]
+pub struct GetFriendsReq {
+    #[serde(default)]
+    token: String,
+    owner_username: String,
+    #[serde(rename = "type", default = "contacts")]
+    kind: String,
+}
+
+fn contacts() -> String {
+    "contacts".to_owned()
+}
+
+/// `getFriends`: the usernames of `owner_username`'s friends (`contacts`)
+/// or of those they blocked (`blocks`).
+pub async fn get_friends(State(s): State<AppState>, Hx(req, ctx): Hx<GetFriendsReq>) -> HxResult {
+    let caller = app_caller(&s, &req.token)?;
+    let owner = UserId::parse("owner_username", &req.owner_username)?;
+    let names: Vec<String> = match req.kind.as_str() {
+        "contacts" => s
+            .service
+            .friend_list(&caller, &owner)
+            .await?
+            .into_iter()
+            .map(|f| f.friend.friend_user_id.into_string())
+            .collect(),
+        "blocks" => s
+            .service
+            .black_list(&caller, &owner)
+            .await?
+            .into_iter()
+            .map(|(b, _)| b.block_user_id.into_string())
+            .collect(),
+        other => {
+            return Err(Error::invalid(format!(
+                "type: must be \"contacts\" or \"blocks\", got {other:?}"
+            ))
+            .into())
+        }
+    };
+    Ok(
+        Reply::new(&ctx, "get", &format!("/users/{owner}/{}/users", req.kind))
+            .with("count", names.len())
+            .with("data", names)
+            .with("entities", json!([])),
+    )
+}

@@ -1,0 +1,54 @@
+//! The Easemob (环信) REST proxy (`spec/easemob-proxy-api.txt`): `/hx/*`,
+//! every route a POST of a JSON body carrying the app token in `token`.
+//!
+//! Answers are `{code, message, data}`: `code` 200 on success with
+//! Easemob's own fields inside `data` (`entities`, `action`, `path`, `uri`,
+//! `timestamp`, `duration`, ...); failures carry `code` 400 (bad input), 401
+//! (token or credentials), 404 (unknown user or group) or 500 (internal, and
+//! only "internal error"), a `message` naming the problem and `data: null`.
+//! Like the OpenIM dialect, failures are HTTP 200 (apps read `code`), but
+//! internal errors are HTTP 500.
+
+mod envelope;
+mod friends;
+mod users;
+
+pub use envelope::{field_name, HxError, HxResult, Reply};
+
+use crate::AppState;
+use axum::routing::post;
+use axum::Router;
+
+/// The proxy's settings, from the server's config.
+#[derive(Debug, Clone)]
+pub struct EasemobSettings {
+    /// `organization` in replies.
+    pub org: String,
+    /// `applicationName` in replies.
+    pub app: String,
+    /// `application`: this app's UUID, made once and kept.
+    pub application: String,
+    /// What an app server outside the trusted networks presents to
+    /// `getToken`.
+    pub client_id: String,
+    pub client_secret: String,
+    /// Most targets of one `sendMessages`.
+    pub max_targets: usize,
+}
+
+/// Most users one `registerUser` takes (Easemob's own bound).
+pub const MAX_REGISTER: usize = 60;
+/// Most users one page of `getUser` returns.
+pub const MAX_USER_PAGE: u32 = 20;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/hx/getToken", post(users::get_token))
+        .route("/hx/registerUser", post(users::register_user))
+        .route("/hx/getUser", post(users::get_user))
+        .route("/hx/resetPassword", post(users::reset_password))
+        .route("/hx/userToken", post(users::user_token))
+        .route("/hx/getUserStatus", post(users::get_user_status))
+        .route("/hx/addFriends", post(friends::add_friends))
+        .route("/hx/getFriends", post(friends::get_friends))
+}
