@@ -230,6 +230,10 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Vec<Message>>;
     /// The last seq of a conversation (0 when it has no message).
     async fn max_seq(&self, conversation_id: &str) -> Result<i64>;
+    /// Messages of others, in the user's one-to-one and group
+    /// conversations, that no device of the user has received yet (above
+    /// their delivered and read seqs and their `min_seq`).
+    async fn undelivered_count(&self, user_id: &UserId) -> Result<i64>;
     /// Every conversation of a user, with its max seq, in conversation id
     /// order: their own, and every broadcast conversation that has a
     /// message. A constant number of queries, whatever the number of users.

@@ -44,6 +44,14 @@ pub struct ConversationChange {
 }
 
 impl Service {
+    /// How many messages of others, in the user's chats and groups, no
+    /// device of theirs has received yet (it drops as a device syncs).
+    pub async fn offline_message_count(&self, caller: &Caller, user_id: &UserId) -> Result<i64> {
+        caller.require_acts_for(user_id)?;
+        self.require_user(user_id).await?;
+        self.store.undelivered_count(user_id).await
+    }
+
     /// Pulls several ranges (of one or several conversations), in order;
     /// fails as a whole if one range fails.
     pub async fn pull_ranges(

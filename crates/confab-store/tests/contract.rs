@@ -695,6 +695,36 @@ async fn messages_get_gap_free_seqs(s: &dyn Store) {
     assert_eq!(mine[0].unread(), 3);
 }
 
+async fn undelivered_counts_others_messages_until_delivered(s: &dyn Store) {
+    s.append_messages(&[
+        chat("oa", "ob", "u1", "one"),
+        chat("oa", "ob", "u2", "two"),
+        chat("ob", "oa", "u3", "own"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(
+        s.undelivered_count(&uid("ob")).await.unwrap(),
+        2,
+        "not their own"
+    );
+    assert_eq!(s.undelivered_count(&uid("oa")).await.unwrap(), 1);
+    let conv = single_conversation_id(&uid("oa"), &uid("ob"));
+    assert!(s.mark_delivered(&uid("ob"), &conv, 3, 5).await.unwrap());
+    assert_eq!(s.undelivered_count(&uid("ob")).await.unwrap(), 0);
+    s.append_messages(&[chat("oa", "ob", "u4", "four")])
+        .await
+        .unwrap();
+    assert_eq!(s.undelivered_count(&uid("ob")).await.unwrap(), 1);
+    assert!(s.mark_read(&uid("ob"), &conv, 4, 6).await.unwrap());
+    assert_eq!(
+        s.undelivered_count(&uid("ob")).await.unwrap(),
+        0,
+        "read counts as received"
+    );
+    assert_eq!(s.undelivered_count(&uid("nobody")).await.unwrap(), 0);
+}
+
 async fn concurrent_appends_are_gap_free(s: &dyn Store) {
     let senders = ["p", "q", "r", "t"];
     let futures = senders.iter().map(|sender| async move {
@@ -1131,6 +1161,7 @@ contract!(
     delete_user_cleans_up,
     messages_get_gap_free_seqs,
     concurrent_appends_are_gap_free,
+    undelivered_counts_others_messages_until_delivered,
     read_clear_and_delete_for_one_user,
     group_members_see_from_join,
     revoke,

@@ -11,6 +11,7 @@
 
 mod envelope;
 mod friends;
+mod messages;
 mod users;
 
 pub use envelope::{field_name, HxError, HxResult, Reply};
@@ -51,4 +52,6 @@ pub fn router() -> Router<AppState> {
         .route("/hx/getUserStatus", post(users::get_user_status))
         .route("/hx/addFriends", post(friends::add_friends))
         .route("/hx/getFriends", post(friends::get_friends))
+        .route("/hx/sendMessages", post(messages::send_messages))
+        .route("/hx/offlineMsgCount", post(messages::offline_msg_count))
 }

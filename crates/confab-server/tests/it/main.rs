@@ -12,6 +12,7 @@ mod bad_input;
 mod binary;
 mod defects;
 mod easemob;
+mod easemob_messages;
 mod friends;
 mod groups;
 mod messaging;

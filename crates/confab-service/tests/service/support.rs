@@ -294,6 +294,9 @@ impl MessageStore for Counting {
             .get_messages(user_id, conversation_id, begin, end, limit)
             .await
     }
+    async fn undelivered_count(&self, user_id: &UserId) -> Result<i64> {
+        self.inner.undelivered_count(user_id).await
+    }
     async fn max_seq(&self, conversation_id: &str) -> Result<i64> {
         self.inner.max_seq(conversation_id).await
     }

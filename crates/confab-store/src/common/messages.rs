@@ -130,6 +130,24 @@ macro_rules! impl_messages {
                     Ok(rows.into_iter().map(Into::into).collect())
                 }
 
+                async fn undelivered_count(&self, user_id: &UserId) -> Result<i64> {
+                    let (count,): (i64,) = sqlx::query_as(
+                        "SELECT COUNT(*) FROM user_conversations uc \
+                         JOIN messages m ON m.conversation_id = uc.conversation_id \
+                         WHERE uc.user_id = $1 AND uc.session_type IN ($2, $3, $4) \
+                         AND m.seq > uc.delivered_seq AND m.seq > uc.read_seq AND m.seq >= uc.min_seq \
+                         AND m.sender_id <> $1",
+                    )
+                    .bind(user_id.as_str())
+                    .bind(SessionType::Single as i32)
+                    .bind(SessionType::Group as i32)
+                    .bind(SessionType::SuperGroup as i32)
+                    .fetch_one(self.reader())
+                    .await
+                    .map_err(db_err)?;
+                    Ok(count)
+                }
+
                 async fn max_seq(&self, conversation_id: &str) -> Result<i64> {
                     let row: Option<(i64,)> = sqlx::query_as("SELECT max_seq FROM conversations WHERE conversation_id = $1")
                         .bind(conversation_id)
