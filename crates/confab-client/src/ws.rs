@@ -306,6 +306,21 @@ impl WsClient {
             .map(|_| ())
     }
 
+    /// Enters an online-only chatroom.
+    pub async fn join_room(&self, room_id: &str) -> Result<(), ClientError> {
+        let data = serde_json::json!({ "roomID": room_id });
+        self.request::<serde_json::Value>("join_room", Some(data))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn leave_room(&self, room_id: &str) -> Result<(), ClientError> {
+        let data = serde_json::json!({ "roomID": room_id });
+        self.request::<serde_json::Value>("leave_room", Some(data))
+            .await
+            .map(|_| ())
+    }
+
     pub async fn revoke(&self, conversation_id: &str, seq: i64) -> Result<AckData, ClientError> {
         let data = serde_json::json!({"conversationID": conversation_id, "seq": seq});
         Self::required("revoke", self.request("revoke", Some(data)).await?)

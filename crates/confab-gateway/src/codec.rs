@@ -14,7 +14,7 @@ use axum::body::Bytes;
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes};
 use confab_core::bus::Payload;
 use confab_core::message::{Message, UserConversation};
-use confab_core::Error;
+use confab_core::{ChatroomId, Error};
 use confab_service::{Caller, SendRequest};
 
 /// One WebSocket data frame, as a codec reads or writes it. Cloning shares
@@ -73,6 +73,14 @@ pub enum Request {
     Revoke {
         conversation_id: String,
         seq: i64,
+    },
+    /// Enter an online-only chatroom (its messages reach the caller while
+    /// connected).
+    JoinRoom {
+        room_id: ChatroomId,
+    },
+    LeaveRoom {
+        room_id: ChatroomId,
     },
 }
 

@@ -5,7 +5,7 @@
 use crate::codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};
 use confab_core::bus::Payload;
 use confab_core::message::{Content, ContentType, Message, Recipient, SessionType};
-use confab_core::{Error, GroupId, Result, UserId};
+use confab_core::{ChatroomId, Error, GroupId, Result, UserId};
 use confab_service::{Caller, OutgoingMessage, SendRequest};
 use confab_wire::*;
 use serde::de::DeserializeOwned;
@@ -180,8 +180,17 @@ fn request_of(caller: &Caller, request: &ClientFrame) -> Result<Request> {
                 seq: d.seq,
             }
         }
+        "join_room" | "leave_room" => {
+            let d: RoomData = parse(data)?;
+            let room_id = ChatroomId::parse("data.roomID", &d.room_id)?;
+            if request.kind == "join_room" {
+                Request::JoinRoom { room_id }
+            } else {
+                Request::LeaveRoom { room_id }
+            }
+        }
         other => return Err(Error::invalid(format!(
-            "type: unknown frame type {other:?}; expected ping, send, get_max_seqs, pull, mark_read, delivered or revoke"
+            "type: unknown frame type {other:?}; expected ping, send, get_max_seqs, pull, mark_read, delivered, revoke, join_room or leave_room"
         ))),
     })
 }
@@ -215,12 +224,14 @@ fn send_request(
             };
             Recipient::Group(GroupId::parse("groupID", group)?)
         }
+        Some(SessionType::Chatroom) => {
+            Recipient::Chatroom(ChatroomId::parse("recvID", &d.recv_id)?)
+        }
         Some(SessionType::Notification) => {
             return Err(Error::invalid(
                 "sessionType: notifications are sent by the system",
             ))
         }
-        // Chatrooms are not served on `/ws` (yet): as unknown as before.
         _ => {
             return Err(Error::invalid(format!(
                 "data.sessionType: unknown session type {}",

@@ -325,6 +325,14 @@ async fn dispatch(
                 .await?;
             Ok(Reply::Revoked(Box::new(notice)))
         }
+        Request::JoinRoom { room_id } => {
+            service.join_chatroom(caller, &room_id, user).await?;
+            Ok(Reply::Done)
+        }
+        Request::LeaveRoom { room_id } => {
+            service.leave_chatroom(caller, &room_id, user)?;
+            Ok(Reply::Done)
+        }
         // Sessions pipeline their sends (`handle_request`); answering one
         // here waits for its commit.
         Request::Send(req) => {

@@ -26,6 +26,7 @@ pub const MAX_CHATROOM_MEMBERS: usize = 100_000;
 pub struct Chatroom {
     pub room_id: ChatroomId,
     pub name: String,
+    pub description: String,
     pub owner: UserId,
     pub max_members: usize,
     pub created_at: Millis,
@@ -36,6 +37,7 @@ pub struct NewChatroom {
     /// Chosen by the caller, or generated when None.
     pub room_id: Option<ChatroomId>,
     pub name: String,
+    pub description: String,
     pub owner: UserId,
     /// `DEFAULT_CHATROOM_MAX_MEMBERS` when None.
     pub max_members: Option<usize>,
@@ -78,6 +80,11 @@ impl Service {
     pub async fn create_chatroom(&self, caller: &Caller, new: NewChatroom) -> Result<Chatroom> {
         caller.require_acts_for(&new.owner)?;
         validate::max_len(Field::GroupName, &new.name, MAX_NAME_LEN)?;
+        validate::max_len(
+            Field::Introduction,
+            &new.description,
+            confab_core::validate::MAX_TEXT_LEN,
+        )?;
         let max_members = new.max_members.unwrap_or(DEFAULT_CHATROOM_MAX_MEMBERS);
         if !(1..=MAX_CHATROOM_MEMBERS).contains(&max_members) {
             return Err(Error::invalid_field(
@@ -92,6 +99,7 @@ impl Service {
         let info = Chatroom {
             room_id: room_id.clone(),
             name: new.name,
+            description: new.description,
             owner: new.owner.clone(),
             max_members,
             created_at: now_millis(),
@@ -122,7 +130,7 @@ impl Service {
     }
 
     /// Ends a room. Its owner or an app admin only.
-    pub fn delete_chatroom(&self, caller: &Caller, room_id: &ChatroomId) -> Result<()> {
+    pub fn delete_chatroom(&self, caller: &Caller, room_id: &ChatroomId) -> Result<Chatroom> {
         let owner = self.chatroom(room_id)?.owner;
         caller.require_acts_for(&owner)?;
         let mut rooms = self
@@ -130,8 +138,10 @@ impl Service {
             .rooms
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        rooms.remove(room_id);
-        Ok(())
+        rooms
+            .remove(room_id)
+            .map(|room| room.info)
+            .ok_or_else(|| Error::not_found(format!("chatroom {room_id} does not exist")))
     }
 
     /// Adds `user_id` to the room (nothing when already in it).
@@ -145,10 +155,14 @@ impl Service {
         if caller.user_id != *user_id {
             self.require_user(user_id).await?;
         }
+        let presence = &self.presence;
         self.chatrooms.with_room(room_id, |room| {
             if room.members.contains(user_id) {
                 return Ok(());
             }
+            // The room is online-only: members who went away leave it, so
+            // they do not hold places.
+            room.members.retain(|m| presence.is_online(m));
             if room.members.len() >= room.info.max_members {
                 return Err(Error::precondition(format!(
                     "chatroom {room_id} is full ({} members)",
@@ -177,6 +191,30 @@ impl Service {
             }
             Ok(())
         })
+    }
+
+    /// Every room, with how many of its members are online now. App
+    /// administrators only.
+    pub fn list_chatrooms(&self, caller: &Caller) -> Result<Vec<(Chatroom, usize)>> {
+        caller.require_admin()?;
+        let rooms = self
+            .chatrooms
+            .rooms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut out: Vec<(Chatroom, usize)> = rooms
+            .values()
+            .map(|room| {
+                let online = room
+                    .members
+                    .iter()
+                    .filter(|m| self.presence.is_online(m))
+                    .count();
+                (room.info.clone(), online)
+            })
+            .collect();
+        out.sort_by_key(|(room, _)| room.created_at);
+        Ok(out)
     }
 
     /// The members of the room who are online now, in joining order.

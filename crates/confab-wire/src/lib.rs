@@ -142,6 +142,13 @@ pub struct SeqData {
     pub seq: i64,
 }
 
+/// `join_room` and `leave_room`: a chatroom.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RoomData {
+    #[serde(rename = "roomID")]
+    pub room_id: String,
+}
+
 /// Pushed when a user read a conversation up to a seq.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

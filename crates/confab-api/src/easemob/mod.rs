@@ -9,6 +9,7 @@
 //! Like the OpenIM dialect, failures are HTTP 200 (apps read `code`), but
 //! internal errors are HTTP 500.
 
+mod chatrooms;
 mod envelope;
 mod friends;
 mod messages;
@@ -54,4 +55,7 @@ pub fn router() -> Router<AppState> {
         .route("/hx/getFriends", post(friends::get_friends))
         .route("/hx/sendMessages", post(messages::send_messages))
         .route("/hx/offlineMsgCount", post(messages::offline_msg_count))
+        .route("/hx/createChatroom", post(chatrooms::create_chatroom))
+        .route("/hx/getChatrooms", post(chatrooms::get_chatrooms))
+        .route("/hx/deleteChatroom", post(chatrooms::delete_chatroom))
 }

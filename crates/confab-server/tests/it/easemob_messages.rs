@@ -260,4 +260,63 @@ async fn types_and_refusals(t: &TestServer) {
     assert_eq!(reply["code"], 404);
 }
 
-on_both_backends!(live_and_sync, types_and_refusals);
+/// A chatroom message reaches the members connected now and nobody else,
+/// and is in no later sync; `maxusers` holds.
+async fn chatrooms(t: &TestServer) {
+    let token = app_token(t).await;
+    register(t, &token, &["host", "r1", "r2", "r3", "away"]).await;
+    let data = ok_data(t, "/hx/createChatroom", json!({"name": "lobby", "description": "d", "owner": "host", "maxusers": 3, "token": token})).await;
+    let room = data["data"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(data["action"], "post");
+    // Members who are offline give up their places (an online-only room),
+    // so the owner connects first.
+    let host = login(t, "host").await;
+    let r1 = login(t, "r1").await;
+    let r2 = login(t, "r2").await;
+    let r3 = login(t, "r3").await;
+    r1.join_room(&room).await.unwrap();
+    r2.join_room(&room).await.unwrap();
+    // host (the owner) and r1, r2: three; a fourth is refused.
+    let full = r3.join_room(&room).await.unwrap_err().to_string();
+    assert!(full.contains("full"), "{full}");
+    let listed = ok_data(t, "/hx/getChatrooms", json!({"token": token})).await;
+    assert_eq!(listed["data"][0]["id"], room);
+    assert_eq!(listed["data"][0]["maxusers"], 3);
+    assert_eq!(listed["data"][0]["affiliations_count"], 3);
+    let data = ok_data(t, "/hx/sendMessages", json!({"target_type": "chatrooms", "target": [room, "no-room"], "msg": {"type": "txt", "msg": "hello room"}, "from": "host", "token": token})).await;
+    assert_eq!(data["data"][&room], "success", "{data}");
+    assert!(data["data"]["no-room"]
+        .as_str()
+        .unwrap()
+        .contains("does not exist"));
+    for member in [&r1, &r2] {
+        let m = member.next_message(WAIT).await.expect("the room's message");
+        assert_eq!(
+            (m.content_value()["text"].as_str(), m.seq),
+            (Some("hello room"), 0)
+        );
+    }
+    assert!(
+        r3.next_message(Duration::from_millis(300)).await.is_none(),
+        "not a member"
+    );
+    assert!(
+        r1.sync(&HashMap::new()).await.unwrap().is_empty(),
+        "never stored"
+    );
+    // A member who leaves gets nothing more.
+    r2.leave_room(&room).await.unwrap();
+    ok_data(t, "/hx/sendMessages", json!({"target_type": "chatrooms", "target": [room], "msg": {"type": "txt", "msg": "again"}, "from": "host", "token": token})).await;
+    assert_eq!(
+        r1.next_message(WAIT).await.unwrap().content_value()["text"],
+        "again"
+    );
+    assert!(r2.next_message(Duration::from_millis(300)).await.is_none());
+    let data = ok_data(t, "/hx/deleteChatroom", json!({"id": room, "token": token})).await;
+    assert_eq!(data["data"], json!({"success": true, "id": room}));
+    let reply = hx(t, "/hx/deleteChatroom", json!({"id": room, "token": token})).await;
+    assert_eq!(reply["code"], 404);
+    drop(host);
+}
+
+on_both_backends!(live_and_sync, types_and_refusals, chatrooms);

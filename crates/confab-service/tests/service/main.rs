@@ -197,12 +197,14 @@ async fn chatroom_messages_reach_online_members_only_and_are_not_stored() {
             NewChatroom {
                 room_id: Some(confab_core::ChatroomId::parse("room", "lobby").unwrap()),
                 name: "lobby".into(),
+                description: String::new(),
                 owner: uid("host"),
                 max_members: Some(3),
             },
         )
         .await
         .unwrap();
+    *f.online.0.lock().unwrap() = vec![uid("host"), uid("on"), uid("off"), uid("outsider")];
     for who in ["on", "off"] {
         f.service
             .join_chatroom(&caller(who), &room.room_id, &uid(who))
@@ -268,6 +270,17 @@ async fn chatroom_messages_reach_online_members_only_and_are_not_stored() {
         .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
+    // Now `outsider` may join: `off`, gone, gives up its place.
+    f.service
+        .join_chatroom(&caller("outsider"), &room.room_id, &uid("outsider"))
+        .await
+        .unwrap();
+    let rooms = f.service.list_chatrooms(&caller(ADMIN)).unwrap();
+    assert_eq!((rooms.len(), rooms[0].1), (1, 3));
+    f.service
+        .delete_chatroom(&caller("host"), &room.room_id)
+        .unwrap();
+    assert!(f.service.list_chatrooms(&caller(ADMIN)).unwrap().is_empty());
 }
 
 #[tokio::test]

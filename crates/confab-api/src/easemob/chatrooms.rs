@@ -1,0 +1,93 @@
+//! Chatrooms: online-only rooms, as Easemob's. Created and deleted here;
+//! clients join and leave over the gateway (`join_room`, `leave_room`).
+
+use super::envelope::{app_caller, Hx, HxResult, Reply};
+use crate::AppState;
+use axum::extract::State;
+use confab_core::{ChatroomId, Error, UserId};
+use confab_service::NewChatroom;
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+pub struct CreateReq {
+    #[serde(default)]
+    token: String,
+    name: String,
+    #[serde(default)]
+    description: String,
+    owner: String,
+    maxusers: Option<usize>,
+}
+
+/// `createChatroom`: `{name, description, owner, maxusers}` → `{id}`.
+pub async fn create_chatroom(State(s): State<AppState>, Hx(req, ctx): Hx<CreateReq>) -> HxResult {
+    let caller = app_caller(&s, &req.token)?;
+    let owner = UserId::parse("owner", &req.owner)?;
+    let room = s
+        .service
+        .create_chatroom(
+            &caller,
+            NewChatroom {
+                room_id: None,
+                name: req.name,
+                description: req.description,
+                owner,
+                max_members: req.maxusers,
+            },
+        )
+        .await?;
+    Ok(Reply::new(&ctx, "post", "/chatrooms")
+        .with_app(&ctx)
+        .with("data", json!({"id": room.room_id})))
+}
+
+#[derive(Deserialize)]
+pub struct ListReq {
+    #[serde(default)]
+    token: String,
+}
+
+/// `getChatrooms`: every room, with how many members are online.
+pub async fn get_chatrooms(State(s): State<AppState>, Hx(req, ctx): Hx<ListReq>) -> HxResult {
+    let caller = app_caller(&s, &req.token)?;
+    let rooms: Vec<serde_json::Value> = s
+        .service
+        .list_chatrooms(&caller)?
+        .into_iter()
+        .map(|(room, online)| {
+            json!({
+                "id": room.room_id,
+                "name": room.name,
+                "description": room.description,
+                "owner": room.owner,
+                "maxusers": room.max_members,
+                "affiliations_count": online,
+                "created": room.created_at,
+            })
+        })
+        .collect();
+    Ok(Reply::new(&ctx, "get", "/chatrooms")
+        .with_app(&ctx)
+        .with("count", rooms.len())
+        .with("data", rooms))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteReq {
+    #[serde(default)]
+    token: String,
+    id: String,
+}
+
+/// `deleteChatroom`: `{id}` → `{success: true, id}`.
+pub async fn delete_chatroom(State(s): State<AppState>, Hx(req, ctx): Hx<DeleteReq>) -> HxResult {
+    let caller = app_caller(&s, &req.token)?;
+    let id = ChatroomId::parse("id", &req.id).map_err(|e| Error::invalid(e.client_message()))?;
+    let room = s.service.delete_chatroom(&caller, &id)?;
+    Ok(
+        Reply::new(&ctx, "delete", &format!("/chatrooms/{}", room.room_id))
+            .with_app(&ctx)
+            .with("data", json!({"success": true, "id": room.room_id})),
+    )
+}
