@@ -339,6 +339,14 @@ async fn friends_cross_dialect(t: &TestServer) {
     let list = data_of(t, "/friend/get_friend_list", json!({"fromUserID": "u3"})).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     assert_eq!(list[0]["friendUser"]["userID"], "u1", "{list}");
+    let list = data_of(t, "/friend/get_friend_list", json!({"fromUserID": "u1"})).await;
+    let friends: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["friendUser"]["userID"].as_str().unwrap())
+        .collect();
+    assert_eq!(friends, ["u3", "u2"]);
     ok_data(
         t,
         "/hx/addFriends",
