@@ -21,7 +21,7 @@ pub struct AppState {
 }
 
 /// What the dialects need besides the service.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApiSettings {
     pub trusted_networks: Vec<ipnet::IpNet>,
     pub easemob: easemob::EasemobSettings,

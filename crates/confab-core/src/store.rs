@@ -230,7 +230,8 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Vec<Message>>;
     /// The last seq of a conversation (0 when it has no message).
     async fn max_seq(&self, conversation_id: &str) -> Result<i64>;
-    /// Messages of others, in the user's one-to-one and group
+    /// Chat messages of others (content 101–110 and 114, not revoked, not
+    /// deleted by the user), in the user's one-to-one and group
     /// conversations, that no device of the user has received yet (above
     /// their delivered and read seqs and their `min_seq`).
     async fn undelivered_count(&self, user_id: &UserId) -> Result<i64>;

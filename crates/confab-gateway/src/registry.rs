@@ -151,15 +151,18 @@ impl Registry {
 
     /// Removes a session (when a newer one replaced it, it is gone
     /// already and this changes nothing).
-    pub(crate) fn unregister(&self, user: &UserId, session: &SessionHandle) {
+    /// Returns whether it was the user's last session here.
+    pub(crate) fn unregister(&self, user: &UserId, session: &SessionHandle) -> bool {
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let Some(sessions) = users.get_mut(user) else {
-            return;
+            return true;
         };
         sessions.retain(|s| s.id != session.id);
         if sessions.is_empty() {
             users.remove(user);
+            return true;
         }
+        false
     }
 
     /// Queues the push of `payload` for every session of `recipients` but

@@ -151,7 +151,10 @@ pub async fn run_session_with<C, S, R, E>(
         }
     }
 
-    gateway.registry.unregister(&caller.user_id, &handle);
+    if gateway.registry.unregister(&caller.user_id, &handle) {
+        // Chatrooms are online-only: a user who is gone leaves them.
+        gateway.service.leave_all_chatrooms(&caller.user_id);
+    }
     handle.finish();
     // A writer blocked on a peer that stopped reading would wait for TCP to
     // give up; it gets a moment to send its close frame, then is dropped

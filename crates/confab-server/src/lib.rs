@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 /// The system user: Easemob's `admin`, the sender of what an app token
-/// sends without a `from`. Created on start.
+/// sends without a `from`. Created with the first app token.
 pub const SYSTEM_USER: &str = "admin";
 
 /// The wired application: the service and this node's gateway.

@@ -120,7 +120,7 @@ impl Service {
         }
         for (user, new) in records.iter_mut().zip(users) {
             if let Some(password) = &new.password {
-                user.password_hash = Some(crate::passwords::hash_password(password).await?);
+                user.password_hash = Some(self.hash(password).await?);
             }
         }
         self.store.create_users(&records).await
@@ -141,7 +141,8 @@ impl Service {
         Ok(found)
     }
 
-    /// A page of users in id order, after `after`: at most `limit`. App
+    /// A page of users in id order, after `after`: at most `limit`, and
+    /// where the next page starts after (None: this is the last page). App
     /// admins only. Ordered by id, so that a walk sees every user who
     /// existed when it started exactly once, whatever is added meanwhile.
     pub async fn list_users(
@@ -149,12 +150,17 @@ impl Service {
         caller: &Caller,
         after: Option<&UserId>,
         limit: u32,
-    ) -> Result<Vec<User>> {
+    ) -> Result<(Vec<User>, Option<UserId>)> {
         caller.require_admin()?;
-        let ids = self.store.list_user_ids(after, limit).await?;
+        // One more id than asked tells whether another page follows, from
+        // the ids themselves (a user deleted meanwhile does not end it).
+        let mut ids = self.store.list_user_ids(after, limit + 1).await?;
+        let more = ids.len() > limit as usize;
+        ids.truncate(limit as usize);
+        let next = if more { ids.last().cloned() } else { None };
         let mut found = self.store.get_users(&ids).await?;
         found.sort_by_key(|u| ids.iter().position(|id| *id == u.user_id));
-        Ok(found)
+        Ok((found, next))
     }
 
     /// Updates a profile: users update their own, admins anyone's.

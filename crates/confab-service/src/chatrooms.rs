@@ -217,6 +217,18 @@ impl Service {
         Ok(out)
     }
 
+    /// Takes a user who went offline out of every room.
+    pub fn leave_all_chatrooms(&self, user_id: &UserId) {
+        let mut rooms = self
+            .chatrooms
+            .rooms
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for room in rooms.values_mut() {
+            room.members.retain(|m| m != user_id);
+        }
+    }
+
     /// The members of the room who are online now, in joining order.
     /// Members and app admins may ask.
     pub fn chatroom_members_online(
@@ -243,6 +255,9 @@ impl Service {
         m: OutgoingMessage,
         content: &str,
     ) -> Result<PendingSend> {
+        if caller.user_id != m.sender {
+            self.require_user(&m.sender).await?;
+        }
         let sender = Caller {
             user_id: m.sender.clone(),
             ..caller.clone()

@@ -55,7 +55,8 @@ pub struct ServiceConfig {
     /// Largest message content, in bytes of JSON.
     pub max_content_bytes: usize,
     /// The system user (Easemob's `admin`): created with the first app
-    /// token, acts with app-admin rights, sends what an app token sends.
+    /// token; what an app token sends, it sends, with app-admin rights that
+    /// its own user tokens do not have.
     pub system_user_id: UserId,
     /// Lifetime of app tokens, in seconds.
     pub app_token_ttl_secs: i64,
@@ -80,6 +81,8 @@ pub struct Service {
     members: Arc<MemberCache>,
     chatrooms: Chatrooms,
     appender: Appender,
+    /// Password hashing running at once (argon2 is heavy by design).
+    hashing: tokio::sync::Semaphore,
 }
 
 impl Service {
@@ -106,6 +109,7 @@ impl Service {
             members,
             chatrooms: Chatrooms::default(),
             appender,
+            hashing: passwords::hashing_limit(),
         }
     }
 
@@ -117,8 +121,11 @@ impl Service {
         &*self.presence
     }
 
+    /// Whether a user's own tokens carry app-admin rights. The system user
+    /// has them only through an app token (`authenticate_app`): a user
+    /// who happens to be called `admin` gains nothing by the name.
     pub fn is_admin(&self, user_id: &UserId) -> bool {
-        self.config.admin_user_ids.contains(user_id) || *user_id == self.config.system_user_id
+        self.config.admin_user_ids.contains(user_id)
     }
 
     /// Fails with `NotFound` unless the user exists.

@@ -24,6 +24,14 @@ pub(crate) fn validate_password(password: &str) -> Result<()> {
     confab_core::validate::no_nul(Field::Password, password)
 }
 
+/// Bounds the hashing work running at once: each argon2 run holds ~19 MiB
+/// and a core for tens of milliseconds, so a flood of logins or
+/// registrations queues here instead of exhausting memory.
+pub(crate) fn hashing_limit() -> tokio::sync::Semaphore {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::sync::Semaphore::new(cores)
+}
+
 /// The argon2 PHC string of a password.
 pub(crate) async fn hash_password(password: &str) -> Result<String> {
     let password = password.to_owned();
@@ -56,6 +64,17 @@ const DECOY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$3Ie6b2bNIdBzFo1ti+3sdSKclXjaAsw0ZpWj5rDfkjM";
 
 impl Service {
+    /// `hash_password`, within the hashing limit.
+    pub(crate) async fn hash(&self, password: &str) -> Result<String> {
+        let _permit = self.hashing.acquire().await.map_err(Error::internal)?;
+        hash_password(password).await
+    }
+
+    async fn verify(&self, password: &str, hash: &str) -> Result<bool> {
+        let _permit = self.hashing.acquire().await.map_err(Error::internal)?;
+        password_matches(password, hash).await
+    }
+
     /// Sets a user's password: the user themselves, or an app admin.
     pub async fn set_password(
         &self,
@@ -65,7 +84,7 @@ impl Service {
     ) -> Result<()> {
         caller.require_acts_for(user_id)?;
         validate_password(password)?;
-        let hash = hash_password(password).await?;
+        let hash = self.hash(password).await?;
         if !self
             .store
             .set_password_hash(user_id, &hash, now_millis())
@@ -88,7 +107,7 @@ impl Service {
         let refused = || Error::new(ErrorKind::TokenInvalid, "wrong username or password");
         let user = self.store.get_user(user_id).await?;
         let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
-        let matches = password_matches(password, hash.unwrap_or(DECOY_HASH)).await?;
+        let matches = self.verify(password, hash.unwrap_or(DECOY_HASH)).await?;
         match user {
             Some(user) if hash.is_some() && matches => {
                 Ok((self.issue_token(user_id, platform).await?, user))

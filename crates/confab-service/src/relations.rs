@@ -268,13 +268,13 @@ impl Service {
 
     /// Makes `owner` and `friend` friends at once, with no request (the
     /// Easemob proxy's contacts). Admin only. Already friends: nothing to do.
-    /// Returns the friend.
+    /// Returns the owner and the friend.
     pub async fn add_friendship(
         &self,
         caller: &Caller,
         owner: &UserId,
         friend: &UserId,
-    ) -> Result<User> {
+    ) -> Result<(User, User)> {
         caller.require_admin()?;
         if owner == friend {
             return Err(Error::invalid_field(
@@ -282,7 +282,7 @@ impl Service {
                 "cannot befriend oneself",
             ));
         }
-        self.require_user(owner).await?;
+        let owner_user = self.require_user(owner).await?;
         let friend_user = self.require_user(friend).await?;
         self.check_not_blocked(owner, friend).await?;
         let added = self
@@ -301,20 +301,21 @@ impl Service {
             )
             .await;
         }
-        Ok(friend_user)
+        Ok((owner_user, friend_user))
     }
 
     /// Ends the friendship of owner and friend, as `delete_friend`, and
-    /// returns the former friend.
+    /// returns the owner and the former friend.
     pub async fn remove_friendship(
         &self,
         caller: &Caller,
         owner: &UserId,
         friend: &UserId,
-    ) -> Result<User> {
+    ) -> Result<(User, User)> {
+        let owner_user = self.require_user(owner).await?;
         let friend_user = self.require_user(friend).await?;
         self.delete_friend(caller, owner, friend).await?;
-        Ok(friend_user)
+        Ok((owner_user, friend_user))
     }
 
     /// Makes `owner` friends with each of `friends` at once, with no request.

@@ -222,6 +222,10 @@ impl Service {
     ) -> Result<Vec<Result<SendOutcome>>> {
         validate::batch(Field::Recipients, recipients, MAX_RECIPIENTS)?;
         let content = self.check_message(caller, &message)?;
+        // An unknown sender fails the whole batch, not each recipient.
+        if caller.user_id != message.sender {
+            self.require_user(&message.sender).await?;
+        }
         // Every copy is checked, then those to store go to the appender as
         // one submission: one transaction for the batch.
         let mut prepared = Vec::with_capacity(recipients.len());
@@ -409,7 +413,7 @@ impl Service {
                 })
             }
             Recipient::Group(group_id) => {
-                self.check_group_sender(group_id, sender).await?;
+                self.check_group_sender(caller, group_id, sender).await?;
                 Ok(Route {
                     conversation_id: group_conversation_id(group_id),
                     session_type: SessionType::Group,
@@ -422,7 +426,12 @@ impl Service {
     }
 
     /// Fails unless `sender` may post to the group now.
-    async fn check_group_sender(&self, group_id: &GroupId, sender: &UserId) -> Result<()> {
+    async fn check_group_sender(
+        &self,
+        caller: &Caller,
+        group_id: &GroupId,
+        sender: &UserId,
+    ) -> Result<()> {
         let group = self.live_group(group_id).await?;
         let role = match self.store.get_member(group_id, sender).await? {
             Some(m) => {
@@ -434,7 +443,9 @@ impl Service {
                 m.role
             }
             // App admins may post to any group, as the system.
-            None if self.is_admin(sender) => Role::Owner,
+            None if self.is_admin(sender) || (caller.is_admin && caller.user_id == *sender) => {
+                Role::Owner
+            }
             None => {
                 return Err(Error::denied(format!(
                     "{sender} is not a member of group {group_id}"

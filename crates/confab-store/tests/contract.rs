@@ -723,6 +723,25 @@ async fn undelivered_counts_others_messages_until_delivered(s: &dyn Store) {
         "read counts as received"
     );
     assert_eq!(s.undelivered_count(&uid("nobody")).await.unwrap(), 0);
+    // Deleted for oneself, or not chat (a notice): not counted.
+    s.append_messages(&[
+        chat("oa", "ob", "u5", "five"),
+        chat("oa", "ob", "u6", "six"),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(s.undelivered_count(&uid("ob")).await.unwrap(), 2);
+    assert_eq!(
+        s.delete_messages_for(&uid("ob"), &conv, &[5])
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(s.undelivered_count(&uid("ob")).await.unwrap(), 1);
+    let mut notice = chat("oa", "ob", "u7", "notice");
+    notice.message.content_type = 1204;
+    s.append_messages(&[notice]).await.unwrap();
+    assert_eq!(s.undelivered_count(&uid("ob")).await.unwrap(), 1);
 }
 
 async fn concurrent_appends_are_gap_free(s: &dyn Store) {

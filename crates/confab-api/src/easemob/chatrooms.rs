@@ -1,7 +1,7 @@
 //! Chatrooms: online-only rooms, as Easemob's. Created and deleted here;
 //! clients join and leave over the gateway (`join_room`, `leave_room`).
 
-use super::envelope::{app_caller, Hx, HxResult, Reply};
+use super::envelope::{AppHx, HxResult, Reply};
 use crate::AppState;
 use axum::extract::State;
 use confab_core::{ChatroomId, Error, UserId};
@@ -11,8 +11,6 @@ use serde_json::json;
 
 #[derive(Deserialize)]
 pub struct CreateReq {
-    #[serde(default)]
-    token: String,
     name: String,
     #[serde(default)]
     description: String,
@@ -21,8 +19,10 @@ pub struct CreateReq {
 }
 
 /// `createChatroom`: `{name, description, owner, maxusers}` → `{id}`.
-pub async fn create_chatroom(State(s): State<AppState>, Hx(req, ctx): Hx<CreateReq>) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
+pub async fn create_chatroom(
+    State(s): State<AppState>,
+    AppHx(caller, req, ctx): AppHx<CreateReq>,
+) -> HxResult {
     let owner = UserId::parse("owner", &req.owner)?;
     let room = s
         .service
@@ -42,15 +42,15 @@ pub async fn create_chatroom(State(s): State<AppState>, Hx(req, ctx): Hx<CreateR
         .with("data", json!({"id": room.room_id})))
 }
 
+/// `getChatrooms` takes only the token.
 #[derive(Deserialize)]
-pub struct ListReq {
-    #[serde(default)]
-    token: String,
-}
+pub struct ListReq {}
 
 /// `getChatrooms`: every room, with how many members are online.
-pub async fn get_chatrooms(State(s): State<AppState>, Hx(req, ctx): Hx<ListReq>) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
+pub async fn get_chatrooms(
+    State(s): State<AppState>,
+    AppHx(caller, _, ctx): AppHx<ListReq>,
+) -> HxResult {
     let rooms: Vec<serde_json::Value> = s
         .service
         .list_chatrooms(&caller)?
@@ -75,14 +75,14 @@ pub async fn get_chatrooms(State(s): State<AppState>, Hx(req, ctx): Hx<ListReq>)
 
 #[derive(Deserialize)]
 pub struct DeleteReq {
-    #[serde(default)]
-    token: String,
     id: String,
 }
 
 /// `deleteChatroom`: `{id}` → `{success: true, id}`.
-pub async fn delete_chatroom(State(s): State<AppState>, Hx(req, ctx): Hx<DeleteReq>) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
+pub async fn delete_chatroom(
+    State(s): State<AppState>,
+    AppHx(caller, req, ctx): AppHx<DeleteReq>,
+) -> HxResult {
     let id = ChatroomId::parse("id", &req.id).map_err(|e| Error::invalid(e.client_message()))?;
     let room = s.service.delete_chatroom(&caller, &id)?;
     Ok(

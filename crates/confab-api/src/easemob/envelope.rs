@@ -181,60 +181,81 @@ pub struct Ctx {
     pub base_uri: String,
 }
 
-/// A JSON body; a malformed body, a wrong type or a missing field is a 400
-/// naming the field. Also starts the request's clock.
+/// Reads a JSON object body (refusing a NUL anywhere) and starts the
+/// request's clock.
+async fn read_body(req: Request, state: &AppState) -> Result<(Value, Ctx), HxError> {
+    let started = std::time::Instant::now();
+    let host = req
+        .headers()
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost")
+        .to_owned();
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|e| HxError::from(Error::invalid(format!("request body: {}", e.body_text()))))?;
+    let body: &[u8] = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => b"{}",
+        Some(b'{') => &bytes,
+        Some(_) => {
+            return Err(HxError::from(Error::invalid(
+                "request body: must be a JSON object",
+            )))
+        }
+    };
+    if confab_wire::has_nul_escape(body) {
+        return Err(HxError::from(Error::invalid(
+            "request body: text must not contain a NUL character (\\u0000)",
+        )));
+    }
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| HxError::from(Error::invalid(format!("request body: {e}"))))?;
+    let ctx = Ctx {
+        started,
+        settings: state.easemob.clone(),
+        base_uri: format!("http://{host}"),
+    };
+    Ok((value, ctx))
+}
+
+/// The route's shape of a body; a wrong type or a missing field is a 400
+/// naming the field.
+fn shape<T: DeserializeOwned>(value: Value) -> Result<T, HxError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        HxError::from(if path == "." || path == "?" {
+            Error::invalid(format!("request body: {inner}"))
+        } else {
+            Error::invalid(format!("{path}: {inner}"))
+        })
+    })
+}
+
+/// A JSON body of a route that needs no token (`getToken`, `userToken`).
 pub struct Hx<T>(pub T, pub Ctx);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for Hx<T> {
     type Rejection = HxError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let started = std::time::Instant::now();
-        let host = req
-            .headers()
-            .get(axum::http::header::HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost")
-            .to_owned();
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
-            HxError::from(Error::invalid(format!("request body: {}", e.body_text())))
-        })?;
-        let body: &[u8] = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            None => b"{}",
-            Some(b'{') => &bytes,
-            Some(_) => {
-                return Err(HxError::from(Error::invalid(
-                    "request body: must be a JSON object",
-                )))
-            }
-        };
-        if confab_wire::has_nul_escape(body) {
-            return Err(HxError::from(Error::invalid(
-                "request body: text must not contain a NUL character (\\u0000)",
-            )));
-        }
-        let de = &mut serde_json::Deserializer::from_slice(body);
-        let value = serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            HxError::from(if path == "." || path == "?" {
-                Error::invalid(format!("request body: {inner}"))
-            } else {
-                Error::invalid(format!("{path}: {inner}"))
-            })
-        })?;
-        Ok(Hx(
-            value,
-            Ctx {
-                started,
-                settings: state.easemob.clone(),
-                base_uri: format!("http://{host}"),
-            },
-        ))
+        let (value, ctx) = read_body(req, state).await?;
+        Ok(Hx(shape(value)?, ctx))
     }
 }
 
-/// The caller an app token in the body stands for.
-pub fn app_caller(state: &AppState, token: &str) -> Result<Caller, HxError> {
-    Ok(state.service.authenticate_app(token)?)
+/// A JSON body carrying an app token in `token`, and the caller it stands
+/// for. The token is checked before the body's shape, so a caller without
+/// one learns nothing of what the route expects.
+pub struct AppHx<T>(pub Caller, pub T, pub Ctx);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for AppHx<T> {
+    type Rejection = HxError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let (value, ctx) = read_body(req, state).await?;
+        let token = value.get("token").and_then(Value::as_str).unwrap_or("");
+        let caller = state.service.authenticate_app(token)?;
+        Ok(AppHx(caller, shape(value)?, ctx))
+    }
 }

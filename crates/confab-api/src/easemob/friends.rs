@@ -2,8 +2,8 @@
 //! `getFriends` (`type` contacts or blocks). The same relations as the
 //! OpenIM dialect's: a friendship here is two edges there.
 
-use super::envelope::{app_caller, Hx, HxResult, Reply};
-use super::users::entity;
+use super::envelope::{AppHx, HxResult, Reply};
+use super::users::{entity, user_uuid};
 use crate::AppState;
 use axum::extract::State;
 use confab_core::{Error, UserId};
@@ -12,8 +12,6 @@ use serde_json::json;
 
 #[derive(Deserialize)]
 pub struct AddFriendsReq {
-    #[serde(default)]
-    token: String,
     owner_username: String,
     friend_username: String,
     #[serde(rename = "type")]
@@ -22,11 +20,13 @@ pub struct AddFriendsReq {
 
 /// `addFriends`: `type` `post` makes the two users friends (no request),
 /// `delete` ends it.
-pub async fn add_friends(State(s): State<AppState>, Hx(req, ctx): Hx<AddFriendsReq>) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
+pub async fn add_friends(
+    State(s): State<AppState>,
+    AppHx(caller, req, ctx): AppHx<AddFriendsReq>,
+) -> HxResult {
     let owner = UserId::parse("owner_username", &req.owner_username)?;
     let friend = UserId::parse("friend_username", &req.friend_username)?;
-    let (action, user) = match req.kind.as_str() {
+    let (action, (owner_user, user)) = match req.kind.as_str() {
         "post" => (
             "post",
             s.service.add_friendship(&caller, &owner, &friend).await?,
@@ -44,20 +44,15 @@ pub async fn add_friends(State(s): State<AppState>, Hx(req, ctx): Hx<AddFriendsR
             .into())
         }
     };
-    Ok(Reply::new(
-        &ctx,
-        action,
-        &format!("/users/{owner}/contacts/users/{friend}"),
-    )
-    .with("path", format!("/users/{owner}/contacts"))
-    .with_app(&ctx)
-    .with("entities", [entity(&ctx, &user)]))
+    // As Easemob answers: the owner named by their uuid.
+    let contacts = format!("/users/{}/contacts", user_uuid(&ctx, &owner_user));
+    Ok(Reply::new(&ctx, action, &contacts)
+        .with_app(&ctx)
+        .with("entities", [entity(&ctx, &user)]))
 }
 
 #[derive(Deserialize)]
 pub struct GetFriendsReq {
-    #[serde(default)]
-    token: String,
     owner_username: String,
     #[serde(rename = "type", default = "contacts")]
     kind: String,
@@ -69,8 +64,10 @@ fn contacts() -> String {
 
 /// `getFriends`: the usernames of `owner_username`'s friends (`contacts`)
 /// or of those they blocked (`blocks`).
-pub async fn get_friends(State(s): State<AppState>, Hx(req, ctx): Hx<GetFriendsReq>) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
+pub async fn get_friends(
+    State(s): State<AppState>,
+    AppHx(caller, req, ctx): AppHx<GetFriendsReq>,
+) -> HxResult {
     let owner = UserId::parse("owner_username", &req.owner_username)?;
     let names: Vec<String> = match req.kind.as_str() {
         "contacts" => s

@@ -6,7 +6,7 @@
 //! custom (110), and `cmd` a custom message pushed to online devices and not
 //! stored (like typing).
 
-use super::envelope::{app_caller, Hx, HxResult, Reply};
+use super::envelope::{AppHx, HxResult, Reply};
 use crate::AppState;
 use axum::extract::State;
 use confab_core::message::{Content, ContentType, Recipient};
@@ -17,8 +17,6 @@ use serde_json::{json, Map, Value};
 
 #[derive(Deserialize)]
 pub struct SendReq {
-    #[serde(default)]
-    token: String,
     target_type: String,
     target: Vec<String>,
     msg: Map<String, Value>,
@@ -138,8 +136,10 @@ fn recipient(target_type: &str, target: &str) -> Result<Recipient, Error> {
 /// `sendMessages`: one message to up to `easemob_max_targets` users,
 /// groups or chatrooms. A target that does not exist, or that refuses the
 /// sender, fails alone: `data` says `success` or why, per target.
-pub async fn send_messages(State(s): State<AppState>, Hx(req, ctx): Hx<SendReq>) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
+pub async fn send_messages(
+    State(s): State<AppState>,
+    AppHx(caller, req, ctx): AppHx<SendReq>,
+) -> HxResult {
     let max = ctx.settings.max_targets;
     if req.target.is_empty() {
         return Err(Error::invalid("target: must not be empty").into());
@@ -161,8 +161,11 @@ pub async fn send_messages(State(s): State<AppState>, Hx(req, ctx): Hx<SendReq>)
     let (content, online_only) = content_of(&req.msg)?;
     let mut message = OutgoingMessage::new(sender, content);
     message.is_online_only = online_only;
-    if let Some(ext) = &req.ext {
-        message.ex = ext.to_string();
+    // Kept as the app sent it: a string as is, anything else as JSON text.
+    match &req.ext {
+        Some(Value::String(text)) => message.ex = text.clone(),
+        Some(Value::Null) | None => {}
+        Some(other) => message.ex = other.to_string(),
     }
     let parsed: Vec<Result<Recipient, Error>> = req
         .target
@@ -202,8 +205,6 @@ pub async fn send_messages(State(s): State<AppState>, Hx(req, ctx): Hx<SendReq>)
 
 #[derive(Deserialize)]
 pub struct OfflineCountReq {
-    #[serde(default)]
-    token: String,
     owner_username: String,
 }
 
@@ -211,9 +212,8 @@ pub struct OfflineCountReq {
 /// received yet.
 pub async fn offline_msg_count(
     State(s): State<AppState>,
-    Hx(req, ctx): Hx<OfflineCountReq>,
+    AppHx(caller, req, ctx): AppHx<OfflineCountReq>,
 ) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
     let owner = UserId::parse("owner_username", &req.owner_username)?;
     let count = s.service.offline_message_count(&caller, &owner).await?;
     let mut data = Map::new();

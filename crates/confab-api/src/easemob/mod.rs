@@ -22,7 +22,7 @@ use axum::routing::post;
 use axum::Router;
 
 /// The proxy's settings, from the server's config.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct EasemobSettings {
     /// `organization` in replies.
     pub org: String,
@@ -36,6 +36,17 @@ pub struct EasemobSettings {
     pub client_secret: String,
     /// Most targets of one `sendMessages`.
     pub max_targets: usize,
+}
+
+impl std::fmt::Debug for EasemobSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EasemobSettings")
+            .field("org", &self.org)
+            .field("app", &self.app)
+            .field("application", &self.application)
+            .field("max_targets", &self.max_targets)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Most users one `registerUser` takes (Easemob's own bound).

@@ -1,7 +1,7 @@
 //! Users: the app token, registration, lookup and paging, passwords and
 //! login, online status.
 
-use super::envelope::{app_caller, Ctx, Hx, HxError, HxResult, Reply};
+use super::envelope::{AppHx, Ctx, Hx, HxError, HxResult, Reply};
 use super::{MAX_REGISTER, MAX_USER_PAGE};
 use crate::AppState;
 use axum::extract::{ConnectInfo, State};
@@ -63,9 +63,14 @@ pub struct TokenReq {
 pub async fn get_token(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     Hx(req, ctx): Hx<TokenReq>,
 ) -> HxResult {
-    let trusted = s.trusted_networks.iter().any(|n| n.contains(&peer.ip()));
+    // A request relayed by a proxy comes from the proxy's address, not its
+    // sender's: it is never trusted by address.
+    let relayed = headers.contains_key("forwarded") || headers.contains_key("x-forwarded-for");
+    let ip = peer.ip().to_canonical();
+    let trusted = !relayed && s.trusted_networks.iter().any(|n| n.contains(&ip));
     if !trusted {
         let id = req.client_id.as_deref().unwrap_or("");
         let secret = req.client_secret.as_deref().unwrap_or("");
@@ -96,8 +101,6 @@ pub struct NewUserIn {
 
 #[derive(Deserialize)]
 pub struct RegisterReq {
-    #[serde(default)]
-    token: String,
     username: Option<String>,
     password: Option<String>,
     nickname: Option<String>,
@@ -106,8 +109,10 @@ pub struct RegisterReq {
 
 /// `registerUser`: one user (`username`, `password`) or `users: [...]`, all
 /// or none.
-pub async fn register_user(State(s): State<AppState>, Hx(req, ctx): Hx<RegisterReq>) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
+pub async fn register_user(
+    State(s): State<AppState>,
+    AppHx(caller, req, ctx): AppHx<RegisterReq>,
+) -> HxResult {
     let new_user = |i: Option<usize>, name: &str, password: &str, nickname: &Option<String>| {
         let field = match i {
             Some(i) => format!("users[{i}].username"),
@@ -155,8 +160,6 @@ pub async fn register_user(State(s): State<AppState>, Hx(req, ctx): Hx<RegisterR
 
 #[derive(Deserialize)]
 pub struct GetUserReq {
-    #[serde(default)]
-    token: String,
     username: Option<String>,
     limit: Option<u32>,
     cursor: Option<String>,
@@ -182,8 +185,10 @@ fn decode_cursor(cursor: &str) -> Option<UserId> {
 
 /// `getUser`: one user by `username`, or a page of at most `limit` (≤ 20)
 /// users with a `cursor` for the next page while more remain.
-pub async fn get_user(State(s): State<AppState>, Hx(req, ctx): Hx<GetUserReq>) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
+pub async fn get_user(
+    State(s): State<AppState>,
+    AppHx(caller, req, ctx): AppHx<GetUserReq>,
+) -> HxResult {
     if let Some(name) = &req.username {
         let id = username("username", name)?;
         let user = s.service.get_user(&id).await?;
@@ -208,31 +213,21 @@ pub async fn get_user(State(s): State<AppState>, Hx(req, ctx): Hx<GetUserReq>) -
         ),
         None => None,
     };
-    // One more than asked tells whether another page follows.
-    let mut users = s
-        .service
-        .list_users(&caller, after.as_ref(), limit + 1)
-        .await?;
-    let more = users.len() > limit as usize;
-    users.truncate(limit as usize);
+    let (users, next) = s.service.list_users(&caller, after.as_ref(), limit).await?;
     let entities: Vec<Value> = users.iter().map(|u| entity(&ctx, u)).collect();
     let mut reply = Reply::new(&ctx, "get", "/users")
         .with("count", entities.len())
         .with("entities", entities)
         .with("params", json!({"limit": [limit.to_string()]}))
         .with_msg();
-    if more {
-        if let Some(last) = users.last() {
-            reply = reply.with("cursor", encode_cursor(&last.user_id));
-        }
+    if let Some(next) = next {
+        reply = reply.with("cursor", encode_cursor(&next));
     }
     Ok(reply)
 }
 
 #[derive(Deserialize)]
 pub struct ResetPasswordReq {
-    #[serde(default)]
-    token: String,
     username: String,
     newpassword: String,
 }
@@ -240,15 +235,21 @@ pub struct ResetPasswordReq {
 /// `resetPassword`: sets `username`'s password to `newpassword`.
 pub async fn reset_password(
     State(s): State<AppState>,
-    Hx(req, ctx): Hx<ResetPasswordReq>,
+    AppHx(caller, req, ctx): AppHx<ResetPasswordReq>,
 ) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
     let id = username("username", &req.username)?;
     s.service
         .set_password(&caller, &id, &req.newpassword)
         .await
         .map_err(HxError::naming(&[(Field::Password, "newpassword")]))?;
-    Ok(Reply::new(&ctx, "set user password", &format!("/users/{id}/password")).with_app(&ctx))
+    // The spec's example shows a `data` map of name to result.
+    let mut data = serde_json::Map::new();
+    data.insert(id.to_string(), json!("success"));
+    Ok(
+        Reply::new(&ctx, "set user password", &format!("/users/{id}/password"))
+            .with_app(&ctx)
+            .with("data", data),
+    )
 }
 
 #[derive(Deserialize)]
@@ -280,14 +281,14 @@ pub async fn user_token(State(s): State<AppState>, Hx(req, ctx): Hx<UserTokenReq
 
 #[derive(Deserialize)]
 pub struct StatusReq {
-    #[serde(default)]
-    token: String,
     username: String,
 }
 
 /// `getUserStatus`: `online` while a device of the user is connected.
-pub async fn get_user_status(State(s): State<AppState>, Hx(req, ctx): Hx<StatusReq>) -> HxResult {
-    let caller = app_caller(&s, &req.token)?;
+pub async fn get_user_status(
+    State(s): State<AppState>,
+    AppHx(caller, req, ctx): AppHx<StatusReq>,
+) -> HxResult {
     let id = username("username", &req.username)?;
     let platforms = s.service.user_online_status(&caller, &id).await?;
     let status = if platforms.is_empty() {

@@ -189,6 +189,21 @@ async fn cursor_walk(t: &TestServer) {
     for i in 0..45 {
         assert!(seen.contains(&format!("walk{i:02}")), "walk{i:02} missed");
     }
+    // Spec example 11, as written: ten at most, and a cursor.
+    let reply = hx(t, "/hx/getUser", json!({"limit": 10, "token": token})).await;
+    let data = &reply["data"];
+    assert_eq!(data["entities"].as_array().unwrap().len(), 10);
+    assert_eq!(
+        (
+            data["count"].as_i64(),
+            data["action"].as_str(),
+            data["path"].as_str()
+        ),
+        (Some(10), Some("get"), Some("/users"))
+    );
+    assert_eq!(data["params"], json!({"limit": ["10"]}));
+    assert!(data["cursor"].as_str().is_some());
+    assert!(data["uri"].as_str().unwrap().ends_with("/users"));
     let reply = hx(t, "/hx/getUser", json!({"limit": 21, "token": token})).await;
     assert_hx_err(&reply, 400, "limit");
     let reply = hx(
@@ -228,6 +243,7 @@ async fn passwords_and_login(t: &TestServer) {
     )
     .await;
     assert_common(&data, "set user password", "/users/u1/password");
+    assert_eq!(data["data"], json!({"u1": "success"}));
     let reply = login("old-pass").await;
     assert_hx_err(&reply, 401, "wrong username or password");
     let unknown = hx(
@@ -312,7 +328,19 @@ async fn friends_cross_dialect(t: &TestServer) {
         json!({"owner_username": "u1", "friend_username": "u3", "type": "post", "token": token}),
     )
     .await;
-    assert_common(&data, "post", "/users/u1/contacts");
+    assert_eq!(data["action"], "post");
+    let path = data["path"].as_str().unwrap();
+    assert!(
+        path.starts_with("/users/") && path.ends_with("/contacts"),
+        "{path}"
+    );
+    assert_eq!(
+        path.len(),
+        "/users//contacts".len() + 36,
+        "the owner's uuid: {path}"
+    );
+    assert!(data["uri"].as_str().unwrap().ends_with(path));
+    assert_eq!(data["organization"], "confab");
     assert_entity(&data["entities"][0], "u3");
     ok_data(
         t,
@@ -453,6 +481,9 @@ async fn tokens_are_required(t: &TestServer) {
     )
     .await;
     assert_hx_err(&reply, 404, "nobody-new");
+    // Without a token, a bad body is still a 401: the shape is not told.
+    let reply = hx(t, "/hx/registerUser", json!({"username": 5})).await;
+    assert_hx_err(&reply, 401, "token");
     // Bad input is a 400 in the envelope, never a 5xx.
     let reply = hx(
         t,
@@ -486,7 +517,22 @@ on_both_backends!(
     passwords_and_login,
     friends_cross_dialect,
     tokens_are_required,
+    relayed_requests_are_not_trusted,
 );
+
+/// A request relayed by a proxy is not trusted by its (loopback) address.
+async fn relayed_requests_are_not_trusted(t: &TestServer) {
+    let reply: Value = reqwest::Client::new()
+        .post(format!("{}/hx/getToken", t.url()))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_hx_err(&reply, 401, "client_id");
+}
 
 /// From outside the trusted networks, getToken needs the client
 /// credentials.

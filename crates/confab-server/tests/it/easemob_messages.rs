@@ -99,6 +99,16 @@ async fn live_and_sync(t: &TestServer) {
         serde_json::from_str::<Value>(&m.ex).unwrap(),
         json!({"k": "v"})
     );
+    // A live push alone does not count as received (the device says so
+    // with `delivered`, or by pulling): the count holds until then.
+    assert_eq!(offline_count(t, &token, "u2").await, 1);
+    u2.request::<Value>(
+        "delivered",
+        Some(json!({"conversationID": m.conversation_id, "seq": m.seq})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(offline_count(t, &token, "u2").await, 0);
     // u3 was offline: counted, then found by sync, then no longer counted.
     assert_eq!(offline_count(t, &token, "u3").await, 1);
     ok_data(t, "/hx/sendMessages", json!({"target_type": "users", "target": ["u3"], "msg": {"type": "txt", "msg": "second"}, "token": token})).await;
@@ -312,6 +322,22 @@ async fn chatrooms(t: &TestServer) {
         "again"
     );
     assert!(r2.next_message(Duration::from_millis(300)).await.is_none());
+    // A member who disconnects leaves: back again, they get nothing until
+    // they join again.
+    r1.close().await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let r1 = login(t, "r1").await;
+    ok_data(t, "/hx/sendMessages", json!({"target_type": "chatrooms", "target": [room], "msg": {"type": "txt", "msg": "while away"}, "from": "host", "token": token})).await;
+    assert!(
+        r1.next_message(Duration::from_millis(300)).await.is_none(),
+        "left on disconnect"
+    );
+    r1.join_room(&room).await.unwrap();
+    ok_data(t, "/hx/sendMessages", json!({"target_type": "chatrooms", "target": [room], "msg": {"type": "txt", "msg": "back"}, "from": "host", "token": token})).await;
+    assert_eq!(
+        r1.next_message(WAIT).await.unwrap().content_value()["text"],
+        "back"
+    );
     let data = ok_data(t, "/hx/deleteChatroom", json!({"id": room, "token": token})).await;
     assert_eq!(data["data"], json!({"success": true, "id": room}));
     let reply = hx(t, "/hx/deleteChatroom", json!({"id": room, "token": token})).await;

@@ -136,12 +136,20 @@ macro_rules! impl_messages {
                          JOIN messages m ON m.conversation_id = uc.conversation_id \
                          WHERE uc.user_id = $1 AND uc.session_type IN ($2, $3, $4) \
                          AND m.seq > uc.delivered_seq AND m.seq > uc.read_seq AND m.seq >= uc.min_seq \
-                         AND m.sender_id <> $1",
+                         AND m.sender_id <> $1 AND m.status = 0 \
+                         AND (m.content_type BETWEEN $5 AND $6 OR m.content_type = $7) \
+                         AND NOT EXISTS (SELECT 1 FROM user_deleted_messages d \
+                             WHERE d.user_id = uc.user_id AND d.conversation_id = m.conversation_id AND d.seq = m.seq)",
                     )
                     .bind(user_id.as_str())
                     .bind(SessionType::Single as i32)
                     .bind(SessionType::Group as i32)
                     .bind(SessionType::SuperGroup as i32)
+                    // Chat content only: not revoke notices, receipts, typing
+                    // or system notices.
+                    .bind(confab_core::message::content_type::TEXT)
+                    .bind(confab_core::message::content_type::CUSTOM)
+                    .bind(confab_core::message::content_type::QUOTE)
                     .fetch_one(self.reader())
                     .await
                     .map_err(db_err)?;
