@@ -109,6 +109,14 @@ async fn live_and_sync(t: &TestServer) {
     .await
     .unwrap();
     assert_eq!(offline_count(t, &token, "u2").await, 0);
+    // u2 disconnects; a message sent meanwhile comes by sync.
+    u2.close().await;
+    ok_data(t, "/hx/sendMessages", json!({"target_type": "users", "target": ["u2"], "msg": {"type": "txt", "msg": "while away"}, "from": "u1", "token": token})).await;
+    let u2 = login(t, "u2").await;
+    let known = HashMap::from([(m.conversation_id.clone(), m.seq)]);
+    let synced = u2.sync(&known).await.unwrap();
+    assert_eq!(synced.len(), 1, "{synced:?}");
+    assert_eq!(synced[0].content_value()["text"], "while away");
     // u3 was offline: counted, then found by sync, then no longer counted.
     assert_eq!(offline_count(t, &token, "u3").await, 1);
     ok_data(t, "/hx/sendMessages", json!({"target_type": "users", "target": ["u3"], "msg": {"type": "txt", "msg": "second"}, "token": token})).await;
