@@ -6,7 +6,7 @@ use crate::harness::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-async fn hx(t: &TestServer, path: &str, body: Value) -> Value {
+pub async fn hx(t: &TestServer, path: &str, body: Value) -> Value {
     let response = reqwest::Client::new()
         .post(format!("{}{path}", t.url()))
         .json(&body)
@@ -18,7 +18,7 @@ async fn hx(t: &TestServer, path: &str, body: Value) -> Value {
 }
 
 /// `data` of a successful call, after checking the envelope.
-async fn ok_data(t: &TestServer, path: &str, body: Value) -> Value {
+pub async fn ok_data(t: &TestServer, path: &str, body: Value) -> Value {
     let reply = hx(t, path, body).await;
     assert_eq!(reply["code"], 200, "{path}: {reply}");
     assert_eq!(reply["message"], "请求成功");

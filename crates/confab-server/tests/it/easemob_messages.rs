@@ -2,6 +2,7 @@
 //! users and groups, live and by sync, per-target failures, the message
 //! types, and `offlineMsgCount`.
 
+use crate::easemob::{hx, ok_data};
 use crate::harness::*;
 use confab_client::WsClient;
 use serde_json::{json, Value};
@@ -9,23 +10,6 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(10);
-
-async fn hx(t: &TestServer, path: &str, body: Value) -> Value {
-    let response = reqwest::Client::new()
-        .post(format!("{}{path}", t.url()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.unwrap()
-}
-
-async fn ok_data(t: &TestServer, path: &str, body: Value) -> Value {
-    let reply = hx(t, path, body).await;
-    assert_eq!(reply["code"], 200, "{path}: {reply}");
-    reply["data"].clone()
-}
 
 async fn app_token(t: &TestServer) -> String {
     let data = ok_data(t, "/hx/getToken", json!({})).await;
