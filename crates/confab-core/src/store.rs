@@ -287,7 +287,21 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<bool>;
 }
 
-/// Everything the service needs from storage.
-pub trait Store: UserStore + TokenStore + RelationStore + GroupStore + MessageStore {}
+/// Values made once per deployment and shared by its nodes.
+#[async_trait]
+pub trait SettingStore: Send + Sync {
+    /// The value of `key`, storing `initial` first when it has none (the
+    /// first caller's value wins, on every node).
+    async fn setting_or_init(&self, key: &str, initial: &str) -> Result<String>;
+}
 
-impl<T: UserStore + TokenStore + RelationStore + GroupStore + MessageStore> Store for T {}
+/// Everything the service needs from storage.
+pub trait Store:
+    UserStore + TokenStore + RelationStore + GroupStore + MessageStore + SettingStore
+{
+}
+
+impl<T: UserStore + TokenStore + RelationStore + GroupStore + MessageStore + SettingStore> Store
+    for T
+{
+}

@@ -160,8 +160,6 @@ pub struct Config {
 pub struct EasemobConfig {
     pub org: String,
     pub app: String,
-    /// The application's UUID, generated once and kept in the data dir.
-    pub application: String,
     pub client_id: String,
     pub client_secret: String,
     pub token_ttl_secs: i64,
@@ -203,8 +201,6 @@ struct StoredSecrets {
     jwt_secret: Option<String>,
     easemob_client_id: Option<String>,
     easemob_client_secret: Option<String>,
-    /// Not a secret, but made once and kept like them.
-    easemob_application: Option<String>,
 }
 
 pub const SECRETS_FILE: &str = "secrets.toml";
@@ -295,15 +291,6 @@ impl Config {
         let (easemob_client_id, _) = pick(s.easemob_client_id, &mut stored.easemob_client_id);
         let (easemob_client_secret, _) =
             pick(s.easemob_client_secret, &mut stored.easemob_client_secret);
-        let application = match stored.easemob_application.clone() {
-            Some(a) => a,
-            None => {
-                let a = uuid::Uuid::new_v4().hyphenated().to_string();
-                stored.easemob_application = Some(a.clone());
-                changed = true;
-                a
-            }
-        };
         let positive = |name: &str, v: u64| -> anyhow::Result<()> {
             if v == 0 {
                 bail!("{name}: must be positive");
@@ -356,7 +343,6 @@ impl Config {
                 .easemob_app
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "confab".to_owned()),
-            application,
             client_id: easemob_client_id,
             client_secret: easemob_client_secret,
             token_ttl_secs: easemob_token_ttl_secs,

@@ -43,6 +43,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let bus = Arc::new(confab_bus::LocalBus::new());
     // The gateway's registry of sessions is the service's presence.
     let registry = Arc::new(Registry::new());
+    let store_for_settings = store.clone();
     let service = Service::new(
         store,
         bus.clone(),
@@ -79,12 +80,21 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     bus.subscribe(gateway.clone());
     bus.subscribe(service.clone());
     let e = &config.easemob;
+    // Made once per deployment, in the database: every node shows the same
+    // application, and user uuids (derived from it) outlive a data dir.
+    let application = store_for_settings
+        .setting_or_init(
+            "easemob_application",
+            &uuid::Uuid::new_v4().hyphenated().to_string(),
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("reading settings: {}", e.log_message()))?;
     let api = confab_api::ApiSettings {
         trusted_networks: config.trusted_networks.clone(),
         easemob: confab_api::easemob::EasemobSettings {
             org: e.org.clone(),
             app: e.app.clone(),
-            application: e.application.clone(),
+            application,
             client_id: e.client_id.clone(),
             client_secret: e.client_secret.clone(),
             max_targets: e.max_targets,

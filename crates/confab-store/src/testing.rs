@@ -75,6 +75,7 @@ pub const TABLES: &[&str] = &[
     "messages",
     "user_conversations",
     "user_deleted_messages",
+    "settings",
 ];
 
 /// Counts of stored rows, for tests that check what the store traits do not

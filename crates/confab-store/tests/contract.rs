@@ -744,6 +744,12 @@ async fn undelivered_counts_others_messages_until_delivered(s: &dyn Store) {
     assert_eq!(s.undelivered_count(&uid("ob")).await.unwrap(), 1);
 }
 
+async fn settings_are_made_once(s: &dyn Store) {
+    assert_eq!(s.setting_or_init("k", "first").await.unwrap(), "first");
+    assert_eq!(s.setting_or_init("k", "second").await.unwrap(), "first");
+    assert_eq!(s.setting_or_init("other", "x").await.unwrap(), "x");
+}
+
 async fn concurrent_appends_are_gap_free(s: &dyn Store) {
     let senders = ["p", "q", "r", "t"];
     let futures = senders.iter().map(|sender| async move {
@@ -1181,6 +1187,7 @@ contract!(
     messages_get_gap_free_seqs,
     concurrent_appends_are_gap_free,
     undelivered_counts_others_messages_until_delivered,
+    settings_are_made_once,
     read_clear_and_delete_for_one_user,
     group_members_see_from_join,
     revoke,

@@ -520,6 +520,40 @@ on_both_backends!(
     relayed_requests_are_not_trusted,
 );
 
+/// The application (and so every user's uuid) lives in the database: a
+/// server on another data dir but the same database shows the same.
+#[tokio::test]
+async fn the_application_is_kept_in_the_database() {
+    let db = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", db.path().join("shared.db").display());
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let url = url.clone();
+        let t = TestServer::start_with(Backend::Sqlite, move |s| s.database_url = Some(url))
+            .await
+            .unwrap();
+        let token = app_token(&t).await;
+        if seen.is_empty() {
+            ok_data(
+                &t,
+                "/hx/registerUser",
+                json!({"username": "kept", "password": "p", "token": token}),
+            )
+            .await;
+        }
+        let data = ok_data(
+            &t,
+            "/hx/getUser",
+            json!({"username": "kept", "token": token}),
+        )
+        .await;
+        let app = ok_data(&t, "/hx/getToken", json!({})).await["application"].clone();
+        seen.push((app, data["entities"][0]["uuid"].clone()));
+        t.stop().await;
+    }
+    assert_eq!(seen[0], seen[1]);
+}
+
 /// A request relayed by a proxy is not trusted by its (loopback) address.
 async fn relayed_requests_are_not_trusted(t: &TestServer) {
     let reply: Value = reqwest::Client::new()

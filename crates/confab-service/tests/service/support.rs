@@ -458,3 +458,10 @@ pub fn caller(id: &str) -> Caller {
         is_admin: id == ADMIN,
     }
 }
+
+#[async_trait]
+impl SettingStore for Counting {
+    async fn setting_or_init(&self, key: &str, initial: &str) -> Result<String> {
+        self.inner.setting_or_init(key, initial).await
+    }
+}

@@ -8,7 +8,7 @@ macro_rules! impl_users {
             use $crate::common::{db_err, is_unique_violation, sql_count};
             use $crate::rows::{UserRow, USER_COLUMNS};
             use confab_core::model::{GroupStatus, Role, User, UserPatch};
-            use confab_core::store::{OwnedGroupFate, TokenStore, UserStore};
+            use confab_core::store::{OwnedGroupFate, SettingStore, TokenStore, UserStore};
             use confab_core::{Error, Millis, Platform, Result, UserId};
 
             #[async_trait::async_trait]
@@ -226,6 +226,25 @@ macro_rules! impl_users {
                     }
                     .map_err(db_err)?;
                     Ok(done.rows_affected())
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl SettingStore for $store {
+                async fn setting_or_init(&self, key: &str, initial: &str) -> Result<String> {
+                    // The first writer wins; everyone reads what it wrote.
+                    sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
+                        .bind(key)
+                        .bind(initial)
+                        .execute(self.writer())
+                        .await
+                        .map_err(db_err)?;
+                    let (value,): (String,) = sqlx::query_as("SELECT value FROM settings WHERE key = $1")
+                        .bind(key)
+                        .fetch_one(self.writer())
+                        .await
+                        .map_err(db_err)?;
+                    Ok(value)
                 }
             }
         }
