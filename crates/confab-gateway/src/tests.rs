@@ -30,6 +30,8 @@ async fn service(
             max_content_bytes: 1024,
             system_user_id: confab_core::UserId::parse("system", "admin").unwrap(),
             app_token_ttl_secs: 3600,
+            app_client_id: "id".into(),
+            app_client_secret: "secret".into(),
         },
     );
     (Arc::new(service), dir)

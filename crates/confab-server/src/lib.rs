@@ -57,6 +57,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             max_content_bytes: config.max_message_bytes,
             system_user_id: confab_core::UserId::from_trusted(SYSTEM_USER.to_owned()),
             app_token_ttl_secs: config.easemob.token_ttl_secs,
+            app_client_id: config.easemob.client_id.clone(),
+            app_client_secret: config.easemob.client_secret.clone(),
         },
     );
     service
@@ -95,8 +97,6 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             org: e.org.clone(),
             app: e.app.clone(),
             application,
-            client_id: e.client_id.clone(),
-            client_secret: e.client_secret.clone(),
             max_targets: e.max_targets,
         },
     };

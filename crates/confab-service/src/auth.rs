@@ -80,6 +80,18 @@ pub struct TokenInfo {
     pub expires_at: i64,
 }
 
+/// Who asks for an app token.
+#[derive(Debug, Clone, Copy)]
+pub enum AppTokenAsker<'a> {
+    /// A caller on a trusted network (the dialect judged its address).
+    Trusted,
+    /// A caller elsewhere, with what it presented.
+    Credentials {
+        client_id: &'a str,
+        client_secret: &'a str,
+    },
+}
+
 /// Compares secrets in time independent of where they differ.
 fn secrets_match(given: &str, expected: &str) -> bool {
     let (a, b) = (given.as_bytes(), expected.as_bytes());
@@ -202,11 +214,25 @@ impl Service {
     /// Issues an app token: the app server's credential for the Easemob
     /// proxy, acting as the system user with app-admin rights. Many may be
     /// live at once (each app server gets its own); they end at expiry.
-    /// The dialect decides who may ask (trusted networks, client secret).
-    /// The system user is created with the first app token, so that it
-    /// exists before anything an app token does (and only where a dialect
-    /// that uses it is used).
-    pub async fn app_token(&self) -> Result<TokenGrant> {
+    /// Who may ask: a caller the dialect found on a trusted network, or one
+    /// presenting the app's client credentials. The system user is created
+    /// with the first app token, so that it exists before anything an app
+    /// token does (and only where a dialect that uses it is used).
+    pub async fn app_token(&self, asker: AppTokenAsker<'_>) -> Result<TokenGrant> {
+        if let AppTokenAsker::Credentials {
+            client_id,
+            client_secret,
+        } = asker
+        {
+            let known = secrets_match(client_id, &self.config.app_client_id)
+                & secrets_match(client_secret, &self.config.app_client_secret);
+            if !known {
+                return Err(Error::new(
+                    ErrorKind::TokenInvalid,
+                    "client_id and client_secret: required from outside the trusted networks, and must match",
+                ));
+            }
+        }
         self.ensure_users(std::slice::from_ref(&self.config.system_user_id))
             .await?;
         let now = now_millis() / 1000;

@@ -18,7 +18,7 @@ mod send;
 mod sessions;
 
 pub use accounts::{AccountStatus, NewUser};
-pub use auth::{Caller, TokenGrant, TokenInfo};
+pub use auth::{AppTokenAsker, Caller, TokenGrant, TokenInfo};
 pub use chatrooms::{Chatroom, NewChatroom, DEFAULT_CHATROOM_MAX_MEMBERS, MAX_CHATROOM_MEMBERS};
 pub use conversations::{
     ConversationChange, PulledRange, SeqRange, MAX_CONVERSATION_BATCH, MAX_PULL,
@@ -60,6 +60,10 @@ pub struct ServiceConfig {
     pub system_user_id: UserId,
     /// Lifetime of app tokens, in seconds.
     pub app_token_ttl_secs: i64,
+    /// What an app server off the trusted networks presents for an app
+    /// token (the Easemob proxy's `client_id` and `client_secret`).
+    pub app_client_id: String,
+    pub app_client_secret: String,
 }
 
 impl std::fmt::Debug for ServiceConfig {

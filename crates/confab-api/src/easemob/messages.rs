@@ -167,8 +167,14 @@ pub async fn send_messages(
         Some(Value::Null) | None => {}
         Some(other) => message.ex = other.to_string(),
     }
-    let parsed: Vec<Result<Recipient, Error>> = req
-        .target
+    // A target named twice is sent to once, as it shows once in `data`.
+    let mut targets: Vec<&String> = Vec::with_capacity(req.target.len());
+    for t in &req.target {
+        if !targets.contains(&t) {
+            targets.push(t);
+        }
+    }
+    let parsed: Vec<Result<Recipient, Error>> = targets
         .iter()
         .map(|t| recipient(&req.target_type, t))
         .collect();
@@ -180,7 +186,7 @@ pub async fn send_messages(
     }
     .into_iter();
     let mut data = Map::new();
-    for (target, parsed) in req.target.iter().zip(parsed) {
+    for (target, parsed) in targets.iter().zip(parsed) {
         let outcome = match parsed {
             Ok(_) => sent
                 .next()
@@ -196,7 +202,7 @@ pub async fn send_messages(
             }
             Err(e) => e.client_message_naming(super::field_name),
         };
-        data.insert(target.clone(), json!(answer));
+        data.insert((*target).clone(), json!(answer));
     }
     Ok(Reply::new(&ctx, "post", "/messages")
         .with_app(&ctx)

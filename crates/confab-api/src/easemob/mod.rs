@@ -30,10 +30,6 @@ pub struct EasemobSettings {
     pub app: String,
     /// `application`: this app's UUID, made once and kept.
     pub application: String,
-    /// What an app server outside the trusted networks presents to
-    /// `getToken`.
-    pub client_id: String,
-    pub client_secret: String,
     /// Most targets of one `sendMessages`.
     pub max_targets: usize,
 }

@@ -7,7 +7,7 @@ use crate::AppState;
 use axum::extract::{ConnectInfo, State};
 use confab_core::model::{User, UserPatch};
 use confab_core::{Error, Field, Platform, UserId};
-use confab_service::NewUser;
+use confab_service::{AppTokenAsker, NewUser};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -46,12 +46,6 @@ fn required<'a>(field: &str, value: &'a Option<String>) -> confab_core::Result<&
         .ok_or_else(|| Error::invalid(format!("{field}: missing")))
 }
 
-/// Compares secrets in time independent of where they differ.
-fn secrets_match(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[derive(Deserialize, Default)]
 pub struct TokenReq {
     client_id: Option<String>,
@@ -71,20 +65,15 @@ pub async fn get_token(
     let relayed = headers.contains_key("forwarded") || headers.contains_key("x-forwarded-for");
     let ip = peer.ip().to_canonical();
     let trusted = !relayed && s.trusted_networks.iter().any(|n| n.contains(&ip));
-    if !trusted {
-        let id = req.client_id.as_deref().unwrap_or("");
-        let secret = req.client_secret.as_deref().unwrap_or("");
-        if !(secrets_match(id, &ctx.settings.client_id)
-            && secrets_match(secret, &ctx.settings.client_secret))
-        {
-            return Err(Error::new(
-                confab_core::ErrorKind::TokenInvalid,
-                "client_id and client_secret: required from outside the trusted networks, and must match",
-            )
-            .into());
+    let asker = if trusted {
+        AppTokenAsker::Trusted
+    } else {
+        AppTokenAsker::Credentials {
+            client_id: req.client_id.as_deref().unwrap_or(""),
+            client_secret: req.client_secret.as_deref().unwrap_or(""),
         }
-    }
-    let grant = s.service.app_token().await?;
+    };
+    let grant = s.service.app_token(asker).await?;
     let expires_in = grant.expires_at - confab_core::now_millis() / 1000;
     Ok(Reply::bare()
         .with("access_token", grant.token)
