@@ -287,6 +287,79 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<bool>;
 }
 
+/// What the SMS limits count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SmsSendCounts {
+    /// When a code was last sent to the phone.
+    pub last_sent_at: Option<Millis>,
+    /// Codes sent to the phone since the time asked.
+    pub phone_sends: i64,
+    /// Codes sent at the request of the IP since the time asked.
+    pub ip_sends: i64,
+}
+
+/// How a code check went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmsCodeCheck {
+    /// The code matched; it is used up.
+    Accepted,
+    /// A wrong code; the attempt is counted (the code is void once the
+    /// attempts reach the limit).
+    Wrong,
+    /// No live code: none sent, expired, used, or void after too many
+    /// attempts.
+    NoCode,
+}
+
+/// The app access API's sign-in state: SMS codes and sends, phone users,
+/// session tokens (only hashes are given and kept).
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    /// Sends to `phone` since `phone_since`, and from `ip` since `ip_since`.
+    async fn sms_send_counts(
+        &self,
+        phone: &str,
+        ip: &str,
+        phone_since: Millis,
+        ip_since: Millis,
+    ) -> Result<SmsSendCounts>;
+    /// Records a sent code (replacing the phone's previous one) and the send.
+    async fn put_sms_code(
+        &self,
+        phone: &str,
+        ip: &str,
+        code_hash: &str,
+        expires_at: Millis,
+        now: Millis,
+    ) -> Result<()>;
+    /// Checks a code against the phone's live one, in one transaction.
+    async fn check_sms_code(
+        &self,
+        phone: &str,
+        code_hash: &str,
+        now: Millis,
+        max_attempts: i64,
+    ) -> Result<SmsCodeCheck>;
+    /// The user of a phone, creating them when there is none: a new user's
+    /// id is the next free number (so every dialect shows the same number),
+    /// with `template`'s profile. True when created.
+    async fn phone_user(&self, phone: &str, template: &User) -> Result<(User, bool)>;
+    /// Records a session token's hash for a user's device, replacing the
+    /// device's previous session.
+    async fn put_session(
+        &self,
+        token_hash: &str,
+        user_id: &UserId,
+        device: &str,
+        device_id: &str,
+        now: Millis,
+    ) -> Result<()>;
+    /// The user and device of a live session.
+    async fn get_session(&self, token_hash: &str) -> Result<Option<(UserId, String)>>;
+    /// Ends a session; false when there was none.
+    async fn delete_session(&self, token_hash: &str) -> Result<bool>;
+}
+
 /// Values made once per deployment and shared by its nodes.
 #[async_trait]
 pub trait SettingStore: Send + Sync {
@@ -297,11 +370,18 @@ pub trait SettingStore: Send + Sync {
 
 /// Everything the service needs from storage.
 pub trait Store:
-    UserStore + TokenStore + RelationStore + GroupStore + MessageStore + SettingStore
+    UserStore + TokenStore + RelationStore + GroupStore + MessageStore + SettingStore + AccessStore
 {
 }
 
-impl<T: UserStore + TokenStore + RelationStore + GroupStore + MessageStore + SettingStore> Store
-    for T
+impl<
+        T: UserStore
+            + TokenStore
+            + RelationStore
+            + GroupStore
+            + MessageStore
+            + SettingStore
+            + AccessStore,
+    > Store for T
 {
 }

@@ -22,6 +22,7 @@
 //! The macros are there because sqlx code generic over the database needs a
 //! bound per bound type and per executor; each backend's copy is concrete.
 
+mod access;
 mod append;
 mod groups;
 mod messages;
@@ -115,6 +116,7 @@ macro_rules! impl_store {
         $crate::common::impl_groups!($store);
         $crate::common::impl_messages!($store);
         $crate::common::impl_append!($store);
+        $crate::common::impl_access!($store);
     };
 }
 
@@ -196,6 +198,7 @@ macro_rules! impl_fetch {
     };
 }
 
+pub(crate) use access::impl_access;
 pub(crate) use append::impl_append;
 pub(crate) use groups::impl_groups;
 pub(crate) use impl_fetch;

@@ -76,6 +76,10 @@ pub const TABLES: &[&str] = &[
     "user_conversations",
     "user_deleted_messages",
     "settings",
+    "sms_codes",
+    "sms_sends",
+    "phone_users",
+    "app_sessions",
 ];
 
 /// Counts of stored rows, for tests that check what the store traits do not

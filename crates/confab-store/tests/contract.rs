@@ -744,6 +744,119 @@ async fn undelivered_counts_others_messages_until_delivered(s: &dyn Store) {
     assert_eq!(s.undelivered_count(&uid("ob")).await.unwrap(), 1);
 }
 
+async fn sms_codes_limits_and_sessions(s: &dyn Store) {
+    use confab_core::store::SmsCodeCheck::*;
+    let counts = s
+        .sms_send_counts("+8616522222222", "1.2.3.4", 0, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.last_sent_at, counts.phone_sends, counts.ip_sends),
+        (None, 0, 0)
+    );
+    s.put_sms_code("+8616522222222", "1.2.3.4", "h1", 10_000, 1_000)
+        .await
+        .unwrap();
+    s.put_sms_code("+8616522222222", "1.2.3.4", "h2", 20_000, 2_000)
+        .await
+        .unwrap();
+    let counts = s
+        .sms_send_counts("+8616522222222", "1.2.3.4", 1_500, 0)
+        .await
+        .unwrap();
+    assert_eq!(
+        (counts.last_sent_at, counts.phone_sends, counts.ip_sends),
+        (Some(2_000), 1, 2)
+    );
+    // The second code replaced the first; wrong tries count; a right one is used up.
+    assert_eq!(
+        s.check_sms_code("+8616522222222", "h1", 3_000, 5)
+            .await
+            .unwrap(),
+        Wrong
+    );
+    assert_eq!(
+        s.check_sms_code("+8616522222222", "h2", 3_000, 5)
+            .await
+            .unwrap(),
+        Accepted
+    );
+    assert_eq!(
+        s.check_sms_code("+8616522222222", "h2", 3_000, 5)
+            .await
+            .unwrap(),
+        NoCode
+    );
+    // Void after the attempts run out, and after expiry.
+    s.put_sms_code("+8613800000000", "9.9.9.9", "h3", 20_000, 2_000)
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            s.check_sms_code("+8613800000000", "x", 3_000, 2)
+                .await
+                .unwrap(),
+            Wrong
+        );
+    }
+    assert_eq!(
+        s.check_sms_code("+8613800000000", "h3", 3_000, 2)
+            .await
+            .unwrap(),
+        NoCode
+    );
+    s.put_sms_code("+8613800000000", "9.9.9.9", "h4", 20_000, 4_000)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.check_sms_code("+8613800000000", "h4", 20_000, 5)
+            .await
+            .unwrap(),
+        NoCode
+    );
+    // A phone's user is made once, with the next free number as id.
+    seed_users(s, &["41", "zed"]).await;
+    let template = User::new(uid("unused"), 5);
+    let (first, created) = s.phone_user("+8616522222222", &template).await.unwrap();
+    assert!(created);
+    assert_eq!(first.user_id.as_str(), first.numeric_id.to_string());
+    assert!(first.numeric_id > 41, "{}", first.numeric_id);
+    let (again, created) = s.phone_user("+8616522222222", &template).await.unwrap();
+    assert_eq!(
+        (again.user_id.clone(), created),
+        (first.user_id.clone(), false)
+    );
+    let (other, _) = s.phone_user("+8613800000000", &template).await.unwrap();
+    assert_eq!(other.numeric_id, first.numeric_id + 1);
+    // Sessions: one per device, replaced by a new sign-in, revocable.
+    s.put_session("t1", &first.user_id, "android", "d1", 1)
+        .await
+        .unwrap();
+    s.put_session("t2", &first.user_id, "ios", "d2", 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_session("t1").await.unwrap(),
+        Some((first.user_id.clone(), "android".into()))
+    );
+    s.put_session("t3", &first.user_id, "android", "d1", 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_session("t1").await.unwrap(),
+        None,
+        "replaced on the same device"
+    );
+    assert!(s.get_session("t2").await.unwrap().is_some());
+    assert!(s.delete_session("t3").await.unwrap());
+    assert!(!s.delete_session("t3").await.unwrap());
+    // Deleting the user ends their sessions and frees the phone.
+    assert!(s.delete_user(&first.user_id, &[]).await.unwrap());
+    assert_eq!(s.get_session("t2").await.unwrap(), None);
+    let (fresh, created) = s.phone_user("+8616522222222", &template).await.unwrap();
+    assert!(created && fresh.user_id != first.user_id);
+}
+
 async fn settings_are_made_once(s: &dyn Store) {
     assert_eq!(s.setting_or_init("k", "first").await.unwrap(), "first");
     assert_eq!(s.setting_or_init("k", "second").await.unwrap(), "first");
@@ -1188,6 +1301,7 @@ contract!(
     concurrent_appends_are_gap_free,
     undelivered_counts_others_messages_until_delivered,
     settings_are_made_once,
+    sms_codes_limits_and_sessions,
     read_clear_and_delete_for_one_user,
     group_members_see_from_join,
     revoke,

@@ -467,3 +467,62 @@ impl SettingStore for Counting {
         self.inner.setting_or_init(key, initial).await
     }
 }
+
+#[async_trait]
+impl AccessStore for Counting {
+    async fn sms_send_counts(
+        &self,
+        phone: &str,
+        ip: &str,
+        phone_since: Millis,
+        ip_since: Millis,
+    ) -> Result<SmsSendCounts> {
+        self.inner
+            .sms_send_counts(phone, ip, phone_since, ip_since)
+            .await
+    }
+    async fn put_sms_code(
+        &self,
+        phone: &str,
+        ip: &str,
+        code_hash: &str,
+        expires_at: Millis,
+        now: Millis,
+    ) -> Result<()> {
+        self.inner
+            .put_sms_code(phone, ip, code_hash, expires_at, now)
+            .await
+    }
+    async fn check_sms_code(
+        &self,
+        phone: &str,
+        code_hash: &str,
+        now: Millis,
+        max_attempts: i64,
+    ) -> Result<SmsCodeCheck> {
+        self.inner
+            .check_sms_code(phone, code_hash, now, max_attempts)
+            .await
+    }
+    async fn phone_user(&self, phone: &str, template: &User) -> Result<(User, bool)> {
+        self.inner.phone_user(phone, template).await
+    }
+    async fn put_session(
+        &self,
+        token_hash: &str,
+        user_id: &UserId,
+        device: &str,
+        device_id: &str,
+        now: Millis,
+    ) -> Result<()> {
+        self.inner
+            .put_session(token_hash, user_id, device, device_id, now)
+            .await
+    }
+    async fn get_session(&self, token_hash: &str) -> Result<Option<(UserId, String)>> {
+        self.inner.get_session(token_hash).await
+    }
+    async fn delete_session(&self, token_hash: &str) -> Result<bool> {
+        self.inner.delete_session(token_hash).await
+    }
+}

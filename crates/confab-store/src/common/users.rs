@@ -153,6 +153,8 @@ macro_rules! impl_users {
                         "DELETE FROM user_tokens WHERE user_id = $1",
                         "DELETE FROM user_conversations WHERE user_id = $1",
                         "DELETE FROM user_deleted_messages WHERE user_id = $1",
+                        "DELETE FROM phone_users WHERE user_id = $1",
+                        "DELETE FROM app_sessions WHERE user_id = $1",
                     ] {
                         sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(db_err)?;
                     }

@@ -1,0 +1,194 @@
+//! The app access API's sign-in state: SMS codes and sends, phone users and
+//! session tokens.
+
+/// `AccessStore` for `$store`.
+macro_rules! impl_access {
+    ($store:ident) => {
+        mod access {
+            use super::$store;
+            use $crate::common::db_err;
+            use $crate::rows::{UserRow, USER_COLUMNS};
+            use confab_core::model::User;
+            use confab_core::store::{AccessStore, SmsCodeCheck, SmsSendCounts};
+            use confab_core::{Millis, Result, UserId};
+
+            #[async_trait::async_trait]
+            impl AccessStore for $store {
+                async fn sms_send_counts(&self, phone: &str, ip: &str, phone_since: Millis, ip_since: Millis) -> Result<SmsSendCounts> {
+                    let (last_sent_at, phone_sends): (Option<i64>, i64) = sqlx::query_as(
+                        "SELECT MAX(sent_at), COUNT(CASE WHEN sent_at >= $2 THEN 1 END) FROM sms_sends WHERE phone = $1",
+                    )
+                    .bind(phone)
+                    .bind(phone_since)
+                    .fetch_one(self.writer())
+                    .await
+                    .map_err(db_err)?;
+                    let (ip_sends,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sms_sends WHERE ip = $1 AND sent_at >= $2")
+                        .bind(ip)
+                        .bind(ip_since)
+                        .fetch_one(self.writer())
+                        .await
+                        .map_err(db_err)?;
+                    Ok(SmsSendCounts { last_sent_at, phone_sends, ip_sends })
+                }
+
+                async fn put_sms_code(&self, phone: &str, ip: &str, code_hash: &str, expires_at: Millis, now: Millis) -> Result<()> {
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    sqlx::query(
+                        "INSERT INTO sms_codes (phone, code_hash, expires_at, attempts) VALUES ($1, $2, $3, 0) \
+                         ON CONFLICT (phone) DO UPDATE SET code_hash = excluded.code_hash, expires_at = excluded.expires_at, attempts = 0",
+                    )
+                    .bind(phone)
+                    .bind(code_hash)
+                    .bind(expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    sqlx::query("INSERT INTO sms_sends (phone, ip, sent_at) VALUES ($1, $2, $3)")
+                        .bind(phone)
+                        .bind(ip)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    // Sends older than a day count for no limit.
+                    sqlx::query("DELETE FROM sms_sends WHERE phone = $1 AND sent_at < $2")
+                        .bind(phone)
+                        .bind(now - 86_400_000)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)
+                }
+
+                async fn check_sms_code(&self, phone: &str, code_hash: &str, now: Millis, max_attempts: i64) -> Result<SmsCodeCheck> {
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    let live: Option<(String, i64, i64)> = sqlx::query_as(
+                        "SELECT code_hash, expires_at, CAST(attempts AS BIGINT) FROM sms_codes WHERE phone = $1",
+                    )
+                    .bind(phone)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    let check = match live {
+                        Some((hash, expires_at, attempts)) if expires_at > now && attempts < max_attempts => {
+                            if hash == code_hash {
+                                sqlx::query("DELETE FROM sms_codes WHERE phone = $1")
+                                    .bind(phone)
+                                    .execute(&mut *tx)
+                                    .await
+                                    .map_err(db_err)?;
+                                SmsCodeCheck::Accepted
+                            } else {
+                                sqlx::query("UPDATE sms_codes SET attempts = attempts + 1 WHERE phone = $1")
+                                    .bind(phone)
+                                    .execute(&mut *tx)
+                                    .await
+                                    .map_err(db_err)?;
+                                SmsCodeCheck::Wrong
+                            }
+                        }
+                        _ => SmsCodeCheck::NoCode,
+                    };
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(check)
+                }
+
+                async fn phone_user(&self, phone: &str, template: &User) -> Result<(User, bool)> {
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    Self::lock_numeric_ids(&mut tx).await?;
+                    let existing: Option<(String,)> = sqlx::query_as("SELECT user_id FROM phone_users WHERE phone = $1")
+                        .bind(phone)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    let (user_id, created) = match existing {
+                        Some((id,)) => (id, false),
+                        None => {
+                            let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(numeric_id), 0) + 1 FROM users")
+                                .fetch_one(&mut *tx)
+                                .await
+                                .map_err(db_err)?;
+                            let id = next.to_string();
+                            let sql = format!(
+                                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                            );
+                            sqlx::query(&sql)
+                                .bind(&id)
+                                .bind(next)
+                                .bind(&template.nickname)
+                                .bind(&template.face_url)
+                                .bind(template.gender)
+                                .bind(&template.phone_number)
+                                .bind(&template.birth)
+                                .bind(&template.email)
+                                .bind(&template.ex)
+                                .bind(&template.password_hash)
+                                .bind(template.created_at)
+                                .bind(template.updated_at)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(db_err)?;
+                            sqlx::query("INSERT INTO phone_users (phone, user_id) VALUES ($1, $2)")
+                                .bind(phone)
+                                .bind(&id)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(db_err)?;
+                            (id, true)
+                        }
+                    };
+                    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE user_id = $1");
+                    let row: UserRow = sqlx::query_as(&sql)
+                        .bind(&user_id)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)?;
+                    Ok((User::from(row), created))
+                }
+
+                async fn put_session(&self, token_hash: &str, user_id: &UserId, device: &str, device_id: &str, now: Millis) -> Result<()> {
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    sqlx::query("DELETE FROM app_sessions WHERE user_id = $1 AND device = $2 AND device_id = $3")
+                        .bind(user_id.as_str())
+                        .bind(device)
+                        .bind(device_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    sqlx::query("INSERT INTO app_sessions (token_hash, user_id, device, device_id, created_at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(token_hash)
+                        .bind(user_id.as_str())
+                        .bind(device)
+                        .bind(device_id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)
+                }
+
+                async fn get_session(&self, token_hash: &str) -> Result<Option<(UserId, String)>> {
+                    let row: Option<(String, String)> = sqlx::query_as("SELECT user_id, device FROM app_sessions WHERE token_hash = $1")
+                        .bind(token_hash)
+                        .fetch_optional(self.reader())
+                        .await
+                        .map_err(db_err)?;
+                    Ok(row.map(|(user, device)| (UserId::from_trusted(user), device)))
+                }
+
+                async fn delete_session(&self, token_hash: &str) -> Result<bool> {
+                    let done = sqlx::query("DELETE FROM app_sessions WHERE token_hash = $1")
+                        .bind(token_hash)
+                        .execute(self.writer())
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected() > 0)
+                }
+            }
+        }
+    };
+}
+
+pub(crate) use impl_access;
