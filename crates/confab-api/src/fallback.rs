@@ -46,7 +46,7 @@ impl Dialect {
                 json!({"ok": false, "reason": reason, "err_msg": message})
             }
             // The app API: `code` 0 is success, 1 a failure.
-            Dialect::App => json!({"code": 1, "message": message}),
+            Dialect::App => json!({"code": 1, "message": message, "data": null}),
             // OpenIM's envelope, with the HTTP status as errCode.
             Dialect::OpenIm => json!({"errCode": status.as_u16(), "errMsg": message}),
         };

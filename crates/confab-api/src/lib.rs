@@ -2,6 +2,7 @@
 //! service calls and back, and maps domain errors to its own envelope. No
 //! dialect touches storage.
 
+pub mod app;
 pub mod easemob;
 pub mod fallback;
 pub mod openim;
@@ -39,8 +40,10 @@ pub fn router(service: Arc<Service>, settings: ApiSettings) -> Router {
     };
     openim::router()
         .merge(easemob::router())
+        .merge(app::router())
         .fallback(fallback::no_route)
         .layer(axum::middleware::from_fn(fallback::method_envelope))
+        .layer(axum::middleware::from_fn(app::request_id))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

@@ -32,6 +32,7 @@ async fn service(
             app_token_ttl_secs: 3600,
             app_client_id: "id".into(),
             app_client_secret: "secret".into(),
+            sms: Default::default(),
         },
     );
     (Arc::new(service), dir)

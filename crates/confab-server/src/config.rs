@@ -78,6 +78,27 @@ pub struct Settings {
     /// Most targets of one /hx/sendMessages [default: 20]
     #[arg(long, env = "CONFAB_EASEMOB_MAX_TARGETS")]
     pub easemob_max_targets: Option<usize>,
+    /// Where SMS codes go: "log" or "http" [default: log]
+    #[arg(long, env = "CONFAB_SMS_PROVIDER")]
+    pub sms_provider: Option<String>,
+    /// With sms_provider = "http": the URL codes are POSTed to
+    #[arg(long, env = "CONFAB_SMS_HTTP_URL")]
+    pub sms_http_url: Option<String>,
+    /// Lifetime of an SMS code in seconds [default: 300]
+    #[arg(long, env = "CONFAB_SMS_CODE_TTL_SECS")]
+    pub sms_code_ttl_secs: Option<i64>,
+    /// Seconds between two codes to one phone [default: 60]
+    #[arg(long, env = "CONFAB_SMS_RESEND_INTERVAL_SECS")]
+    pub sms_resend_interval_secs: Option<i64>,
+    /// Codes one phone gets a day [default: 10]
+    #[arg(long, env = "CONFAB_SMS_DAILY_LIMIT")]
+    pub sms_daily_limit: Option<i64>,
+    /// Codes one client IP asks for an hour [default: 30]
+    #[arg(long, env = "CONFAB_SMS_IP_HOURLY_LIMIT")]
+    pub sms_ip_hourly_limit: Option<i64>,
+    /// Wrong tries that void a code [default: 5]
+    #[arg(long, env = "CONFAB_SMS_MAX_ATTEMPTS")]
+    pub sms_max_attempts: Option<i64>,
 }
 
 macro_rules! merge_fields {
@@ -113,7 +134,14 @@ impl Settings {
             easemob_client_id,
             easemob_client_secret,
             easemob_token_ttl_secs,
-            easemob_max_targets
+            easemob_max_targets,
+            sms_provider,
+            sms_http_url,
+            sms_code_ttl_secs,
+            sms_resend_interval_secs,
+            sms_daily_limit,
+            sms_ip_hourly_limit,
+            sms_max_attempts
         )
     }
 
@@ -153,6 +181,20 @@ pub struct Config {
     pub node_id: String,
     pub trusted_networks: Vec<ipnet::IpNet>,
     pub easemob: EasemobConfig,
+    pub sms: SmsConfig,
+}
+
+/// Where SMS codes go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsProvider {
+    Log,
+    Http(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct SmsConfig {
+    pub provider: SmsProvider,
+    pub settings: confab_service::SmsSettings,
 }
 
 /// The Easemob proxy's settings.
@@ -348,6 +390,34 @@ impl Config {
             token_ttl_secs: easemob_token_ttl_secs,
             max_targets: easemob_max_targets,
         };
+        let sms_provider = match s.sms_provider.as_deref().unwrap_or("log") {
+            "log" => SmsProvider::Log,
+            "http" => match s.sms_http_url.filter(|u| !u.is_empty()) {
+                Some(url) if url.starts_with("http://") || url.starts_with("https://") => {
+                    SmsProvider::Http(url)
+                }
+                Some(url) => bail!("sms_http_url: expected an http(s) URL, got {url:?}"),
+                None => bail!("sms_http_url: required with sms_provider = \"http\""),
+            },
+            other => bail!("sms_provider: expected \"log\" or \"http\", got {other:?}"),
+        };
+        let sms_positive = |name: &str, v: Option<i64>, default: i64| -> anyhow::Result<i64> {
+            let v = v.unwrap_or(default);
+            if v <= 0 {
+                bail!("{name}: must be positive");
+            }
+            Ok(v)
+        };
+        let sms = SmsConfig {
+            provider: sms_provider,
+            settings: confab_service::SmsSettings {
+                code_ttl_secs: sms_positive("sms_code_ttl_secs", s.sms_code_ttl_secs, 300)?,
+                resend_interval_secs: s.sms_resend_interval_secs.unwrap_or(60).max(0),
+                daily_limit: sms_positive("sms_daily_limit", s.sms_daily_limit, 10)?,
+                ip_hourly_limit: sms_positive("sms_ip_hourly_limit", s.sms_ip_hourly_limit, 30)?,
+                max_attempts: sms_positive("sms_max_attempts", s.sms_max_attempts, 5)?,
+            },
+        };
         if changed {
             write_private(&secrets_path, &toml::to_string(&stored)?)?;
         }
@@ -372,6 +442,7 @@ impl Config {
             node_id,
             trusted_networks,
             easemob,
+            sms,
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod sms;
 
 use anyhow::Context;
 use confab_gateway::{Gateway, GatewayConfig, Registry};
@@ -59,13 +60,18 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             app_token_ttl_secs: config.easemob.token_ttl_secs,
             app_client_id: config.easemob.client_id.clone(),
             app_client_secret: config.easemob.client_secret.clone(),
+            sms: config.sms.settings.clone(),
         },
     );
     service
         .ensure_admin_users()
         .await
         .map_err(|e| anyhow::anyhow!("creating admin users: {}", e.log_message()))?;
-    let service = Arc::new(service);
+    let sms: Arc<dyn confab_service::SmsSender> = match &config.sms.provider {
+        config::SmsProvider::Log => Arc::new(confab_service::LogSms),
+        config::SmsProvider::Http(url) => Arc::new(sms::HttpSms::new(url.clone())?),
+    };
+    let service = Arc::new(service.with_sms(sms));
     let gateway = Arc::new(Gateway::new(
         service.clone(),
         registry,

@@ -2,6 +2,7 @@
 //! do what, what must exist, what a change implies) and leave storage to the
 //! `Store` they are given.
 
+mod access;
 mod accounts;
 mod appender;
 mod auth;
@@ -17,6 +18,7 @@ mod revoke;
 mod send;
 mod sessions;
 
+pub use access::{canonical_phone, device_platform, LogSms, SignIn, SmsSender, SmsSettings};
 pub use accounts::{AccountStatus, NewUser};
 pub use auth::{AppTokenAsker, Caller, TokenGrant, TokenInfo};
 pub use chatrooms::{Chatroom, NewChatroom, DEFAULT_CHATROOM_MAX_MEMBERS, MAX_CHATROOM_MEMBERS};
@@ -64,6 +66,8 @@ pub struct ServiceConfig {
     /// token (the Easemob proxy's `client_id` and `client_secret`).
     pub app_client_id: String,
     pub app_client_secret: String,
+    /// SMS code limits and lifetimes (the app access API).
+    pub sms: SmsSettings,
 }
 
 impl std::fmt::Debug for ServiceConfig {
@@ -87,6 +91,8 @@ pub struct Service {
     appender: Appender,
     /// Password hashing running at once (argon2 is heavy by design).
     hashing: tokio::sync::Semaphore,
+    /// Where SMS codes go (`with_sms` sets it; the log by default).
+    sms: Arc<dyn SmsSender>,
 }
 
 impl Service {
@@ -114,7 +120,14 @@ impl Service {
             chatrooms: Chatrooms::default(),
             appender,
             hashing: passwords::hashing_limit(),
+            sms: Arc::new(LogSms),
         }
+    }
+
+    /// The service sending SMS codes through `sms`.
+    pub fn with_sms(mut self, sms: Arc<dyn SmsSender>) -> Service {
+        self.sms = sms;
+        self
     }
 
     pub fn config(&self) -> &ServiceConfig {

@@ -96,6 +96,7 @@ mod tests {
                 app_token_ttl_secs: 3600,
                 app_client_id: "id".into(),
                 app_client_secret: "secret".into(),
+                sms: Default::default(),
             },
         );
         let owner = UserId::parse("u", "owner").unwrap();

@@ -7,6 +7,7 @@
 #[macro_use]
 mod harness;
 
+mod app;
 mod auth;
 mod bad_input;
 mod binary;

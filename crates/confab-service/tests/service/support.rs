@@ -441,6 +441,7 @@ pub async fn fixture(users: &[&str]) -> Fixture {
             app_token_ttl_secs: 3600,
             app_client_id: "id".into(),
             app_client_secret: "secret".into(),
+            sms: Default::default(),
         },
     );
     Fixture {

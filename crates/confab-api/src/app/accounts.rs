@@ -1,0 +1,70 @@
+//! `sms/send` and `accessuser/signinbysms`.
+
+use super::envelope::{AppForm, AppResult, Reply};
+use crate::AppState;
+use axum::extract::{ConnectInfo, State};
+use serde::Deserialize;
+use serde_json::json;
+use std::net::SocketAddr;
+
+#[derive(Deserialize)]
+pub struct SendSmsReq {
+    #[serde(default)]
+    nation_code: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// `sms/send`: a sign-in code to `phone`, within the limits.
+pub async fn send_sms(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    AppForm(req): AppForm<SendSmsReq>,
+) -> AppResult {
+    let ip = peer.ip().to_canonical().to_string();
+    s.service
+        .send_sms_code(&req.nation_code, &req.phone, &ip)
+        .await?;
+    Ok(Reply(json!("ok")))
+}
+
+#[derive(Deserialize)]
+pub struct SignInReq {
+    #[serde(default)]
+    nation_code: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    check_code: String,
+    #[serde(default)]
+    device: String,
+    #[serde(default)]
+    device_id: String,
+}
+
+/// `accessuser/signinbysms`: signs in with the code; the first time makes
+/// the user.
+pub async fn sign_in_by_sms(
+    State(s): State<AppState>,
+    AppForm(req): AppForm<SignInReq>,
+) -> AppResult {
+    let signed = s
+        .service
+        .sign_in_by_sms(
+            &req.nation_code,
+            &req.phone,
+            &req.check_code,
+            &req.device,
+            &req.device_id,
+        )
+        .await?;
+    let user = &signed.user;
+    Ok(Reply(json!({
+        "nickname": user.nickname,
+        "avatar": if user.face_url.is_empty() { None } else { Some(&user.face_url) },
+        "user_id": user.numeric_id,
+        "token": signed.token,
+        "im_token": signed.im_token.token,
+        "is_first_login": if signed.first_login { 1 } else { 0 },
+    })))
+}

@@ -1,0 +1,319 @@
+//! The app access API: SMS codes through a real HTTP provider (a capturing
+//! server in the test), sign-in, sessions and their limits.
+
+use crate::harness::*;
+use axum::routing::post;
+use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// An SMS provider that records what it is sent; `fail` makes it answer 500.
+#[derive(Clone, Default)]
+struct Capture {
+    sent: Arc<Mutex<Vec<Value>>>,
+    fail: Arc<Mutex<bool>>,
+}
+
+impl Capture {
+    async fn start() -> (Capture, String) {
+        let capture = Capture::default();
+        let state = capture.clone();
+        let app = axum::Router::new().route(
+            "/sms",
+            post(move |axum::Json(body): axum::Json<Value>| {
+                let state = state.clone();
+                async move {
+                    state.sent.lock().unwrap().push(body);
+                    if *state.fail.lock().unwrap() {
+                        axum::http::StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        axum::http::StatusCode::OK
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/sms", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        (capture, url)
+    }
+
+    fn last_code(&self) -> String {
+        let sent = self.sent.lock().unwrap();
+        sent.last().expect("a code was sent")["code"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+}
+
+async fn server(tweak: impl FnOnce(&mut confab_server::config::Settings)) -> (TestServer, Capture) {
+    let (capture, url) = Capture::start().await;
+    let t = TestServer::start_with(Backend::Sqlite, move |s| {
+        s.sms_provider = Some("http".into());
+        s.sms_http_url = Some(url);
+        tweak(s);
+    })
+    .await
+    .unwrap();
+    (t, capture)
+}
+
+/// A form POST; the answer's body, after checking its envelope.
+async fn form(t: &TestServer, path: &str, body: &str) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", t.url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{path}");
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(reply["request-id"].as_str().unwrap().len(), 32, "{reply}");
+    if reply["code"] != 0 {
+        assert!(reply["data"].is_null(), "{reply}");
+        assert!(!reply["message"].as_str().unwrap().is_empty());
+    }
+    reply
+}
+
+fn assert_code(reply: &Value, code: i64, needle: &str) {
+    assert_eq!(reply["code"], code, "{reply}");
+    let message = reply["message"].as_str().unwrap();
+    assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+}
+
+#[tokio::test]
+async fn sign_in_by_sms_as_the_spec_shows() {
+    let (t, capture) = server(|_| {}).await;
+    // The spec's example, as written.
+    let reply = form(&t, "/sms/send", "nation_code=86&phone=16522222222").await;
+    assert_eq!(
+        (
+            reply["code"].as_i64(),
+            reply["message"].as_str(),
+            reply["data"].as_str()
+        ),
+        (Some(0), Some("ok"), Some("ok"))
+    );
+    let sent = capture.sent.lock().unwrap()[0].clone();
+    assert_eq!(
+        (sent["nation_code"].as_str(), sent["phone"].as_str()),
+        (Some("86"), Some("16522222222"))
+    );
+    let code = capture.last_code();
+    assert!(
+        code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()),
+        "{code}"
+    );
+    // Too soon for another.
+    let reply = form(&t, "/sms/send", "nation_code=86&phone=16522222222").await;
+    assert_code(&reply, 2, "try again");
+    assert_eq!(
+        capture.sent.lock().unwrap().len(),
+        1,
+        "no send over the limit"
+    );
+    let reply = form(&t, "/accessuser/signinbysms", &format!("nation_code=86&phone=16522222222&check_code={code}&device=android&device_id=qbfkdvkjdckci")).await;
+    assert_eq!(reply["code"], 0, "{reply}");
+    let data = &reply["data"];
+    assert_eq!(data["is_first_login"], 1);
+    assert!(data["avatar"].is_null());
+    let nickname = data["nickname"].as_str().unwrap();
+    assert_eq!(nickname.len(), 6, "{nickname}");
+    let user_id = data["user_id"].as_i64().expect("a JSON number");
+    let token = data["token"].as_str().unwrap();
+    assert!(
+        token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{token}"
+    );
+    // The code worked once.
+    let reply = form(&t, "/accessuser/signinbysms", &format!("nation_code=86&phone=16522222222&check_code={code}&device=android&device_id=qbfkdvkjdckci")).await;
+    assert_code(&reply, 2, "no valid code");
+    // The im_token opens the gateway, as that user on android (2).
+    let im_token = data["im_token"].as_str().unwrap();
+    let ws = confab_client::WsClient::connect(&t.url(), im_token, 2)
+        .await
+        .unwrap();
+    ws.ping().await.unwrap();
+    // The same user for OpenIM, by the number as a string.
+    let info = crate::harness::data(
+        &t.admin,
+        "/user/get_users_info",
+        json!({"userIDList": [user_id.to_string()]}),
+    )
+    .await;
+    assert_eq!(info[0]["nickname"], nickname);
+    assert_eq!(info[0]["phoneNumber"], "+8616522222222");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_second_sign_in_is_the_same_user() {
+    let (t, capture) = server(|s| s.sms_resend_interval_secs = Some(0)).await;
+    let mut ids = Vec::new();
+    for (round, first) in [(0, 1), (1, 0)] {
+        let reply = form(&t, "/sms/send", "nation_code=86&phone=13800138000").await;
+        assert_eq!(reply["code"], 0, "round {round}: {reply}");
+        let code = capture.last_code();
+        let reply = form(
+            &t,
+            "/accessuser/signinbysms",
+            &format!("nation_code=86&phone=13800138000&check_code={code}&device=web"),
+        )
+        .await;
+        assert_eq!(reply["data"]["is_first_login"], first, "{reply}");
+        ids.push(reply["data"]["user_id"].clone());
+    }
+    assert_eq!(ids[0], ids[1]);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn codes_and_numbers_are_refused() {
+    let (t, capture) = server(|s| {
+        s.sms_resend_interval_secs = Some(0);
+        s.sms_daily_limit = Some(3);
+    })
+    .await;
+    assert_code(
+        &form(&t, "/sms/send", "nation_code=86&phone=123").await,
+        1,
+        "phone",
+    );
+    assert_code(
+        &form(&t, "/sms/send", "nation_code=1&phone=16522222222").await,
+        1,
+        "country code 1",
+    );
+    assert_code(&form(&t, "/sms/send", "nation_code=86").await, 1, "phone");
+    assert!(capture.sent.lock().unwrap().is_empty());
+    // Five wrong tries void the code: the sixth fails even when right.
+    form(&t, "/sms/send", "nation_code=86&phone=13912345678").await;
+    let code = capture.last_code();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for _ in 0..5 {
+        let reply = form(
+            &t,
+            "/accessuser/signinbysms",
+            &format!("nation_code=86&phone=13912345678&check_code={wrong}&device=ios&device_id=d"),
+        )
+        .await;
+        assert_code(&reply, 1, "wrong code");
+    }
+    let reply = form(
+        &t,
+        "/accessuser/signinbysms",
+        &format!("nation_code=86&phone=13912345678&check_code={code}&device=ios&device_id=d"),
+    )
+    .await;
+    assert_code(&reply, 2, "too many attempts");
+    // Bad fields.
+    assert_code(
+        &form(
+            &t,
+            "/accessuser/signinbysms",
+            "nation_code=86&phone=13912345678&check_code=12&device=ios",
+        )
+        .await,
+        1,
+        "check_code",
+    );
+    assert_code(
+        &form(
+            &t,
+            "/accessuser/signinbysms",
+            "nation_code=86&phone=13912345678&check_code=123456&device=tv",
+        )
+        .await,
+        1,
+        "device",
+    );
+    // The daily limit: three codes, then no more.
+    form(&t, "/sms/send", "nation_code=86&phone=13912345678").await;
+    form(&t, "/sms/send", "nation_code=86&phone=13912345678").await;
+    let before = capture.sent.lock().unwrap().len();
+    assert_code(
+        &form(&t, "/sms/send", "nation_code=86&phone=13912345678").await,
+        2,
+        "a day",
+    );
+    assert_eq!(capture.sent.lock().unwrap().len(), before);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn limits_per_address_expiry_and_a_failing_provider() {
+    let (t, capture) = server(|s| {
+        s.sms_resend_interval_secs = Some(0);
+        s.sms_ip_hourly_limit = Some(2);
+        s.sms_code_ttl_secs = Some(1);
+    })
+    .await;
+    form(&t, "/sms/send", "nation_code=86&phone=13700000001").await;
+    let code = capture.last_code();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let reply = form(
+        &t,
+        "/accessuser/signinbysms",
+        &format!("nation_code=86&phone=13700000001&check_code={code}&device=web"),
+    )
+    .await;
+    assert_code(&reply, 2, "expired");
+    form(&t, "/sms/send", "nation_code=86&phone=13700000002").await;
+    assert_code(
+        &form(&t, "/sms/send", "nation_code=86&phone=13700000003").await,
+        2,
+        "an hour",
+    );
+    t.stop().await;
+
+    let (t, capture) = server(|s| s.sms_resend_interval_secs = Some(0)).await;
+    *capture.fail.lock().unwrap() = true;
+    assert_code(
+        &form(&t, "/sms/send", "nation_code=86&phone=13700000004").await,
+        2,
+        "could not be sent",
+    );
+    let code = capture.last_code();
+    let reply = form(
+        &t,
+        "/accessuser/signinbysms",
+        &format!("nation_code=86&phone=13700000004&check_code={code}&device=web"),
+    )
+    .await;
+    assert_code(&reply, 2, "no valid code");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn the_request_id_is_the_callers_or_new() {
+    let (t, _capture) = server(|_| {}).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/sms/send", t.url()))
+        .header("x-request-id", "abc-123")
+        .body("nation_code=86&phone=123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["x-request-id"], "abc-123");
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(reply["request-id"], "abc-123");
+    assert_eq!(reply["code"], 1);
+    // An unknown app path: HTTP 404 in the app's envelope, with an id too.
+    let response = reqwest::Client::new()
+        .post(format!("{}/accessuser/nothing", t.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let reply: Value = response.json().await.unwrap();
+    assert_eq!(
+        (reply["code"].as_i64(), reply["data"].is_null()),
+        (Some(1), true),
+        "{reply}"
+    );
+    assert_eq!(reply["request-id"].as_str().unwrap().len(), 32);
+    t.stop().await;
+}
