@@ -8,6 +8,7 @@ mod appender;
 mod auth;
 mod chatrooms;
 mod conversations;
+mod follows;
 mod groups;
 mod members;
 mod notices;
@@ -25,6 +26,7 @@ pub use chatrooms::{Chatroom, NewChatroom, DEFAULT_CHATROOM_MAX_MEMBERS, MAX_CHA
 pub use conversations::{
     ConversationChange, PulledRange, SeqRange, MAX_CONVERSATION_BATCH, MAX_PULL,
 };
+pub use follows::{FollowList, FollowOp, MAX_FOLLOW_PAGE};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
 pub use notify::{Audience, Notification, MAX_AUDIENCE};
 pub use passwords::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};

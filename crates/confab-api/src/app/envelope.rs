@@ -85,6 +85,26 @@ impl<T: DeserializeOwned + Send> FromRequest<AppState> for AppForm<T> {
     }
 }
 
+/// The caller, from the session token in the `token` header; missing,
+/// unknown or signed out is code 10.
+pub struct AppCaller(pub confab_service::Caller);
+
+impl axum::extract::FromRequestParts<AppState> for AppCaller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get("token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        Ok(AppCaller(state.service.authenticate_session(token).await?))
+    }
+}
+
 /// Largest app API answer the request-id layer rewrites.
 const MAX_ANSWER: usize = 1024 * 1024;
 

@@ -5,8 +5,9 @@
 
 mod accounts;
 mod envelope;
+mod relations;
 
-pub use envelope::{error_code, request_id, AppError, AppForm, AppResult, Reply};
+pub use envelope::{error_code, request_id, AppCaller, AppError, AppForm, AppResult, Reply};
 
 use crate::AppState;
 use axum::routing::post;
@@ -16,4 +17,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sms/send", post(accounts::send_sms))
         .route("/accessuser/signinbysms", post(accounts::sign_in_by_sms))
+        .route("/relation/operation", post(relations::operation))
+        .route("/relation/followlist", post(relations::follow_list))
 }

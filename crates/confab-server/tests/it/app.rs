@@ -317,3 +317,164 @@ async fn the_request_id_is_the_callers_or_new() {
     assert_eq!(reply["request-id"].as_str().unwrap().len(), 32);
     t.stop().await;
 }
+
+/// Signs a phone in; its session token and user id.
+async fn sign_in(t: &TestServer, capture: &Capture, phone: &str) -> (String, i64) {
+    let reply = form(t, "/sms/send", &format!("nation_code=86&phone={phone}")).await;
+    assert_eq!(reply["code"], 0, "{reply}");
+    let code = capture.last_code();
+    let reply = form(
+        t,
+        "/accessuser/signinbysms",
+        &format!("nation_code=86&phone={phone}&check_code={code}&device=ios&device_id=x"),
+    )
+    .await;
+    assert_eq!(reply["code"], 0, "{reply}");
+    let data = &reply["data"];
+    (
+        data["token"].as_str().unwrap().to_owned(),
+        data["user_id"].as_i64().unwrap(),
+    )
+}
+
+async fn authed(t: &TestServer, token: &str, path: &str, body: &str) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}{path}", t.url()))
+        .header("token", token)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn follow_block_and_lists() {
+    let (t, capture) = server(|s| s.sms_resend_interval_secs = Some(0)).await;
+    let (a, a_id) = sign_in(&t, &capture, "13100000001").await;
+    let (b_token, b) = sign_in(&t, &capture, "13100000002").await;
+    let (_, c) = sign_in(&t, &capture, "13100000003").await;
+    // Spec example: follow.
+    let reply = authed(
+        &t,
+        &a,
+        "/relation/operation",
+        &format!("to_user_id={b}&type=follow"),
+    )
+    .await;
+    assert_eq!(
+        (reply["code"].as_i64(), reply["data"].as_str()),
+        (Some(0), Some("ok")),
+        "{reply}"
+    );
+    authed(
+        &t,
+        &a,
+        "/relation/operation",
+        &format!("to_user_id={c}&type=follow"),
+    )
+    .await;
+    // Spec example: the follow list, paged.
+    let reply = authed(&t, &a, "/relation/followlist", "type=follow").await;
+    let data = &reply["data"];
+    assert_eq!(
+        data["page_info"],
+        json!({"page": 1, "size": 20, "totalPage": 1, "totalCount": 2})
+    );
+    assert_eq!(data["list"][0]["user_id"], b, "a number");
+    assert!(data["list"][0]["nickname"].as_str().unwrap().len() == 6);
+    assert!(data["list"][0]["avatar"].is_null());
+    let reply = authed(&t, &a, "/relation/followlist", "type=follow&page=2&size=1").await;
+    assert_eq!(
+        reply["data"]["page_info"],
+        json!({"page": 2, "size": 1, "totalPage": 2, "totalCount": 2})
+    );
+    assert_eq!(reply["data"]["list"][0]["user_id"], c);
+    // One-way: b follows nobody.
+    let reply = authed(&t, &b_token, "/relation/followlist", "type=follow").await;
+    assert_eq!(reply["data"]["page_info"]["totalCount"], 0);
+    // Blocking ends the follow, and b can no longer message a by any path.
+    authed(
+        &t,
+        &a,
+        "/relation/operation",
+        &format!("to_user_id={b}&type=block"),
+    )
+    .await;
+    let reply = authed(&t, &a, "/relation/followlist", "type=follow").await;
+    assert_eq!(reply["data"]["list"][0]["user_id"], c);
+    assert_eq!(reply["data"]["page_info"]["totalCount"], 1);
+    let reply = authed(&t, &a, "/relation/followlist", "type=black").await;
+    assert_eq!(reply["data"]["list"][0]["user_id"], b);
+    let sent = t
+        .admin
+        .call(
+            "/manager/send_msg",
+            &json!({"sendID": b.to_string(), "recvID": a_id.to_string(), "contentType": 101, "content": {"text": "x"}, "sessionType": 1}),
+        )
+        .await
+        .unwrap();
+    assert_err(&sent, 804, "has blocked");
+    // Following again lifts the block.
+    authed(
+        &t,
+        &a,
+        "/relation/operation",
+        &format!("to_user_id={b}&type=follow"),
+    )
+    .await;
+    let reply = authed(&t, &a, "/relation/followlist", "type=black").await;
+    assert_eq!(reply["data"]["page_info"]["totalCount"], 0);
+    // Refusals.
+    let reply = authed(
+        &t,
+        "",
+        "/relation/operation",
+        &format!("to_user_id={b}&type=follow"),
+    )
+    .await;
+    assert_code(&reply, 10, "token");
+    let reply = authed(
+        &t,
+        "0123456789abcdef0123456789abcdef",
+        "/relation/followlist",
+        "type=follow",
+    )
+    .await;
+    assert_code(&reply, 10, "token");
+    assert_code(
+        &authed(
+            &t,
+            &a,
+            "/relation/operation",
+            "to_user_id=999999&type=follow",
+        )
+        .await,
+        4,
+        "999999",
+    );
+    assert_code(
+        &authed(
+            &t,
+            &a,
+            "/relation/operation",
+            &format!("to_user_id={b}&type=poke"),
+        )
+        .await,
+        1,
+        "type",
+    );
+    assert_code(
+        &authed(&t, &a, "/relation/followlist", "type=follow&size=101").await,
+        1,
+        "size",
+    );
+    assert_code(
+        &authed(&t, &a, "/relation/followlist", "type=fans").await,
+        1,
+        "type",
+    );
+    t.stop().await;
+}
