@@ -306,6 +306,20 @@ impl WsClient {
             .map(|_| ())
     }
 
+    /// Creates a conversation the app signed (`accessuser/getimtoken`).
+    pub async fn create_conversation(
+        &self,
+        members: &[String],
+        name: &str,
+        signature: &str,
+    ) -> Result<ConversationCreated, ClientError> {
+        let data = serde_json::json!({"members": members, "name": name, "signature": signature});
+        Self::required(
+            "create_conversation",
+            self.request("create_conversation", Some(data)).await?,
+        )
+    }
+
     /// Enters an online-only chatroom.
     pub async fn join_room(&self, room_id: &str) -> Result<(), ClientError> {
         let data = serde_json::json!({ "roomID": room_id });

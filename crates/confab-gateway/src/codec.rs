@@ -82,12 +82,21 @@ pub enum Request {
     LeaveRoom {
         room_id: ChatroomId,
     },
+    /// Create a group of `members` owned by the caller, approved by the
+    /// app with a `conv.create` signature (the app API's `getimtoken`).
+    CreateConversation {
+        members: Vec<String>,
+        name: String,
+        signature: String,
+    },
 }
 
 /// The answer to a [`Request`], in domain types; the codec shapes it.
 #[derive(Debug)]
 pub enum Reply {
     Pong,
+    /// The conversation `create_conversation` made.
+    Conversation(Box<confab_service::GroupInfo>),
     /// The message is stored (or pushed, when online-only): the ack.
     Sent(Box<Message>),
     MaxSeqs(Vec<UserConversation>),

@@ -129,6 +129,17 @@ impl Codec for JsonCodec {
                 frame("pulled", req_id, Some(PulledData { messages, more }))
             }
             Reply::Done => frame::<()>("ok", req_id, None),
+            Reply::Conversation(info) => frame(
+                "conversation",
+                req_id,
+                Some(ConversationCreated {
+                    group_id: info.group.group_id.to_string(),
+                    conversation_id: confab_core::message::group_conversation_id(
+                        &info.group.group_id,
+                    ),
+                    member_count: info.member_count,
+                }),
+            ),
         })
     }
 
@@ -180,6 +191,14 @@ fn request_of(caller: &Caller, request: &ClientFrame) -> Result<Request> {
                 seq: d.seq,
             }
         }
+        "create_conversation" => {
+            let d: CreateConversationData = parse(data)?;
+            Request::CreateConversation {
+                members: d.members,
+                name: d.name,
+                signature: d.signature,
+            }
+        }
         "join_room" | "leave_room" => {
             let d: RoomData = parse(data)?;
             let room_id = ChatroomId::parse("data.roomID", &d.room_id)?;
@@ -190,7 +209,7 @@ fn request_of(caller: &Caller, request: &ClientFrame) -> Result<Request> {
             }
         }
         other => return Err(Error::invalid(format!(
-            "type: unknown frame type {other:?}; expected ping, send, get_max_seqs, pull, mark_read, delivered, revoke, join_room or leave_room"
+            "type: unknown frame type {other:?}; expected ping, send, get_max_seqs, pull, mark_read, delivered, revoke, join_room, leave_room or create_conversation"
         ))),
     })
 }

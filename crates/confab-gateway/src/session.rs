@@ -332,6 +332,16 @@ async fn dispatch(
             service.join_chatroom(caller, &room_id, user).await?;
             Ok(Reply::Done)
         }
+        Request::CreateConversation {
+            members,
+            name,
+            signature,
+        } => {
+            let info = service
+                .create_signed_conversation(caller, &members, &name, &signature)
+                .await?;
+            Ok(Reply::Conversation(Box::new(info)))
+        }
         Request::LeaveRoom { room_id } => {
             service.leave_chatroom(caller, &room_id, user)?;
             Ok(Reply::Done)

@@ -18,6 +18,7 @@ mod relations;
 mod revoke;
 mod send;
 mod sessions;
+mod signatures;
 
 pub use access::{canonical_phone, device_platform, LogSms, SignIn, SmsSender, SmsSettings};
 pub use accounts::{AccountStatus, NewUser};
@@ -33,6 +34,7 @@ pub use passwords::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use relations::FriendInfo;
 pub use send::{OutgoingMessage, PendingSend, SendOutcome, SendRequest, MAX_RECIPIENTS};
 pub use sessions::MAX_ONLINE_STATUS;
+pub use signatures::{members_digest, CREATE_CONVERSATION, SIGNATURE_TTL_SECS};
 
 use appender::{Appender, DeliveryContext};
 use chatrooms::Chatrooms;

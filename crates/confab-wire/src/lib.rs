@@ -142,6 +142,27 @@ pub struct SeqData {
     pub seq: i64,
 }
 
+/// `create_conversation`: the members (user id numbers), a name, and the
+/// app's `conv.create` signature for them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreateConversationData {
+    pub members: Vec<String>,
+    #[serde(default)]
+    pub name: String,
+    pub signature: String,
+}
+
+/// Reply to `create_conversation`: the new group and its conversation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConversationCreated {
+    #[serde(rename = "groupID")]
+    pub group_id: String,
+    #[serde(rename = "conversationID")]
+    pub conversation_id: String,
+    #[serde(rename = "memberCount")]
+    pub member_count: i64,
+}
+
 /// `join_room` and `leave_room`: a chatroom.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RoomData {

@@ -68,3 +68,24 @@ pub async fn sign_in_by_sms(
         "is_first_login": if signed.first_login { 1 } else { 0 },
     })))
 }
+
+/// `accessuser/getimtoken` (needs `token`): `act` and `members[]` (or one
+/// `members`), signed for the caller: the IM checks it before acting.
+pub async fn get_im_token(
+    State(s): State<AppState>,
+    super::envelope::AppCaller(caller): super::envelope::AppCaller,
+    AppForm(pairs): AppForm<Vec<(String, String)>>,
+) -> AppResult {
+    let mut act = None;
+    let mut members = Vec::new();
+    for (key, value) in pairs {
+        match key.as_str() {
+            "act" => act = Some(value),
+            "members" | "members[]" => members.push(value),
+            _ => {}
+        }
+    }
+    let act = act.ok_or_else(|| confab_core::Error::invalid("act: missing"))?;
+    let signature = s.service.sign_action(&caller, &act, &members)?;
+    Ok(Reply(json!(signature)))
+}

@@ -17,6 +17,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sms/send", post(accounts::send_sms))
         .route("/accessuser/signinbysms", post(accounts::sign_in_by_sms))
+        .route("/accessuser/getimtoken", post(accounts::get_im_token))
         .route("/relation/operation", post(relations::operation))
         .route("/relation/followlist", post(relations::follow_list))
 }

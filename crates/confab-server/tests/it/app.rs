@@ -320,6 +320,12 @@ async fn the_request_id_is_the_callers_or_new() {
 
 /// Signs a phone in; its session token and user id.
 async fn sign_in(t: &TestServer, capture: &Capture, phone: &str) -> (String, i64) {
+    let (token, id, _) = sign_in_im(t, capture, phone).await;
+    (token, id)
+}
+
+/// Signs a phone in; its session token, user id and IM token.
+async fn sign_in_im(t: &TestServer, capture: &Capture, phone: &str) -> (String, i64, String) {
     let reply = form(t, "/sms/send", &format!("nation_code=86&phone={phone}")).await;
     assert_eq!(reply["code"], 0, "{reply}");
     let code = capture.last_code();
@@ -334,6 +340,7 @@ async fn sign_in(t: &TestServer, capture: &Capture, phone: &str) -> (String, i64
     (
         data["token"].as_str().unwrap().to_owned(),
         data["user_id"].as_i64().unwrap(),
+        data["im_token"].as_str().unwrap().to_owned(),
     )
 }
 
@@ -477,4 +484,148 @@ async fn follow_block_and_lists() {
         "type",
     );
     t.stop().await;
+}
+
+#[tokio::test]
+async fn signed_conversations() {
+    let (t, capture) = server(|s| s.sms_resend_interval_secs = Some(0)).await;
+    let (a, a_id, a_im) = sign_in_im(&t, &capture, "13200000001").await;
+    let (b, b_id) = sign_in(&t, &capture, "13200000002").await;
+    let (_, c_id) = sign_in(&t, &capture, "13200000003").await;
+    // The spec's form: members[] twice, in any order.
+    let reply = authed(
+        &t,
+        &a,
+        "/accessuser/getimtoken",
+        &format!("act=conv.create&members[]={c_id}&members[]={b_id}"),
+    )
+    .await;
+    assert_eq!(reply["code"], 0, "{reply}");
+    let signature = reply["data"].as_str().unwrap().to_owned();
+    // Its claims are the spec's: aud (a number), act, members, exp.
+    let payload = signature.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&base64_url(payload)).unwrap();
+    assert_eq!(claims["aud"], a_id);
+    assert_eq!(claims["act"], "conv.create");
+    let mut sorted = [b_id, c_id];
+    sorted.sort();
+    let expected = md5_of(&format!("[\"{}\",\"{}\"]", sorted[0], sorted[1]));
+    assert_eq!(
+        md5_of(r#"["6","7"]"#),
+        "4da3203c3552dab1c183da893a483ede",
+        "the spec's digest"
+    );
+    assert_eq!(claims["members"], expected);
+    let ws = confab_client::WsClient::connect(&t.url(), &a_im, 1)
+        .await
+        .unwrap();
+    let members = [b_id.to_string(), c_id.to_string()];
+    let created = ws
+        .create_conversation(&members, "trip", &signature)
+        .await
+        .unwrap();
+    assert_eq!(
+        created.member_count, 3,
+        "the caller owns it, with both members"
+    );
+    assert_eq!(created.conversation_id, format!("g_{}", created.group_id));
+    let info = crate::harness::data(
+        &t.admin,
+        "/group/get_groups_info",
+        json!({"groupIDList": [created.group_id]}),
+    )
+    .await;
+    assert_eq!(info[0]["groupName"], "trip");
+    assert_eq!(info[0]["ownerUserID"], a_id.to_string());
+    // Other members than signed, a garbled signature, another user's one.
+    let err = ws
+        .create_conversation(&[b_id.to_string()], "", &signature)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("other members"), "{err}");
+    let err = ws
+        .create_conversation(&members, "", "garbage")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("signature"), "{err}");
+    let reply = authed(
+        &t,
+        &b,
+        "/accessuser/getimtoken",
+        &format!("act=conv.create&members={c_id}"),
+    )
+    .await;
+    let b_signature = reply["data"].as_str().unwrap().to_owned();
+    let err = ws
+        .create_conversation(&[c_id.to_string()], "", &b_signature)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("another user"), "{err}");
+    // Expired.
+    let now = confab_core::now_millis() / 1000;
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::default(),
+        &json!({"aud": a_id, "act": "conv.create", "members": expected, "exp": now - 5}),
+        &jsonwebtoken::EncodingKey::from_secret(JWT_KEY.as_bytes()),
+    )
+    .unwrap();
+    let err = ws
+        .create_conversation(&members, "", &expired)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("expired"), "{err}");
+    // Refusals of getimtoken.
+    assert_code(
+        &authed(&t, &a, "/accessuser/getimtoken", "act=conv.create").await,
+        1,
+        "members",
+    );
+    assert_code(
+        &authed(&t, &a, "/accessuser/getimtoken", "members=5").await,
+        1,
+        "act",
+    );
+    assert_code(
+        &authed(
+            &t,
+            "",
+            "/accessuser/getimtoken",
+            "act=conv.create&members=5",
+        )
+        .await,
+        10,
+        "token",
+    );
+    t.stop().await;
+}
+
+fn base64_url(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.bytes() {
+        let v = ALPHABET.iter().position(|a| *a == c).unwrap() as u32;
+        bits = (bits << 6) | v;
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    out
+}
+
+/// Lowercase hex MD5, computed here independently of the server's code.
+fn md5_of(text: &str) -> String {
+    use md5::Digest;
+    md5::Md5::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
