@@ -33,6 +33,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// All dialects on one router: their paths do not collide.
 pub fn router(service: Arc<Service>, settings: ApiSettings) -> Router {
+    let settings_max_upload = service.avatar_max_bytes();
     let state = AppState {
         service,
         trusted_networks: Arc::new(settings.trusted_networks),
@@ -40,7 +41,7 @@ pub fn router(service: Arc<Service>, settings: ApiSettings) -> Router {
     };
     openim::router()
         .merge(easemob::router())
-        .merge(app::router())
+        .merge(app::router(settings_max_upload))
         .fallback(fallback::no_route)
         .layer(axum::middleware::from_fn(fallback::method_envelope))
         .layer(axum::middleware::from_fn(app::request_id))

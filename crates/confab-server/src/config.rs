@@ -99,6 +99,12 @@ pub struct Settings {
     /// Wrong tries that void a code [default: 5]
     #[arg(long, env = "CONFAB_SMS_MAX_ATTEMPTS")]
     pub sms_max_attempts: Option<i64>,
+    /// The URL clients reach this server at; files are served under it [default: http:// + listen]
+    #[arg(long, env = "CONFAB_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Largest avatar upload in bytes [default: 5242880]
+    #[arg(long, env = "CONFAB_AVATAR_MAX_BYTES")]
+    pub avatar_max_bytes: Option<usize>,
 }
 
 macro_rules! merge_fields {
@@ -141,7 +147,9 @@ impl Settings {
             sms_resend_interval_secs,
             sms_daily_limit,
             sms_ip_hourly_limit,
-            sms_max_attempts
+            sms_max_attempts,
+            public_url,
+            avatar_max_bytes
         )
     }
 
@@ -182,6 +190,9 @@ pub struct Config {
     pub trusted_networks: Vec<ipnet::IpNet>,
     pub easemob: EasemobConfig,
     pub sms: SmsConfig,
+    /// None: `http://` + the address the server is bound to.
+    pub public_url: Option<String>,
+    pub avatar_max_bytes: usize,
 }
 
 /// Where SMS codes go.
@@ -418,6 +429,17 @@ impl Config {
                 max_attempts: sms_positive("sms_max_attempts", s.sms_max_attempts, 5)?,
             },
         };
+        let public_url = s
+            .public_url
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .filter(|u| !u.is_empty());
+        if let Some(url) = &public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                bail!("public_url: expected an http(s) URL, got {url:?}");
+            }
+        }
+        let avatar_max_bytes = s.avatar_max_bytes.unwrap_or(5 * 1024 * 1024);
+        positive("avatar_max_bytes", avatar_max_bytes as u64)?;
         if changed {
             write_private(&secrets_path, &toml::to_string(&stored)?)?;
         }
@@ -443,6 +465,8 @@ impl Config {
             trusted_networks,
             easemob,
             sms,
+            public_url,
+            avatar_max_bytes,
         })
     }
 

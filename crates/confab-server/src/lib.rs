@@ -71,7 +71,21 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         config::SmsProvider::Log => Arc::new(confab_service::LogSms),
         config::SmsProvider::Http(url) => Arc::new(sms::HttpSms::new(url.clone())?),
     };
-    let service = Arc::new(service.with_sms(sms));
+    let files_dir = config.data_dir.join("files");
+    std::fs::create_dir_all(&files_dir)
+        .with_context(|| format!("creating {}", files_dir.display()))?;
+    let files = confab_service::FileStore {
+        store: Arc::new(
+            object_store::local::LocalFileSystem::new_with_prefix(&files_dir)
+                .with_context(|| format!("opening {}", files_dir.display()))?,
+        ),
+        public_url: config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", config.listen)),
+        avatar_max_bytes: config.avatar_max_bytes,
+    };
+    let service = Arc::new(service.with_sms(sms).with_files(files));
     let gateway = Arc::new(Gateway::new(
         service.clone(),
         registry,
@@ -160,11 +174,16 @@ impl RunningServer {
 /// Binds `config.listen` (port 0 picks a free port) and serves in the
 /// background.
 pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
-    let app = build(config).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    // With port 0 only the bound address says where files are served.
+    let mut config = config.clone();
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{addr}"));
+    }
+    let app = build(&config).await?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(serve(app.clone(), listener, async {
         let _ = rx.await;

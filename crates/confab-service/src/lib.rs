@@ -14,6 +14,7 @@ mod members;
 mod notices;
 mod notify;
 mod passwords;
+mod profiles;
 mod relations;
 mod revoke;
 mod send;
@@ -31,6 +32,7 @@ pub use follows::{FollowList, FollowOp, MAX_FOLLOW_PAGE};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
 pub use notify::{Audience, Notification, MAX_AUDIENCE};
 pub use passwords::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
+pub use profiles::{content_type_of, FileStore};
 pub use relations::FriendInfo;
 pub use send::{OutgoingMessage, PendingSend, SendOutcome, SendRequest, MAX_RECIPIENTS};
 pub use sessions::MAX_ONLINE_STATUS;
@@ -97,6 +99,8 @@ pub struct Service {
     hashing: tokio::sync::Semaphore,
     /// Where SMS codes go (`with_sms` sets it; the log by default).
     sms: Arc<dyn SmsSender>,
+    /// Where uploaded files go (`with_files` sets it).
+    files: Option<profiles::FileStore>,
 }
 
 impl Service {
@@ -125,6 +129,7 @@ impl Service {
             appender,
             hashing: passwords::hashing_limit(),
             sms: Arc::new(LogSms),
+            files: None,
         }
     }
 

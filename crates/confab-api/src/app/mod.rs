@@ -5,16 +5,25 @@
 
 mod accounts;
 mod envelope;
+mod profiles;
 mod relations;
 
 pub use envelope::{error_code, request_id, AppCaller, AppError, AppForm, AppResult, Reply};
 
 use crate::AppState;
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::Router;
 
-pub fn router() -> Router<AppState> {
+/// `max_upload` bounds an avatar upload's body: a larger one is refused
+/// while it is read, never held whole.
+pub fn router(max_upload: usize) -> Router<AppState> {
     Router::new()
+        .route(
+            "/accessuser/updateuserinfo",
+            post(profiles::update_user_info)
+                .layer(axum::extract::DefaultBodyLimit::max(max_upload + 64 * 1024)),
+        )
+        .route("/files/{kind}/{name}", get(profiles::file))
         .route("/sms/send", post(accounts::send_sms))
         .route("/accessuser/signinbysms", post(accounts::sign_in_by_sms))
         .route("/accessuser/getimtoken", post(accounts::get_im_token))

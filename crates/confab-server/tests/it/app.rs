@@ -629,3 +629,138 @@ fn md5_of(text: &str) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// A real PNG of `w`×`h` pixels.
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([x as u8, y as u8, 200]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+async fn upload(t: &TestServer, token: &str, form: reqwest::multipart::Form) -> Value {
+    let response = reqwest::Client::new()
+        .post(format!("{}/accessuser/updateuserinfo", t.url()))
+        .header("token", token)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn profiles_with_avatars() {
+    let (t, capture) = server(|s| {
+        s.sms_resend_interval_secs = Some(0);
+        s.avatar_max_bytes = Some(20_000);
+    })
+    .await;
+    let (token, user_id) = sign_in(&t, &capture, "13300000001").await;
+    let picture = png(16, 12);
+    let form = reqwest::multipart::Form::new()
+        .part(
+            "avatar",
+            reqwest::multipart::Part::bytes(picture.clone()).file_name("a.png"),
+        )
+        .text("nickname", "  ivan  ");
+    let reply = upload(&t, &token, form).await;
+    assert_eq!(reply["code"], 0, "{reply}");
+    let data = &reply["data"];
+    assert_eq!(data["nickname"], "ivan", "trimmed");
+    assert_eq!(
+        data["user_id"],
+        user_id.to_string(),
+        "as the spec shows it here"
+    );
+    let url = data["avatar"].as_str().unwrap().to_owned();
+    assert!(url.starts_with(&t.url()) && url.ends_with(".png"), "{url}");
+    // Served back byte for byte, with its type.
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(response.bytes().await.unwrap().to_vec(), picture);
+    // Every dialect shows the new profile.
+    let info = crate::harness::data(
+        &t.admin,
+        "/user/get_users_info",
+        json!({"userIDList": [user_id.to_string()]}),
+    )
+    .await;
+    assert_eq!(
+        (info[0]["nickname"].as_str(), info[0]["faceURL"].as_str()),
+        (Some("ivan"), Some(url.as_str()))
+    );
+    // The nickname alone.
+    let reply = upload(
+        &t,
+        &token,
+        reqwest::multipart::Form::new().text("nickname", "ivan2"),
+    )
+    .await;
+    assert_eq!(
+        (
+            reply["data"]["nickname"].as_str(),
+            reply["data"]["avatar"].as_str()
+        ),
+        (Some("ivan2"), Some(url.as_str()))
+    );
+    // Refusals.
+    let text = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(b"not an image".to_vec()).file_name("a.png"),
+    );
+    assert_code(&upload(&t, &token, text).await, 1, "image");
+    let mut over = png(16, 12);
+    over.resize(20_001, 0);
+    let big = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(over).file_name("b.png"),
+    );
+    assert_code(&upload(&t, &token, big).await, 1, "at most 20000 bytes");
+    let huge = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(vec![7u8; 3 * 1024 * 1024]).file_name("c.png"),
+    );
+    assert_code(&upload(&t, &token, huge).await, 1, "at most 20000 bytes");
+    assert_code(
+        &upload(
+            &t,
+            &token,
+            reqwest::multipart::Form::new().text("other", "x"),
+        )
+        .await,
+        1,
+        "nickname or an avatar",
+    );
+    assert_code(
+        &upload(
+            &t,
+            &token,
+            reqwest::multipart::Form::new().text("nickname", "x".repeat(65)),
+        )
+        .await,
+        1,
+        "nickname",
+    );
+    assert_code(
+        &upload(
+            &t,
+            "",
+            reqwest::multipart::Form::new().text("nickname", "x"),
+        )
+        .await,
+        10,
+        "token",
+    );
+    let response = reqwest::get(format!("{}/files/avatars/nothing.png", t.url()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let response = reqwest::get(format!("{}/files/avatars/..%2Fsecrets.toml", t.url()))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404, "no way out of the files");
+    t.stop().await;
+}

@@ -1,0 +1,83 @@
+//! `accessuser/updateuserinfo` (multipart: `avatar` file, `nickname`) and
+//! the files it stores, served back at `/files/...`.
+
+use super::envelope::{AppCaller, AppError, AppResult, Reply};
+use crate::AppState;
+use axum::extract::{Multipart, Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use confab_core::Error;
+use serde_json::json;
+
+/// `updateuserinfo`: a new avatar and/or nickname for the caller.
+pub async fn update_user_info(
+    State(s): State<AppState>,
+    AppCaller(caller): AppCaller,
+    mut form: Multipart,
+) -> AppResult {
+    let max = s.service.avatar_max_bytes();
+    let too_big = || AppError(Error::invalid(format!("avatar: at most {max} bytes")));
+    let mut nickname = None;
+    let mut avatar = None;
+    while let Some(field) = form.next_field().await.map_err(|e| {
+        if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+            too_big()
+        } else {
+            AppError(Error::invalid(format!("request body: {}", e.body_text())))
+        }
+    })? {
+        match field.name() {
+            Some("nickname") => {
+                nickname = Some(field.text().await.map_err(|e| {
+                    AppError(Error::invalid(format!("nickname: {}", e.body_text())))
+                })?)
+            }
+            Some("avatar") => {
+                let bytes = field.bytes().await.map_err(|e| {
+                    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                        too_big()
+                    } else {
+                        AppError(Error::invalid(format!("avatar: {}", e.body_text())))
+                    }
+                })?;
+                if bytes.len() > max {
+                    return Err(too_big());
+                }
+                avatar = Some(bytes);
+            }
+            _ => {}
+        }
+    }
+    let user = s
+        .service
+        .update_own_profile(&caller, nickname.as_deref(), avatar)
+        .await?;
+    Ok(Reply(json!({
+        "nickname": user.nickname,
+        "avatar": if user.face_url.is_empty() { None } else { Some(&user.face_url) },
+        "user_id": user.user_id,
+    })))
+}
+
+/// `GET /files/{kind}/{name}`: a stored file with its content type.
+pub async fn file(
+    State(s): State<AppState>,
+    Path((kind, name)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let (bytes, content_type) = match s.service.file(&format!("{kind}/{name}")).await {
+        Ok(found) => found,
+        // A file, not an API answer: a missing one is HTTP 404.
+        Err(e) if e.kind() == confab_core::ErrorKind::NotFound => {
+            return Ok((axum::http::StatusCode::NOT_FOUND, AppError(e)).into_response())
+        }
+        Err(e) => return Err(AppError(e)),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        bytes,
+    )
+        .into_response())
+}
