@@ -358,6 +358,8 @@ pub trait AccessStore: Send + Sync {
     async fn get_session(&self, token_hash: &str) -> Result<Option<(UserId, String)>>;
     /// Ends a session; false when there was none.
     async fn delete_session(&self, token_hash: &str) -> Result<bool>;
+    /// Ends every session of a user; how many there were.
+    async fn delete_user_sessions(&self, user_id: &UserId) -> Result<u64>;
 }
 
 /// Values made once per deployment and shared by its nodes.

@@ -105,6 +105,21 @@ pub struct Settings {
     /// Largest avatar upload in bytes [default: 5242880]
     #[arg(long, env = "CONFAB_AVATAR_MAX_BYTES")]
     pub avatar_max_bytes: Option<usize>,
+    /// Where uploaded files are kept: empty (the data dir) or s3://BUCKET[/PREFIX]
+    #[arg(long, env = "CONFAB_FILE_STORE_URL")]
+    pub file_store_url: Option<String>,
+    /// The S3 endpoint, for S3-compatible stores (e.g. http://127.0.0.1:9000)
+    #[arg(long, env = "CONFAB_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// The S3 region [default: AWS_REGION, else us-east-1]
+    #[arg(long, env = "CONFAB_S3_REGION")]
+    pub s3_region: Option<String>,
+    /// The S3 access key id [default: AWS_ACCESS_KEY_ID]
+    #[arg(long, env = "CONFAB_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    /// The S3 secret access key [default: AWS_SECRET_ACCESS_KEY]
+    #[arg(long, env = "CONFAB_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
 }
 
 macro_rules! merge_fields {
@@ -149,7 +164,12 @@ impl Settings {
             sms_ip_hourly_limit,
             sms_max_attempts,
             public_url,
-            avatar_max_bytes
+            avatar_max_bytes,
+            file_store_url,
+            s3_endpoint,
+            s3_region,
+            s3_access_key_id,
+            s3_secret_access_key
         )
     }
 
@@ -193,6 +213,35 @@ pub struct Config {
     /// None: `http://` + the address the server is bound to.
     pub public_url: Option<String>,
     pub avatar_max_bytes: usize,
+    pub file_store: FileStoreConfig,
+}
+
+/// Where uploaded files are kept.
+#[derive(Clone, PartialEq, Eq)]
+pub enum FileStoreConfig {
+    /// The data dir's `files/`.
+    Local,
+    S3 {
+        /// `s3://BUCKET[/PREFIX]`.
+        url: String,
+        endpoint: Option<String>,
+        region: Option<String>,
+        access_key_id: Option<String>,
+        secret_access_key: Option<String>,
+    },
+}
+
+impl std::fmt::Debug for FileStoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FileStoreConfig::Local => f.write_str("Local"),
+            FileStoreConfig::S3 { url, endpoint, .. } => f
+                .debug_struct("S3")
+                .field("url", url)
+                .field("endpoint", endpoint)
+                .finish_non_exhaustive(),
+        }
+    }
 }
 
 /// Where SMS codes go.
@@ -438,6 +487,22 @@ impl Config {
                 bail!("public_url: expected an http(s) URL, got {url:?}");
             }
         }
+        let given = |v: Option<String>| v.filter(|v| !v.is_empty());
+        let file_store = match given(s.file_store_url) {
+            None => FileStoreConfig::Local,
+            Some(url) if url.starts_with("s3://") && url.len() > "s3://".len() => {
+                FileStoreConfig::S3 {
+                    url,
+                    endpoint: given(s.s3_endpoint),
+                    region: given(s.s3_region),
+                    access_key_id: given(s.s3_access_key_id),
+                    secret_access_key: given(s.s3_secret_access_key),
+                }
+            }
+            Some(url) => {
+                bail!("file_store_url: expected s3://BUCKET[/PREFIX] or empty, got {url:?}")
+            }
+        };
         let avatar_max_bytes = s.avatar_max_bytes.unwrap_or(5 * 1024 * 1024);
         positive("avatar_max_bytes", avatar_max_bytes as u64)?;
         if changed {
@@ -467,6 +532,7 @@ impl Config {
             sms,
             public_url,
             avatar_max_bytes,
+            file_store,
         })
     }
 

@@ -71,14 +71,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         config::SmsProvider::Log => Arc::new(confab_service::LogSms),
         config::SmsProvider::Http(url) => Arc::new(sms::HttpSms::new(url.clone())?),
     };
-    let files_dir = config.data_dir.join("files");
-    std::fs::create_dir_all(&files_dir)
-        .with_context(|| format!("creating {}", files_dir.display()))?;
     let files = confab_service::FileStore {
-        store: Arc::new(
-            object_store::local::LocalFileSystem::new_with_prefix(&files_dir)
-                .with_context(|| format!("opening {}", files_dir.display()))?,
-        ),
+        store: file_store(config)?,
         public_url: config
             .public_url
             .clone()
@@ -125,6 +119,57 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         gateway,
         api,
     })
+}
+
+/// The object store uploaded files go to: the data dir's `files/`, or an
+/// S3-compatible bucket.
+fn file_store(config: &Config) -> anyhow::Result<Arc<dyn object_store::ObjectStore>> {
+    match &config.file_store {
+        config::FileStoreConfig::Local => {
+            let dir = config.data_dir.join("files");
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            Ok(Arc::new(
+                object_store::local::LocalFileSystem::new_with_prefix(&dir)
+                    .with_context(|| format!("opening {}", dir.display()))?,
+            ))
+        }
+        config::FileStoreConfig::S3 {
+            url,
+            endpoint,
+            region,
+            access_key_id,
+            secret_access_key,
+        } => {
+            let rest = url.trim_start_matches("s3://");
+            let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+            let mut builder =
+                object_store::aws::AmazonS3Builder::from_env().with_bucket_name(bucket);
+            if let Some(endpoint) = endpoint {
+                builder = builder
+                    .with_endpoint(endpoint)
+                    .with_allow_http(endpoint.starts_with("http://"));
+            }
+            if let Some(region) = region {
+                builder = builder.with_region(region);
+            }
+            if let Some(key) = access_key_id {
+                builder = builder.with_access_key_id(key);
+            }
+            if let Some(secret) = secret_access_key {
+                builder = builder.with_secret_access_key(secret);
+            }
+            let store = builder.build().context("configuring the S3 file store")?;
+            let prefix = prefix.trim_matches('/');
+            Ok(if prefix.is_empty() {
+                Arc::new(store)
+            } else {
+                Arc::new(object_store::prefix::PrefixStore::new(
+                    store,
+                    prefix.to_owned(),
+                ))
+            })
+        }
+    }
 }
 
 /// Serves the APIs and the gateway on `listener` until `shutdown`

@@ -296,6 +296,10 @@ impl Service {
         caller.require_acts_for(user_id)?;
         self.require_user(user_id).await?;
         self.store.delete_tokens(user_id, platform).await?;
+        // Logged out everywhere: the app API's sessions end too.
+        if platform.is_none() {
+            self.store.delete_user_sessions(user_id).await?;
+        }
         self.kick(user_id, platform, "logged out by force_logout");
         Ok(())
     }

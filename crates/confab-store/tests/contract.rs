@@ -850,6 +850,18 @@ async fn sms_codes_limits_and_sessions(s: &dyn Store) {
     assert!(s.get_session("t2").await.unwrap().is_some());
     assert!(s.delete_session("t3").await.unwrap());
     assert!(!s.delete_session("t3").await.unwrap());
+    s.put_session("t4", &first.user_id, "web", "", 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.delete_user_sessions(&first.user_id).await.unwrap(),
+        2,
+        "t2 and t4"
+    );
+    assert_eq!(s.get_session("t2").await.unwrap(), None);
+    s.put_session("t2", &first.user_id, "ios", "d2", 4)
+        .await
+        .unwrap();
     // Deleting the user ends their sessions and frees the phone.
     assert!(s.delete_user(&first.user_id, &[]).await.unwrap());
     assert_eq!(s.get_session("t2").await.unwrap(), None);

@@ -764,3 +764,110 @@ async fn profiles_with_avatars() {
     assert_eq!(response.status(), 404, "no way out of the files");
     t.stop().await;
 }
+
+/// A small S3 fake: PUT and GET of objects, path-style, any signature.
+async fn fake_s3() -> (
+    String,
+    Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+) {
+    use axum::http::{header, StatusCode};
+    use axum::response::IntoResponse;
+    let objects: Arc<Mutex<std::collections::HashMap<String, Vec<u8>>>> = Default::default();
+    let (put_store, get_store) = (objects.clone(), objects.clone());
+    let app = axum::Router::new().route(
+        "/{*key}",
+        axum::routing::put(
+            move |axum::extract::Path(key): axum::extract::Path<String>,
+                  body: axum::body::Bytes| {
+                let store = put_store.clone();
+                async move {
+                    store.lock().unwrap().insert(key, body.to_vec());
+                    ([(header::ETAG, "\"1\"")], "").into_response()
+                }
+            },
+        )
+        .get(
+            move |axum::extract::Path(key): axum::extract::Path<String>| {
+                let store = get_store.clone();
+                async move {
+                    match store.lock().unwrap().get(&key) {
+                        Some(bytes) => (
+                            [
+                                (header::ETAG, "\"1\"".to_owned()),
+                                (
+                                    header::LAST_MODIFIED,
+                                    "Wed, 02 Dec 2026 07:00:00 GMT".to_owned(),
+                                ),
+                                (header::CONTENT_LENGTH, bytes.len().to_string()),
+                            ],
+                            bytes.clone(),
+                        )
+                            .into_response(),
+                        None => StatusCode::NOT_FOUND.into_response(),
+                    }
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, objects)
+}
+
+#[tokio::test]
+async fn avatars_in_an_s3_compatible_bucket() {
+    let (endpoint, objects) = fake_s3().await;
+    let (t, capture) = server(move |s| {
+        s.file_store_url = Some("s3://media/confab".into());
+        s.s3_endpoint = Some(endpoint);
+        s.s3_region = Some("us-east-1".into());
+        s.s3_access_key_id = Some("key".into());
+        s.s3_secret_access_key = Some("secret".into());
+    })
+    .await;
+    let (token, _) = sign_in(&t, &capture, "13400000001").await;
+    let picture = png(8, 8);
+    let form = reqwest::multipart::Form::new().part(
+        "avatar",
+        reqwest::multipart::Part::bytes(picture.clone()).file_name("a.png"),
+    );
+    let reply = upload(&t, &token, form).await;
+    assert_eq!(reply["code"], 0, "{reply}");
+    let url = reply["data"]["avatar"].as_str().unwrap().to_owned();
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let key = format!("media/confab/avatars/{name}");
+    assert_eq!(
+        objects.lock().unwrap().get(&key),
+        Some(&picture),
+        "stored in the bucket under the prefix"
+    );
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(response.bytes().await.unwrap().to_vec(), picture);
+    t.stop().await;
+}
+
+/// Logging a user out everywhere (OpenIM's force_logout without a
+/// platform) also ends their app API sessions.
+#[tokio::test]
+async fn force_logout_revokes_sessions() {
+    let (t, capture) = server(|_| {}).await;
+    let (token, user_id) = sign_in(&t, &capture, "13500000001").await;
+    assert_eq!(
+        authed(&t, &token, "/relation/followlist", "type=follow").await["code"],
+        0
+    );
+    crate::harness::ok(
+        &t.admin,
+        "/auth/force_logout",
+        json!({"userID": user_id.to_string()}),
+    )
+    .await;
+    assert_code(
+        &authed(&t, &token, "/relation/followlist", "type=follow").await,
+        10,
+        "token",
+    );
+    t.stop().await;
+}

@@ -523,6 +523,9 @@ impl AccessStore for Counting {
     async fn get_session(&self, token_hash: &str) -> Result<Option<(UserId, String)>> {
         self.inner.get_session(token_hash).await
     }
+    async fn delete_user_sessions(&self, user_id: &UserId) -> Result<u64> {
+        self.inner.delete_user_sessions(user_id).await
+    }
     async fn delete_session(&self, token_hash: &str) -> Result<bool> {
         self.inner.delete_session(token_hash).await
     }

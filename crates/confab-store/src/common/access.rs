@@ -178,6 +178,15 @@ macro_rules! impl_access {
                     Ok(row.map(|(user, device)| (UserId::from_trusted(user), device)))
                 }
 
+                async fn delete_user_sessions(&self, user_id: &UserId) -> Result<u64> {
+                    let done = sqlx::query("DELETE FROM app_sessions WHERE user_id = $1")
+                        .bind(user_id.as_str())
+                        .execute(self.writer())
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected())
+                }
+
                 async fn delete_session(&self, token_hash: &str) -> Result<bool> {
                     let done = sqlx::query("DELETE FROM app_sessions WHERE token_hash = $1")
                         .bind(token_hash)
