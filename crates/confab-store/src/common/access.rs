@@ -110,25 +110,11 @@ macro_rules! impl_access {
                                 .await
                                 .map_err(db_err)?;
                             let id = next.to_string();
-                            let sql = format!(
-                                "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-                            );
-                            sqlx::query(&sql)
-                                .bind(&id)
-                                .bind(next)
-                                .bind(&template.nickname)
-                                .bind(&template.face_url)
-                                .bind(template.gender)
-                                .bind(&template.phone_number)
-                                .bind(&template.birth)
-                                .bind(&template.email)
-                                .bind(&template.ex)
-                                .bind(&template.password_hash)
-                                .bind(template.created_at)
-                                .bind(template.updated_at)
-                                .execute(&mut *tx)
-                                .await
-                                .map_err(db_err)?;
+                            let user = User {
+                                user_id: UserId::from_trusted(id.clone()),
+                                ..template.clone()
+                            };
+                            $store::insert_user(&mut tx, &user, Some(next)).await.map_err(db_err)?;
                             sqlx::query("INSERT INTO phone_users (phone, user_id) VALUES ($1, $2)")
                                 .bind(phone)
                                 .bind(&id)

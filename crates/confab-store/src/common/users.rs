@@ -11,6 +11,38 @@ macro_rules! impl_users {
             use confab_core::store::{OwnedGroupFate, SettingStore, TokenStore, UserStore};
             use confab_core::{Error, Millis, Platform, Result, UserId};
 
+            impl $store {
+                /// Inserts one user row; `numeric` None takes the next
+                /// free number.
+                pub(super) async fn insert_user(
+                    tx: &mut sqlx::Transaction<'_, <$store as $crate::common::Backend>::Db>,
+                    u: &User,
+                    numeric: Option<i64>,
+                ) -> std::result::Result<(), sqlx::Error> {
+                    let sql = format!(
+                        "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, \
+                         COALESCE($2, (SELECT COALESCE(MAX(numeric_id), 0) + 1 FROM users)), \
+                         $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                    );
+                    sqlx::query(&sql)
+                        .bind(u.user_id.as_str())
+                        .bind(numeric)
+                        .bind(&u.nickname)
+                        .bind(&u.face_url)
+                        .bind(u.gender)
+                        .bind(&u.phone_number)
+                        .bind(&u.birth)
+                        .bind(&u.email)
+                        .bind(&u.ex)
+                        .bind(&u.password_hash)
+                        .bind(u.created_at)
+                        .bind(u.updated_at)
+                        .execute(&mut **tx)
+                        .await
+                        .map(|_| ())
+                }
+            }
+
             #[async_trait::async_trait]
             impl UserStore for $store {
                 async fn create_users(&self, users: &[User]) -> Result<()> {
@@ -27,26 +59,7 @@ macro_rules! impl_users {
                             return Err(Error::conflict(format!("user {} already exists", u.user_id)));
                         }
                         let numeric = u.user_id.numeric();
-                        let sql = format!(
-                            "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, \
-                             COALESCE($2, (SELECT COALESCE(MAX(numeric_id), 0) + 1 FROM users)), \
-                             $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-                        );
-                        let inserted = sqlx::query(&sql)
-                            .bind(u.user_id.as_str())
-                            .bind(numeric)
-                            .bind(&u.nickname)
-                            .bind(&u.face_url)
-                            .bind(u.gender)
-                            .bind(&u.phone_number)
-                            .bind(&u.birth)
-                            .bind(&u.email)
-                            .bind(&u.ex)
-                            .bind(&u.password_hash)
-                            .bind(u.created_at)
-                            .bind(u.updated_at)
-                            .execute(&mut *tx)
-                            .await;
+                        let inserted = Self::insert_user(&mut tx, u, numeric).await;
                         match inserted {
                             Ok(_) => {}
                             Err(e) if is_unique_violation(&e) => {
