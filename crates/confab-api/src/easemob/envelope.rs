@@ -194,20 +194,7 @@ async fn read_body(req: Request, state: &AppState) -> Result<(Value, Ctx), HxErr
     let bytes = Bytes::from_request(req, state)
         .await
         .map_err(|e| HxError::from(Error::invalid(format!("request body: {}", e.body_text()))))?;
-    let body: &[u8] = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        None => b"{}",
-        Some(b'{') => &bytes,
-        Some(_) => {
-            return Err(HxError::from(Error::invalid(
-                "request body: must be a JSON object",
-            )))
-        }
-    };
-    if confab_wire::has_nul_escape(body) {
-        return Err(HxError::from(Error::invalid(
-            "request body: text must not contain a NUL character (\\u0000)",
-        )));
-    }
+    let body = crate::body::json_object(&bytes)?;
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| HxError::from(Error::invalid(format!("request body: {e}"))))?;
     let ctx = Ctx {
@@ -221,15 +208,7 @@ async fn read_body(req: Request, state: &AppState) -> Result<(Value, Ctx), HxErr
 /// The route's shape of a body; a wrong type or a missing field is a 400
 /// naming the field.
 fn shape<T: DeserializeOwned>(value: Value) -> Result<T, HxError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        HxError::from(if path == "." || path == "?" {
-            Error::invalid(format!("request body: {inner}"))
-        } else {
-            Error::invalid(format!("{path}: {inner}"))
-        })
-    })
+    serde_path_to_error::deserialize(value).map_err(|e| HxError::from(crate::body::shape_error(e)))
 }
 
 /// A JSON body of a route that needs no token (`getToken`, `userToken`).

@@ -20,36 +20,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for OpenIm<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             ApiError::from(Error::invalid(format!("request body: {}", e.body_text())))
         })?;
-        let body: &[u8] = match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-            None => b"{}",
-            Some(b'{') => &bytes,
-            Some(_) => {
-                return Err(ApiError::from(Error::invalid(
-                    "request body: must be a JSON object",
-                )))
-            }
-        };
-        if confab_wire::has_nul_escape(body) {
-            return Err(ApiError::from(Error::invalid(
-                "request body: text must not contain a NUL character (\\u0000)",
-            )));
-        }
+        let body = crate::body::json_object(&bytes)?;
         let de = &mut serde_json::Deserializer::from_slice(body);
         serde_path_to_error::deserialize(de)
             .map(OpenIm)
-            .map_err(|e| ApiError::from(body_error(e)))
-    }
-}
-
-/// A body that does not fit the route's shape, naming the field at fault
-/// (`memberList[0].roleLevel: invalid type ...`).
-pub(crate) fn body_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Error {
-    let path = e.path().to_string();
-    let inner = e.into_inner();
-    if path == "." || path == "?" {
-        Error::invalid(format!("request body: {inner}"))
-    } else {
-        Error::invalid(format!("{path}: {inner}"))
+            .map_err(|e| ApiError::from(crate::body::shape_error(e)))
     }
 }
 

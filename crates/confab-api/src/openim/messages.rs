@@ -181,7 +181,7 @@ pub async fn send_msg(
         obj.entry("sendID").or_insert_with(|| json!(caller.user_id));
     }
     let req: SendMsgReq =
-        serde_path_to_error::deserialize(flat).map_err(super::extract::body_error)?;
+        serde_path_to_error::deserialize(flat).map_err(crate::body::shape_error)?;
     send(&s, &caller, &req).await
 }
 
