@@ -3,6 +3,7 @@
 //! dialect touches storage.
 
 pub mod app;
+mod batch;
 mod body;
 pub mod easemob;
 pub mod fallback;

@@ -178,24 +178,11 @@ pub async fn send_messages(
         .iter()
         .map(|t| recipient(&req.target_type, t))
         .collect();
-    let valid: Vec<Recipient> = parsed.iter().filter_map(|r| r.clone().ok()).collect();
-    let mut sent = if valid.is_empty() {
-        Vec::new()
-    } else {
-        s.service.send_many(&caller, message, &valid).await?
-    }
-    .into_iter();
+    let outcomes = crate::batch::send_each(&s.service, &caller, message, parsed).await?;
     let mut data = Map::new();
-    for (target, parsed) in targets.iter().zip(parsed) {
-        let outcome = match parsed {
-            Ok(_) => sent
-                .next()
-                .unwrap_or_else(|| Err(Error::internal("send_many answered too few")))
-                .map(|_| ()),
-            Err(e) => Err(e),
-        };
+    for (target, outcome) in targets.iter().zip(outcomes) {
         let answer = match outcome {
-            Ok(()) => "success".to_owned(),
+            Ok(_) => "success".to_owned(),
             Err(e) if e.kind() == confab_core::ErrorKind::Internal => {
                 tracing::error!(error = %e.log_message(), target = %target, "easemob send failed");
                 "internal error".to_owned()

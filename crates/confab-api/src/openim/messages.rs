@@ -7,8 +7,7 @@ use axum::extract::State;
 use confab_core::message::{Content, ContentType, Recipient, SessionType};
 use confab_core::{Error, UserId};
 use confab_service::{
-    Caller, OutgoingMessage, SendOutcome, SendRequest, SeqRange, MAX_CONVERSATION_BATCH,
-    MAX_RECIPIENTS,
+    Caller, OutgoingMessage, SendRequest, SeqRange, MAX_CONVERSATION_BATCH, MAX_RECIPIENTS,
 };
 use confab_wire::MessageView;
 use serde::{Deserialize, Serialize};
@@ -205,26 +204,19 @@ pub async fn batch_send_msg(
         .iter()
         .map(|recv| recipient(&one, recv))
         .collect();
-    let valid: Vec<Recipient> = parsed.iter().filter_map(|r| r.clone().ok()).collect();
-    let sent: Vec<confab_core::Result<SendOutcome>> = match outgoing(&one, caller.platform.id()) {
-        Err(e) => valid.iter().map(|_| Err(e.clone())).collect(),
-        Ok(_) if valid.is_empty() => Vec::new(),
-        Ok(message) => match s.service.send_many(&caller, message, &valid).await {
-            Ok(outcomes) => outcomes,
-            Err(e) if e.kind() == confab_core::ErrorKind::Internal => return Err(e.into()),
-            Err(e) => valid.iter().map(|_| Err(e.clone())).collect(),
-        },
+    let outcomes = match outgoing(&one, caller.platform.id()) {
+        Err(e) => parsed.into_iter().map(|p| p.and(Err(e.clone()))).collect(),
+        Ok(message) => {
+            match crate::batch::send_each(&s.service, &caller, message, parsed.clone()).await {
+                Ok(outcomes) => outcomes,
+                Err(e) if e.kind() == confab_core::ErrorKind::Internal => return Err(e.into()),
+                Err(e) => parsed.into_iter().map(|p| p.and(Err(e.clone()))).collect(),
+            }
+        }
     };
-    let mut sent = sent.into_iter();
     let mut results = Vec::new();
     let mut failed = Vec::new();
-    for (recv, parsed) in req.recv_id_list.iter().zip(parsed) {
-        let outcome = match parsed {
-            Ok(_) => sent
-                .next()
-                .unwrap_or_else(|| Err(Error::internal("send_many answered too few"))),
-            Err(e) => Err(e),
-        };
+    for (recv, outcome) in req.recv_id_list.iter().zip(outcomes) {
         match outcome {
             Ok(o) => results.push(json!({
                 "recvID": recv,
