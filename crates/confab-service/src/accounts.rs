@@ -136,9 +136,7 @@ impl Service {
         caller.require_admin()?;
         self.create_users(users).await?;
         let ids: Vec<UserId> = users.iter().map(|u| u.user_id.clone()).collect();
-        let mut found = self.store.get_users(&ids).await?;
-        found.sort_by_key(|u| ids.iter().position(|id| *id == u.user_id));
-        Ok(found)
+        self.users_in_order(&ids).await
     }
 
     /// A page of users in id order, after `after`: at most `limit`, and
@@ -158,9 +156,7 @@ impl Service {
         let more = ids.len() > limit as usize;
         ids.truncate(limit as usize);
         let next = if more { ids.last().cloned() } else { None };
-        let mut found = self.store.get_users(&ids).await?;
-        found.sort_by_key(|u| ids.iter().position(|id| *id == u.user_id));
-        Ok((found, next))
+        Ok((self.users_in_order(&ids).await?, next))
     }
 
     /// Updates a profile: users update their own, admins anyone's.
@@ -188,9 +184,7 @@ impl Service {
     ) -> Result<Vec<User>> {
         validate::batch(Field::Users, user_ids, max)?;
         let ids = dedup(user_ids);
-        let mut found = self.store.get_users(&ids).await?;
-        found.sort_by_key(|u| ids.iter().position(|id| *id == u.user_id));
-        Ok(found)
+        self.users_in_order(&ids).await
     }
 
     pub async fn get_user(&self, user_id: &UserId) -> Result<User> {

@@ -131,12 +131,6 @@ impl Service {
         let total = ids.len();
         let start = ((page - 1) as usize).saturating_mul(size as usize);
         let page_ids: Vec<UserId> = ids.into_iter().skip(start).take(size as usize).collect();
-        let mut users = if page_ids.is_empty() {
-            Vec::new()
-        } else {
-            self.store.get_users(&page_ids).await?
-        };
-        users.sort_by_key(|u| page_ids.iter().position(|id| *id == u.user_id));
-        Ok((users, total))
+        Ok((self.users_in_order(&page_ids).await?, total))
     }
 }

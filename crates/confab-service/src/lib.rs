@@ -154,6 +154,16 @@ impl Service {
         self.config.admin_user_ids.contains(user_id)
     }
 
+    /// The users that exist among `ids`, in the order of `ids`.
+    async fn users_in_order(&self, ids: &[UserId]) -> Result<Vec<confab_core::model::User>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found = self.store.get_users(ids).await?;
+        found.sort_by_key(|u| ids.iter().position(|id| *id == u.user_id));
+        Ok(found)
+    }
+
     /// Fails with `NotFound` unless the user exists.
     async fn require_user(&self, user_id: &UserId) -> Result<confab_core::model::User> {
         self.store
