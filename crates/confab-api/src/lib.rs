@@ -8,6 +8,7 @@ mod body;
 pub mod easemob;
 pub mod fallback;
 pub mod openim;
+pub mod yunbay;
 
 use axum::Router;
 use confab_service::Service;
@@ -44,6 +45,7 @@ pub fn router(service: Arc<Service>, settings: ApiSettings) -> Router {
     openim::router()
         .merge(easemob::router())
         .merge(app::router(settings_max_upload))
+        .merge(yunbay::router())
         .fallback(fallback::no_route)
         .layer(axum::middleware::from_fn(fallback::method_envelope))
         .layer(axum::middleware::from_fn(app::request_id))

@@ -70,6 +70,7 @@ mod tests {
                 reason: "test".into(),
                 except_session: None,
             },
+            filter: None,
         })
         .unwrap();
         assert_eq!(*a.0.lock().unwrap(), vec![1]);

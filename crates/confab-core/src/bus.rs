@@ -10,6 +10,7 @@
 
 use crate::ids::{GroupId, Platform, UserId};
 use crate::message::Message;
+use crate::presence::SessionFilter;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -48,6 +49,10 @@ pub struct Event {
     /// The session that caused it, which needs no copy (it gets an ack).
     pub origin: Option<SessionId>,
     pub payload: Payload,
+    /// Only the recipients' sessions that match get it (a broadcast to one
+    /// platform); None: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<SessionFilter>,
 }
 
 /// A bus could not take an event (a bus between nodes lost its
@@ -128,6 +133,7 @@ mod tests {
                 recipients: vec![user.clone()],
                 origin: Some("n1-1".into()),
                 payload,
+                filter: None,
             };
             let json = serde_json::to_string(&event).unwrap();
             let back: Event = serde_json::from_str(&json).unwrap();

@@ -27,6 +27,9 @@ pub enum ErrorKind {
     TokenExpired,
     /// A token replaced by a newer login or revoked by force-logout.
     TokenRevoked,
+    /// A service outside Confab that a request needs (the app's account
+    /// service) did not answer, or answered nonsense; the message says which.
+    Unavailable,
     /// Anything else; the client sees only "internal error".
     Internal,
 }
@@ -44,6 +47,7 @@ impl ErrorKind {
             ErrorKind::TokenInvalid => "token_invalid",
             ErrorKind::TokenExpired => "token_expired",
             ErrorKind::TokenRevoked => "token_revoked",
+            ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
     }

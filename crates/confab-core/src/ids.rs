@@ -80,12 +80,13 @@ impl UserId {
     }
 }
 
-/// `Some(n)` when `s` is the canonical decimal form of a positive i64.
+/// `Some(n)` when `s` is the canonical decimal form of a non-negative i64
+/// (`"0"`, `"380"`; not `"0380"`). The yunbay API numbers its users from 0.
 pub fn numeric_id(s: &str) -> Option<i64> {
-    if s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty() || (s.starts_with('0') && s != "0") || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    s.parse::<i64>().ok().filter(|n| *n > 0)
+    s.parse::<i64>().ok()
 }
 
 /// A client platform, with OpenIM's ids (1..9).
@@ -174,7 +175,9 @@ mod tests {
     fn numeric_ids() {
         assert_eq!(numeric_id("380"), Some(380));
         assert_eq!(numeric_id("0380"), None);
-        assert_eq!(numeric_id("0"), None);
+        assert_eq!(numeric_id("0"), Some(0));
+        assert_eq!(numeric_id("00"), None);
+        assert_eq!(numeric_id(""), None);
         assert_eq!(numeric_id("u1"), None);
         assert_eq!(numeric_id("99999999999999999999"), None);
     }

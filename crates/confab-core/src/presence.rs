@@ -3,6 +3,26 @@
 //! knowing who keeps the answer.
 
 use crate::ids::{Platform, UserId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// What a session says of itself when it connects: `platform` (its
+/// protocol's name for it) and whatever else its protocol carries (an app
+/// version, say). Pushes meant for some sessions only are matched against it.
+pub type SessionAttributes = BTreeMap<String, String>;
+
+/// Narrows a push to the sessions whose attributes hold every one of its
+/// pairs (a broadcast `{"platform": "ios"}`). The empty filter matches all.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionFilter(pub BTreeMap<String, String>);
+
+impl SessionFilter {
+    pub fn matches(&self, attributes: &SessionAttributes) -> bool {
+        self.0
+            .iter()
+            .all(|(name, value)| attributes.get(name) == Some(value))
+    }
+}
 
 pub trait Presence: Send + Sync {
     /// The platforms `user` is online on, in platform id order; empty when
@@ -29,5 +49,31 @@ impl Presence for NobodyOnline {
 
     fn online_users(&self) -> Vec<UserId> {
         Vec::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_matches_sessions_that_hold_all_its_pairs() {
+        let attributes: SessionAttributes = [("platform", "ios"), ("version", "2.8.1")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let filter = |pairs: &[(&str, &str)]| {
+            SessionFilter(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            )
+        };
+        assert!(filter(&[]).matches(&attributes));
+        assert!(filter(&[("platform", "ios")]).matches(&attributes));
+        assert!(filter(&[("platform", "ios"), ("version", "2.8.1")]).matches(&attributes));
+        assert!(!filter(&[("platform", "android")]).matches(&attributes));
+        assert!(!filter(&[("platform", "ios"), ("channel", "x")]).matches(&attributes));
     }
 }

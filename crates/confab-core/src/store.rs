@@ -37,6 +37,10 @@ pub trait UserStore: Send + Sync {
     async fn delete_user(&self, user_id: &UserId, owned: &[OwnedGroupFate]) -> Result<bool>;
     /// User ids in id order, after `after`, at most `limit`.
     async fn list_user_ids(&self, after: Option<&UserId>, limit: u32) -> Result<Vec<UserId>>;
+    /// Users whose id is a decimal number (its own `numeric_id`: `"42"`,
+    /// not `"042"` nor `"alice"`), from number `from` on, in number order,
+    /// at most `limit`. The dialects with numeric user ids page with it.
+    async fn numbered_users(&self, from: i64, limit: u32) -> Result<Vec<User>>;
 }
 
 #[async_trait]
@@ -230,6 +234,9 @@ pub trait MessageStore: Send + Sync {
     ) -> Result<Vec<Message>>;
     /// The last seq of a conversation (0 when it has no message).
     async fn max_seq(&self, conversation_id: &str) -> Result<i64>;
+    /// The first seq of a conversation whose message was sent at or after
+    /// `since`; None when there is none.
+    async fn first_seq_since(&self, conversation_id: &str, since: Millis) -> Result<Option<i64>>;
     /// Chat messages of others (content 101–110 and 114, not revoked, not
     /// deleted by the user), in the user's one-to-one and group
     /// conversations, that no device of the user has received yet (above
@@ -360,6 +367,60 @@ pub trait AccessStore: Send + Sync {
     async fn delete_session(&self, token_hash: &str) -> Result<bool>;
     /// Ends every session of a user; how many there were.
     async fn delete_user_sessions(&self, user_id: &UserId) -> Result<u64>;
+
+    /// Records a user token's hash (the yunbay API's `X-Yf-Token`); a user
+    /// may hold many. The user's expired tokens are deleted on the way.
+    async fn put_user_token(
+        &self,
+        token_hash: &str,
+        user_id: &UserId,
+        expires_at: Millis,
+        now: Millis,
+    ) -> Result<()>;
+    /// The user of a token that has not expired at `now`.
+    async fn get_user_token(&self, token_hash: &str, now: Millis) -> Result<Option<UserId>>;
+    /// Revokes every user token of a user; how many there were.
+    async fn delete_user_tokens(&self, user_id: &UserId) -> Result<u64>;
+}
+
+/// A notification a user must confirm: sent again on each of their
+/// connections until they ack it. Its body is kept with it, so that
+/// re-sending needs no other row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwaitedAck {
+    pub user_id: UserId,
+    pub notification_id: i64,
+    pub body: String,
+}
+
+/// System notifications: their ids, and the acks they wait for.
+#[async_trait]
+pub trait NotificationStore: Send + Sync {
+    /// The next notification id of the deployment (1, 2, 3, ...): never
+    /// given twice, on any node, also after a restart.
+    async fn next_notification_id(&self) -> Result<i64>;
+    /// Records, in one transaction, that each user must ack a notification.
+    /// A (user, notification) already awaited is left as it is.
+    async fn await_acks(&self, awaited: &[AwaitedAck], now: Millis) -> Result<()>;
+    /// Drops every awaited ack of a notification (its send failed);
+    /// how many there were.
+    async fn forget_awaited_acks(&self, notification_id: i64) -> Result<u64>;
+    /// The notifications a user has not acked yet, by id, at most `limit`.
+    async fn awaited_acks(&self, user_id: &UserId, limit: u32) -> Result<Vec<AwaitedAck>>;
+    /// Records a user's ack; false when nothing of theirs awaited it.
+    async fn ack_awaited(&self, user_id: &UserId, notification_id: i64) -> Result<bool>;
+    /// Records a user's ack of a broadcast (a notification stored once for
+    /// everyone), and deletes their broadcast acks recorded before
+    /// `forget_before` (broadcasts that old are sent to nobody any more).
+    async fn put_broadcast_ack(
+        &self,
+        user_id: &UserId,
+        notification_id: i64,
+        now: Millis,
+        forget_before: Millis,
+    ) -> Result<()>;
+    /// Which of `notification_ids` the user has acked as broadcasts.
+    async fn broadcast_acks(&self, user_id: &UserId, notification_ids: &[i64]) -> Result<Vec<i64>>;
 }
 
 /// Values made once per deployment and shared by its nodes.
@@ -372,7 +433,14 @@ pub trait SettingStore: Send + Sync {
 
 /// Everything the service needs from storage.
 pub trait Store:
-    UserStore + TokenStore + RelationStore + GroupStore + MessageStore + SettingStore + AccessStore
+    UserStore
+    + TokenStore
+    + RelationStore
+    + GroupStore
+    + MessageStore
+    + SettingStore
+    + AccessStore
+    + NotificationStore
 {
 }
 
@@ -383,7 +451,8 @@ impl<
             + GroupStore
             + MessageStore
             + SettingStore
-            + AccessStore,
+            + AccessStore
+            + NotificationStore,
     > Store for T
 {
 }

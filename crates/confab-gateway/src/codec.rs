@@ -4,18 +4,19 @@
 //! encodes the [`Reply`] or error that answers it, and encodes the
 //! events pushed to its sessions. The session loop does everything else
 //! (authentication, ordering, flow control, heartbeats, kicks), the same
-//! for every protocol. Confab's JSON frames at `/ws` are [`JsonCodec`];
-//! yunbay's frames at `/v1/ws` and OpenIM's client protocol are meant to be
-//! further codecs.
+//! for every protocol. Confab's JSON frames at `/ws` are [`JsonCodec`],
+//! yunbay's notification frames at `/v1/ws` [`YunbayCodec`]; OpenIM's client
+//! protocol is meant to be a further one.
 //!
 //! [`JsonCodec`]: crate::JsonCodec
+//! [`YunbayCodec`]: crate::YunbayCodec
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes};
 use confab_core::bus::Payload;
 use confab_core::message::{Message, UserConversation};
 use confab_core::{ChatroomId, Error};
-use confab_service::{Caller, SendRequest};
+use confab_service::{Caller, SendRequest, SentNotification};
 
 /// One WebSocket data frame, as a codec reads or writes it. Cloning shares
 /// the bytes: an event encoded once goes to every session of a protocol.
@@ -44,6 +45,8 @@ pub struct Protocol(pub &'static str);
 impl Protocol {
     /// Confab's JSON frames at `/ws` (`docs/protocol.md`).
     pub const JSON: Protocol = Protocol("json");
+    /// The yunbay API's notification frames at `/v1/ws` (`docs/yunbay.md`).
+    pub const YUNBAY: Protocol = Protocol("yunbay");
 }
 
 /// What a client asks, whatever its protocol. A protocol that has fewer
@@ -89,6 +92,14 @@ pub enum Request {
         name: String,
         signature: String,
     },
+    /// The notifications the session missed and those awaiting the user's
+    /// ack (asked by the session itself on connecting, see
+    /// [`Codec::opening`]).
+    CatchUp,
+    /// The user confirms a notification.
+    AckNotification {
+        id: i64,
+    },
 }
 
 /// The answer to a [`Request`], in domain types; the codec shapes it.
@@ -109,6 +120,9 @@ pub enum Reply {
     Done,
     /// The revoke notice that was appended.
     Revoked(Box<Message>),
+    /// Notifications to send, one frame each (`EventEncoder::notification`),
+    /// and how far the catch-up looked.
+    CatchUp(Box<confab_service::CatchUp>),
 }
 
 /// What a protocol sends unasked. It needs no session, so the registry
@@ -124,6 +138,19 @@ pub trait EventEncoder: Send + Sync {
 
     /// The frame sent to a kicked session before it is closed (4001).
     fn kick(&self, reason: &str) -> Frame;
+
+    /// A notification's frame, for protocols that send notifications on
+    /// their own (a catch-up); None for the others.
+    fn notification(&self, _notification: &SentNotification) -> Option<Frame> {
+        None
+    }
+
+    /// Whether a push to this protocol's sessions counts as delivered (the
+    /// protocol has no delivery receipts): the session then moves the
+    /// user's delivered mark of each conversation it was pushed.
+    fn pushes_are_deliveries(&self) -> bool {
+        false
+    }
 }
 
 /// A wire protocol: how a session's frames become requests and its answers
@@ -149,4 +176,17 @@ pub trait Codec: EventEncoder + 'static {
     /// The frame that reports a failed request. The session has logged an
     /// internal error already; `error.client_message()` is what to show.
     fn error(&self, tag: &Self::Tag, error: &Error) -> Frame;
+
+    /// A request the session makes for itself right after connecting,
+    /// answered like the client's own (yunbay: `CatchUp`).
+    fn opening(&self) -> Option<(Self::Tag, Request)> {
+        None
+    }
+
+    /// Whether the server pings this protocol's clients when they are
+    /// quiet (their answers count as heartbeats), for clients that never
+    /// ping themselves; else a client must send heartbeats.
+    fn pings_clients(&self) -> bool {
+        false
+    }
 }

@@ -7,17 +7,22 @@
 //! client silent for longer than the heartbeat timeout is closed.
 //!
 //! The session loop is one; each wire protocol is a codec (`codec.rs`).
-//! Confab's JSON protocol at `/ws` (`docs/protocol.md`) is `JsonCodec`.
+//! Confab's JSON protocol at `/ws` (`docs/protocol.md`) is `JsonCodec`;
+//! the yunbay API's notifications at `/v1/ws` (`docs/yunbay.md`) are
+//! `YunbayCodec`.
 
 mod codec;
+mod handle;
 mod json;
 mod registry;
 mod session;
+mod yunbay;
 
 pub use codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};
 pub use json::JsonCodec;
 pub use registry::Registry;
 pub use session::{run_session, run_session_with};
+pub use yunbay::YunbayCodec;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
@@ -74,6 +79,7 @@ pub struct Gateway {
     registry: Arc<Registry>,
     next_session: AtomicU64,
     json: Arc<JsonCodec>,
+    yunbay: Arc<YunbayCodec>,
 }
 
 impl Gateway {
@@ -93,6 +99,7 @@ impl Gateway {
             registry,
             next_session: AtomicU64::new(1),
             json: Arc::new(JsonCodec),
+            yunbay: Arc::new(YunbayCodec),
         }
     }
 
@@ -129,6 +136,7 @@ impl Gateway {
                 reason: session::REPLACED.to_owned(),
                 except_session: Some(id),
             },
+            filter: None,
         };
         if let Err(e) = self.bus.publish(kick) {
             tracing::warn!(error = %e, user = %caller.user_id, "telling other nodes of a login");
@@ -148,8 +156,12 @@ impl Deliver for Gateway {
     fn deliver(&self, event: &Event) {
         match &event.payload {
             Payload::Message(_) | Payload::Read { .. } => {
-                self.registry
-                    .push(&event.recipients, event.origin.as_deref(), &event.payload);
+                self.registry.push(
+                    &event.recipients,
+                    event.origin.as_deref(),
+                    event.filter.as_ref(),
+                    &event.payload,
+                );
             }
             // A login here kicked this node's older session when it
             // registered; done again when its event comes back (late, over
@@ -227,7 +239,70 @@ async fn connect(
         }
     }
     let codec = gateway.json.clone();
-    upgrade(gateway, codec, caller, ws)
+    let attributes = session::platform_attributes(&caller);
+    upgrade(gateway, codec, caller, attributes, ws)
+}
+
+#[derive(Deserialize)]
+pub struct YunbayParams {
+    token: Option<String>,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .unwrap_or("")
+}
+
+/// `GET /v1/ws`: the yunbay API's notification socket. The user token
+/// comes in `X-Yf-Token` or the `token` parameter, the platform in
+/// `X-Yf-Platform`; a bad token is an HTTP 401 in the API's envelope.
+async fn connect_yunbay(
+    State(gateway): State<Arc<Gateway>>,
+    Query(params): Query<YunbayParams>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let token = match header(&headers, "x-yf-token") {
+        "" => params.token.unwrap_or_default(),
+        t => t.to_owned(),
+    };
+    let platform_name = header(&headers, "x-yf-platform");
+    let platform = confab_wire::yunbay::platform(platform_name);
+    let caller = match gateway
+        .service
+        .authenticate_user_token(&token, platform)
+        .await
+    {
+        Ok(c) => c,
+        Err(e) => {
+            let (reason, status) = confab_wire::yunbay::reason(e.kind());
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED);
+            if status.is_server_error() {
+                tracing::error!(error = %e.log_message(), "authenticating a /v1/ws connection");
+            }
+            let body =
+                serde_json::json!({"ok": false, "reason": reason, "err_msg": e.client_message()});
+            return (status, Json(body)).into_response();
+        }
+    };
+    // What a broadcast's `filter` is matched against.
+    let mut attributes = confab_core::presence::SessionAttributes::new();
+    attributes.insert("user_id".into(), caller.user_id.to_string());
+    for (name, header_name) in [
+        ("platform", "x-yf-platform"),
+        ("version", "x-yf-version"),
+        ("app_id", "x-yf-appid"),
+    ] {
+        let value = header(&headers, header_name);
+        if !value.is_empty() {
+            attributes.insert(name.into(), value.to_owned());
+        }
+    }
+    let codec = gateway.yunbay.clone();
+    upgrade(gateway, codec, caller, attributes, ws)
 }
 
 /// Upgrades an authenticated connection to a session of `codec`'s
@@ -236,6 +311,7 @@ fn upgrade<C: Codec>(
     gateway: Arc<Gateway>,
     codec: Arc<C>,
     caller: Caller,
+    attributes: confab_core::presence::SessionAttributes,
     ws: WebSocketUpgrade,
 ) -> Response {
     let config = &gateway.config;
@@ -245,13 +321,16 @@ fn upgrade<C: Codec>(
         .max_frame_size(config.max_frame_bytes)
         .on_upgrade(move |socket| async move {
             let (sink, stream) = futures_util::StreamExt::split(socket);
-            run_session_with(gateway, codec, caller, sink, stream).await;
+            run_session_with(gateway, codec, caller, attributes, sink, stream).await;
         })
 }
 
 /// The gateway's routes.
 pub fn router(gateway: Arc<Gateway>) -> Router {
-    Router::new().route("/ws", get(connect)).with_state(gateway)
+    Router::new()
+        .route("/ws", get(connect))
+        .route("/v1/ws", get(connect_yunbay))
+        .with_state(gateway)
 }
 
 #[cfg(test)]

@@ -9,114 +9,14 @@
 //! disagreeing (with a second map, a replaced session closing as its
 //! replacement registered could mark an online user offline).
 
+pub(crate) use crate::handle::{ended, Outbound, SessionHandle};
+
 use crate::codec::{EventEncoder, Frame, Protocol};
 use confab_core::bus::Payload;
-use confab_core::presence::Presence;
+use confab_core::presence::{Presence, SessionFilter};
 use confab_core::{Platform, UserId};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, watch};
-
-/// What the writer task sends.
-pub enum Outbound {
-    Frame(Frame),
-    /// Send this frame, then close (kicked).
-    Last(Frame),
-    /// Close with this code and reason.
-    Close(u16, &'static str),
-}
-
-pub struct SessionHandle {
-    pub id: Arc<str>,
-    pub platform: Platform,
-    /// How this session's protocol says events.
-    encoder: Arc<dyn EventEncoder>,
-    queue: mpsc::Sender<Outbound>,
-    /// Set when the session must end without waiting for its queue.
-    /// Level-triggered, so neither the reader nor the writer can miss it.
-    state: watch::Sender<State>,
-}
-
-impl SessionHandle {
-    pub(crate) fn new(
-        id: Arc<str>,
-        platform: Platform,
-        encoder: Arc<dyn EventEncoder>,
-        queue: mpsc::Sender<Outbound>,
-    ) -> SessionHandle {
-        SessionHandle {
-            id,
-            platform,
-            encoder,
-            queue,
-            state: watch::Sender::new(State::Open),
-        }
-    }
-
-    /// Queues a frame; a full queue cuts the session off.
-    pub(crate) fn send(&self, frame: Outbound) -> bool {
-        match self.queue.try_send(frame) {
-            Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
-                self.cut_off();
-                false
-            }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
-        }
-    }
-
-    /// Ends the session because its client cannot keep up.
-    pub(crate) fn cut_off(&self) {
-        self.state.send_if_modified(|s| {
-            let open = *s == State::Open;
-            if open {
-                *s = State::TooSlow;
-            }
-            open
-        });
-    }
-
-    /// Ends the session (the client left, was kicked, or the server stops).
-    pub(crate) fn finish(&self) {
-        self.state.send_if_modified(|s| {
-            let open = *s == State::Open;
-            if open {
-                *s = State::Done;
-            }
-            open
-        });
-    }
-
-    pub fn protocol(&self) -> Protocol {
-        self.encoder.protocol()
-    }
-
-    pub fn is_cut(&self) -> bool {
-        *self.state.borrow() != State::Open
-    }
-
-    pub(crate) fn was_too_slow(&self) -> bool {
-        *self.state.borrow() == State::TooSlow
-    }
-
-    /// A watcher of the session's state, for `ended`.
-    pub(crate) fn watch(&self) -> watch::Receiver<State> {
-        self.state.subscribe()
-    }
-}
-
-/// Completes once the watched session is ending.
-pub(crate) async fn ended(watcher: &mut watch::Receiver<State>) {
-    let _ = watcher.wait_for(|s| *s != State::Open).await;
-}
-
-/// Whether a session goes on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum State {
-    Open,
-    TooSlow,
-    Done,
-}
 
 /// The sessions of this node, by user; this node's presence.
 #[derive(Default)]
@@ -166,8 +66,15 @@ impl Registry {
     }
 
     /// Queues the push of `payload` for every session of `recipients` but
-    /// `skip`, in each session's protocol.
-    pub(crate) fn push(&self, recipients: &[UserId], skip: Option<&str>, payload: &Payload) {
+    /// `skip` (and but those `filter` leaves out), in each session's
+    /// protocol.
+    pub(crate) fn push(
+        &self,
+        recipients: &[UserId],
+        skip: Option<&str>,
+        filter: Option<&SessionFilter>,
+        payload: &Payload,
+    ) {
         // Only finding the sessions holds the lock: encoding a large
         // message must not stall logins and closes.
         let targets: Vec<Arc<SessionHandle>> = {
@@ -177,13 +84,14 @@ impl Registry {
                 .filter_map(|user| users.get(user))
                 .flatten()
                 .filter(|s| Some(&*s.id) != skip)
+                .filter(|s| filter.is_none_or(|f| f.matches(&s.attributes)))
                 .cloned()
                 .collect()
         };
         let mut frames = Frames::default();
         for s in &targets {
             if let Some(frame) = frames.get(s, |e| e.event(payload)) {
-                s.send(Outbound::Frame(frame));
+                s.push(frame, payload);
             }
         }
     }
@@ -289,7 +197,9 @@ impl Presence for Registry {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use confab_core::presence::SessionAttributes;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::sync::mpsc;
 
     /// Encodes every event as its protocol's name, counting encodings.
     struct Counting {
@@ -327,7 +237,14 @@ mod tests {
     ) -> (Arc<SessionHandle>, mpsc::Receiver<Outbound>) {
         let (tx, rx) = mpsc::channel(8);
         (
-            Arc::new(SessionHandle::new(id.into(), platform, encoder, tx)),
+            Arc::new(SessionHandle::new(
+                id.into(),
+                platform,
+                SessionAttributes::new(),
+                encoder,
+                tx,
+                false,
+            )),
             rx,
         )
     }
@@ -345,7 +262,7 @@ mod tests {
         while let Ok(out) = rx.try_recv() {
             match out {
                 Outbound::Frame(f) | Outbound::Last(f) => frames.push(f),
-                Outbound::Close(..) => {}
+                Outbound::Close(..) | Outbound::Ping => {}
             }
         }
         frames
@@ -379,7 +296,7 @@ mod tests {
             conversation_id: "si_u0_u1".into(),
             seq: 1,
         };
-        registry.push(&recipients, None, &payload);
+        registry.push(&recipients, None, None, &payload);
         assert_eq!(
             (
                 a.load(Ordering::Relaxed),
@@ -404,7 +321,7 @@ mod tests {
         assert!(received(&mut bystander_rx).is_empty());
 
         // Nobody of the event online: nothing is encoded.
-        registry.push(&[user("offline")], None, &payload);
+        registry.push(&[user("offline")], None, None, &payload);
         assert_eq!(a.load(Ordering::Relaxed) + b.load(Ordering::Relaxed), 2);
 
         // Kicks too: once per protocol.
@@ -463,5 +380,84 @@ mod tests {
         registry.unregister(&user, &new);
         registry.register(&user, newer, "again");
         assert_eq!(registry.platforms(&user), [Platform::Web]);
+    }
+
+    fn message(conversation_id: &str, seq: i64) -> Payload {
+        Payload::Message(Arc::new(confab_core::message::Message {
+            conversation_id: conversation_id.into(),
+            seq,
+            server_msg_id: format!("s{seq}"),
+            client_msg_id: format!("c{seq}"),
+            sender_id: user("admin"),
+            sender_platform: 0,
+            sender_nickname: String::new(),
+            sender_face_url: String::new(),
+            session_type: confab_core::message::SessionType::Notification,
+            recv_id: String::new(),
+            content_type: 101,
+            content: "{}".into(),
+            send_time: 1,
+            status: confab_core::message::MessageStatus::Normal,
+            at_user_ids: vec![],
+            ex: String::new(),
+        }))
+    }
+
+    #[test]
+    fn a_filter_picks_sessions_by_their_attributes() {
+        let registry = Registry::new();
+        let encoded = Arc::new(AtomicUsize::new(0));
+        let mut queues = Vec::new();
+        for (i, platform) in ["ios", "android"].into_iter().enumerate() {
+            let (tx, rx) = mpsc::channel(8);
+            let attributes =
+                SessionAttributes::from([("platform".to_owned(), platform.to_owned())]);
+            let s = Arc::new(SessionHandle::new(
+                format!("n1-{i}").into(),
+                Platform::Web,
+                attributes,
+                encoder("a", &encoded),
+                tx,
+                false,
+            ));
+            registry.register(&user(&format!("u{i}")), s, "");
+            queues.push(rx);
+        }
+        let everyone = [user("u0"), user("u1")];
+        let ios = SessionFilter([("platform".to_owned(), "ios".to_owned())].into());
+        registry.push(&everyone, None, Some(&ios), &message("b_all", 1));
+        assert_eq!(received(&mut queues[0]).len(), 1);
+        assert!(received(&mut queues[1]).is_empty());
+        registry.push(&everyone, None, None, &message("b_all", 2));
+        assert_eq!(received(&mut queues[0]).len(), 1);
+        assert_eq!(received(&mut queues[1]).len(), 1);
+    }
+
+    #[test]
+    fn pushes_held_during_a_catch_up_skip_what_it_looked_at() {
+        let registry = Registry::new();
+        let encoded = Arc::new(AtomicUsize::new(0));
+        let (tx, mut rx) = mpsc::channel(8);
+        let s = Arc::new(SessionHandle::new(
+            "n1-1".into(),
+            Platform::Web,
+            SessionAttributes::new(),
+            encoder("a", &encoded),
+            tx,
+            true,
+        ));
+        registry.register(&user("u1"), s.clone(), "");
+        for seq in 1..=3 {
+            registry.push(&[user("u1")], None, None, &message("n_u1", seq));
+        }
+        assert!(received(&mut rx).is_empty(), "held");
+        assert!(s.release(&[("n_u1".to_owned(), 2)], &[]));
+        assert_eq!(
+            received(&mut rx).len(),
+            1,
+            "only seq 3, which the catch-up did not see"
+        );
+        registry.push(&[user("u1")], None, None, &message("n_u1", 4));
+        assert_eq!(received(&mut rx).len(), 1, "no longer held");
     }
 }

@@ -5,7 +5,7 @@ use crate::codec::{Codec, EventEncoder, Frame, Reply, Request};
 use crate::registry::{ended, Outbound, SessionHandle};
 use crate::Gateway;
 use axum::extract::ws::{CloseFrame, Message};
-use confab_core::bus::SessionId;
+use confab_core::presence::SessionAttributes;
 use confab_core::{ErrorKind, Result};
 use confab_service::Caller;
 use futures_util::stream::FuturesOrdered;
@@ -48,7 +48,17 @@ where
     E: std::error::Error + 'static,
 {
     let codec = gateway.json.clone();
-    run_session_with(gateway, codec, caller, sink, stream).await
+    let attributes = platform_attributes(&caller);
+    run_session_with(gateway, codec, caller, attributes, sink, stream).await
+}
+
+/// The attributes of a session that says nothing of itself: its platform,
+/// by its name in lower case (`ios`, `android`, `web`, ...).
+pub(crate) fn platform_attributes(caller: &Caller) -> SessionAttributes {
+    SessionAttributes::from([(
+        "platform".to_owned(),
+        caller.platform.name().to_ascii_lowercase(),
+    )])
 }
 
 /// Runs a session that speaks `codec`'s protocol.
@@ -56,6 +66,7 @@ pub async fn run_session_with<C, S, R, E>(
     gateway: Arc<Gateway>,
     codec: Arc<C>,
     caller: Caller,
+    attributes: SessionAttributes,
     sink: S,
     mut stream: R,
 ) where
@@ -67,7 +78,17 @@ pub async fn run_session_with<C, S, R, E>(
     let id = gateway.new_session_id();
     let (tx, rx) = mpsc::channel(gateway.config.queue_capacity);
     let encoder: Arc<dyn EventEncoder> = codec.clone();
-    let handle = Arc::new(SessionHandle::new(id.clone(), caller.platform, encoder, tx));
+    // A session that catches up on connecting holds its pushes until the
+    // catch-up is sent, so that it gets each notification once, in order.
+    let opening = codec.opening();
+    let handle = Arc::new(SessionHandle::new(
+        id.clone(),
+        caller.platform,
+        attributes,
+        encoder,
+        tx,
+        opening.is_some(),
+    ));
     gateway.login(&caller, handle.clone());
     tracing::debug!(session = %id, user = %caller.user_id, platform = caller.platform.name(), protocol = codec.protocol().0, "session opened");
 
@@ -79,6 +100,17 @@ pub async fn run_session_with<C, S, R, E>(
     // cut off.
     let answer = |(tag, result): Answer<C::Tag>| -> bool {
         let frame = match result {
+            Ok(Reply::CatchUp(catch_up)) => {
+                let sent = catch_up
+                    .notifications
+                    .iter()
+                    .filter_map(|n| codec.notification(n))
+                    .all(|f| handle.send(Outbound::Frame(f)));
+                // Then what was pushed meanwhile, but for what the catch-up
+                // looked at already.
+                let ids: Vec<i64> = catch_up.notifications.iter().map(|n| n.id).collect();
+                return sent && handle.release(&catch_up.seen, &ids);
+            }
             Ok(reply) => codec.reply(&tag, reply),
             Err(e) => {
                 if e.kind() == ErrorKind::Internal {
@@ -89,8 +121,19 @@ pub async fn run_session_with<C, S, R, E>(
         };
         frame.is_none_or(|f| handle.send(Outbound::Frame(f)))
     };
+    let mut open = true;
+    if let Some((tag, request)) = opening {
+        let done = (tag, dispatch(&gateway, &caller, &handle, request).await);
+        // A failed catch-up still lets the pushes through.
+        open = answer(done) && handle.release(&[], &[]);
+    }
+    // Clients that do not send heartbeats are pinged when quiet for half
+    // the timeout, and closed when quiet for the other half too.
+    let pings = codec.pings_clients();
+    let wait = if pings { timeout / 2 } else { timeout };
+    let mut pinged = false;
     loop {
-        if handle.is_cut() {
+        if !open || handle.is_cut() {
             break;
         }
         let next = tokio::select! {
@@ -100,10 +143,17 @@ pub async fn run_session_with<C, S, R, E>(
                 }
                 continue;
             }
-            next = tokio::time::timeout(timeout, stream.next()) => next,
+            next = tokio::time::timeout(wait, stream.next()) => next,
             _ = ended(&mut watcher) => break,
         };
         let message = match next {
+            Err(_) if pings && !pinged => {
+                pinged = true;
+                if !handle.send(Outbound::Ping) {
+                    break;
+                }
+                continue;
+            }
             Err(_) => {
                 handle.send(Outbound::Close(CLOSE_IDLE, "heartbeat timeout"));
                 break;
@@ -117,6 +167,7 @@ pub async fn run_session_with<C, S, R, E>(
             }
             Ok(Some(Ok(m))) => m,
         };
+        pinged = false;
         let frame = match message {
             Message::Text(t) => Frame::Text(t),
             Message::Binary(b) => Frame::Binary(b),
@@ -132,7 +183,7 @@ pub async fn run_session_with<C, S, R, E>(
             }
         }
         let answered = match codec.decode(&caller, frame) {
-            Ok((tag, request)) => handle_request(&gateway, &caller, &id, tag, request).await,
+            Ok((tag, request)) => handle_request(&gateway, &caller, &handle, tag, request).await,
             Err((tag, e)) => Handled::Now((tag, Err(e))),
         };
         match answered {
@@ -154,6 +205,17 @@ pub async fn run_session_with<C, S, R, E>(
     if gateway.registry.unregister(&caller.user_id, &handle) {
         // Chatrooms are online-only: a user who is gone leaves them.
         gateway.service.leave_all_chatrooms(&caller.user_id);
+    }
+    // What this session was pushed counts as delivered (for protocols
+    // without receipts): it is not sent again on the next connection.
+    for (conversation_id, seq) in handle.take_pushed() {
+        if let Err(e) = gateway
+            .service
+            .mark_delivered(&caller, &conversation_id, seq)
+            .await
+        {
+            tracing::warn!(error = %e.log_message(), session = %id, conversation = %conversation_id, "recording what a session was pushed");
+        }
     }
     handle.finish();
     // A writer blocked on a peer that stopped reading would wait for TCP to
@@ -237,6 +299,7 @@ async fn write<S: Sink<Message> + Unpin>(sink: &mut S, out: Outbound) -> bool {
             close(sink, code, reason).await;
             false
         }
+        Outbound::Ping => sink.feed(Message::Ping(Default::default())).await.is_ok(),
     }
 }
 
@@ -259,14 +322,14 @@ enum Handled<T> {
 async fn handle_request<T: Send + 'static>(
     gateway: &Gateway,
     caller: &Caller,
-    session: &SessionId,
+    session: &SessionHandle,
     tag: T,
     request: Request,
 ) -> Handled<T> {
     if let Request::Send(req) = request {
         let submitted = gateway
             .service
-            .submit_message(caller, Some(session.clone()), *req)
+            .submit_message(caller, Some(session.id.clone()), *req)
             .await;
         return match submitted {
             Ok(pending) => Handled::Later(Box::pin(async move {
@@ -282,11 +345,12 @@ async fn handle_request<T: Send + 'static>(
 async fn dispatch(
     gateway: &Gateway,
     caller: &Caller,
-    session: &SessionId,
+    handle: &SessionHandle,
     request: Request,
 ) -> Result<Reply> {
     let service = &gateway.service;
     let user = &caller.user_id;
+    let session = &handle.id;
     match request {
         Request::Ping => Ok(Reply::Pong),
         Request::MaxSeqs => Ok(Reply::MaxSeqs(service.conversations(caller, user).await?)),
@@ -341,6 +405,15 @@ async fn dispatch(
                 .create_signed_conversation(caller, &members, &name, &signature)
                 .await?;
             Ok(Reply::Conversation(Box::new(info)))
+        }
+        Request::CatchUp => Ok(Reply::CatchUp(Box::new(
+            service
+                .catch_up_notifications(caller, &handle.attributes)
+                .await?,
+        ))),
+        Request::AckNotification { id } => {
+            service.ack_notification(caller, id).await?;
+            Ok(Reply::Done)
         }
         Request::LeaveRoom { room_id } => {
             service.leave_chatroom(caller, &room_id, user)?;

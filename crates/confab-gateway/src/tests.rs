@@ -32,6 +32,7 @@ async fn service(
             app_token_ttl_secs: 3600,
             app_client_id: "id".into(),
             app_client_secret: "secret".into(),
+            signed_api: Default::default(),
             sms: Default::default(),
         },
     );
@@ -162,7 +163,7 @@ async fn a_client_that_stops_reading_is_cut_off_and_released() {
     };
     for _ in 0..10 {
         gw.registry()
-            .push(std::slice::from_ref(&user), None, &frame);
+            .push(std::slice::from_ref(&user), None, None, &frame);
     }
     tokio::time::timeout(Duration::from_secs(10), session)
         .await
@@ -286,6 +287,7 @@ async fn sessions_of_two_protocols_get_events_in_their_own() {
         gw.clone(),
         Arc::new(Binary),
         caller("dora"),
+        Default::default(),
         binary_to_client,
         binary_from_client,
     ));
@@ -325,6 +327,7 @@ async fn sessions_of_two_protocols_get_events_in_their_own() {
             conversation_id: "si_dora_eve".into(),
             seq: 4,
         },
+        filter: None,
     });
     assert_eq!(binary(binary_out.next().await), "read 4");
     let read = text(json_out.next().await.unwrap());
@@ -341,6 +344,7 @@ async fn sessions_of_two_protocols_get_events_in_their_own() {
             reason: "logged out".into(),
             except_session: None,
         },
+        filter: None,
     });
     assert_eq!(binary(binary_out.next().await), "kick logged out");
     assert_eq!(
@@ -433,6 +437,7 @@ async fn a_login_on_one_node_ends_the_session_on_another_but_not_itself() {
             reason: "logged in again on the same platform".into(),
             except_session: Some("b-1".into()),
         },
+        filter: None,
     });
     assert_eq!(registry_b.platforms(&user), [Platform::Web]);
     drop(newer.to_server);

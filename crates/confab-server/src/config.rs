@@ -3,6 +3,10 @@
 //! their environment variables), so the three layers cannot drift apart;
 //! `confab.example.toml` documents every key and a test keeps it in sync.
 
+mod yunbay;
+
+pub use yunbay::{AppKeys, YunbayConfig};
+
 use anyhow::{bail, Context};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
@@ -120,6 +124,24 @@ pub struct Settings {
     /// The S3 secret access key [default: AWS_SECRET_ACCESS_KEY]
     #[arg(long, env = "CONFAB_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub s3_secret_access_key: Option<String>,
+    /// yunbay API signing keys by app id: APP=KEY,... (in the file a table)
+    #[arg(long, env = "CONFAB_YUNBAY_APP_KEYS", hide_env_values = true)]
+    pub yunbay_app_keys: Option<AppKeys>,
+    /// Accept the yunbay spec's debug signature in place of real ones (development only) [default: false]
+    #[arg(long, env = "CONFAB_YUNBAY_DEBUG_SIGN")]
+    pub yunbay_debug_sign: Option<bool>,
+    /// The app's account service that yunbay profiles are refreshed from (GET URL?user_id=N); empty: from the request
+    #[arg(long, env = "CONFAB_YUNBAY_ACCOUNT_URL")]
+    pub yunbay_account_url: Option<String>,
+    /// How long the account service may take to answer, in milliseconds [default: 3000]
+    #[arg(long, env = "CONFAB_YUNBAY_ACCOUNT_TIMEOUT_MS")]
+    pub yunbay_account_timeout_ms: Option<u64>,
+    /// How long a yunbay broadcast still reaches users who connect after it, in seconds [default: 604800]
+    #[arg(long, env = "CONFAB_YUNBAY_BROADCAST_TTL_SECS")]
+    pub yunbay_broadcast_ttl_secs: Option<i64>,
+    /// Lifetime of yunbay user tokens (X-Yf-Token), in seconds [default: 2592000]
+    #[arg(long, env = "CONFAB_YUNBAY_TOKEN_TTL_SECS")]
+    pub yunbay_token_ttl_secs: Option<i64>,
 }
 
 macro_rules! merge_fields {
@@ -169,7 +191,13 @@ impl Settings {
             s3_endpoint,
             s3_region,
             s3_access_key_id,
-            s3_secret_access_key
+            s3_secret_access_key,
+            yunbay_app_keys,
+            yunbay_debug_sign,
+            yunbay_account_url,
+            yunbay_account_timeout_ms,
+            yunbay_broadcast_ttl_secs,
+            yunbay_token_ttl_secs
         )
     }
 
@@ -214,6 +242,7 @@ pub struct Config {
     pub public_url: Option<String>,
     pub avatar_max_bytes: usize,
     pub file_store: FileStoreConfig,
+    pub yunbay: YunbayConfig,
 }
 
 /// Where uploaded files are kept.
@@ -334,6 +363,7 @@ impl Config {
     /// Validates settings, fills defaults, and loads or generates the
     /// secrets the settings do not give.
     pub fn resolve(s: Settings) -> anyhow::Result<Config> {
+        let yunbay = YunbayConfig::from_settings(&s)?;
         let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
@@ -533,6 +563,7 @@ impl Config {
             public_url,
             avatar_max_bytes,
             file_store,
+            yunbay,
         })
     }
 

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod profiles;
 pub mod sms;
 
 use anyhow::Context;
@@ -19,6 +20,10 @@ use tokio::task::JoinHandle;
 /// The system user: Easemob's `admin`, the sender of what an app token
 /// sends without a `from`. Created with the first app token.
 pub const SYSTEM_USER: &str = "admin";
+
+/// The signature the yunbay spec's examples carry, accepted in place of a
+/// real one when `yunbay_debug_sign` is on.
+pub const YUNBAY_DEBUG_SIGNATURE: &str = "62361670a0b60c852fcc1e69189c233e";
 
 /// The wired application: the service and this node's gateway.
 #[derive(Clone)]
@@ -60,6 +65,15 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             app_token_ttl_secs: config.easemob.token_ttl_secs,
             app_client_id: config.easemob.client_id.clone(),
             app_client_secret: config.easemob.client_secret.clone(),
+            signed_api: confab_service::SignedApiSettings {
+                signing_keys: config.yunbay.app_keys.0.clone().into_iter().collect(),
+                debug_signature: config
+                    .yunbay
+                    .debug_sign
+                    .then(|| YUNBAY_DEBUG_SIGNATURE.to_owned()),
+                user_token_ttl_secs: config.yunbay.token_ttl_secs,
+                broadcast_ttl_secs: config.yunbay.broadcast_ttl_secs,
+            },
             sms: config.sms.settings.clone(),
         },
     );
@@ -79,7 +93,14 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             .unwrap_or_else(|| format!("http://{}", config.listen)),
         avatar_max_bytes: config.avatar_max_bytes,
     };
-    let service = Arc::new(service.with_sms(sms).with_files(files));
+    let mut service = service.with_sms(sms).with_files(files);
+    if let Some(url) = &config.yunbay.account_url {
+        service = service.with_profile_source(Arc::new(profiles::HttpProfiles::new(
+            url.clone(),
+            config.yunbay.account_timeout,
+        )?));
+    }
+    let service = Arc::new(service);
     let gateway = Arc::new(Gateway::new(
         service.clone(),
         registry,

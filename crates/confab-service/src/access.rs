@@ -107,7 +107,7 @@ pub fn canonical_phone(nation_code: &str, phone: &str) -> Result<String> {
 }
 
 /// A keyed hash: codes and tokens are kept only so.
-fn digest(key: &[u8], parts: &[&str]) -> String {
+pub(crate) fn digest(key: &[u8], parts: &[&str]) -> String {
     let mut hasher = Blake2b512::new();
     hasher.update((key.len() as u64).to_le_bytes());
     hasher.update(key);

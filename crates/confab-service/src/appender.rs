@@ -386,10 +386,17 @@ async fn delivery_loop(context: DeliveryContext, mut rx: mpsc::Receiver<Delivery
                         continue;
                     }
                 };
+                // A broadcast may be for some sessions only.
+                let filter = if is_broadcast_conversation(&message.conversation_id) {
+                    crate::notify::SentNotification::from_message(&message).and_then(|n| n.filter)
+                } else {
+                    None
+                };
                 Event {
                     recipients,
                     origin,
                     payload: Payload::Message(message),
+                    filter,
                 }
             }
         };

@@ -93,7 +93,7 @@ pub enum AppTokenAsker<'a> {
 }
 
 /// Compares secrets in time independent of where they differ.
-fn secrets_match(given: &str, expected: &str) -> bool {
+pub(crate) fn secrets_match(given: &str, expected: &str) -> bool {
     let (a, b) = (given.as_bytes(), expected.as_bytes());
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -296,9 +296,11 @@ impl Service {
         caller.require_acts_for(user_id)?;
         self.require_user(user_id).await?;
         self.store.delete_tokens(user_id, platform).await?;
-        // Logged out everywhere: the app API's sessions end too.
+        // Logged out everywhere: the app API's sessions and the opaque user
+        // tokens end too.
         if platform.is_none() {
             self.store.delete_user_sessions(user_id).await?;
+            self.store.delete_user_tokens(user_id).await?;
         }
         self.kick(user_id, platform, "logged out by force_logout");
         Ok(())

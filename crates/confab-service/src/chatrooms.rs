@@ -273,6 +273,7 @@ impl Service {
             recipients,
             origin,
             payload: Payload::Message(Arc::new(message.clone())),
+            filter: None,
         }));
         Ok(PendingSend::done(message))
     }

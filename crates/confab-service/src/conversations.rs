@@ -222,6 +222,7 @@ impl Service {
                 conversation_id: conversation_id.to_owned(),
                 seq,
             },
+            filter: None,
         }));
         Ok(())
     }

@@ -10,9 +10,11 @@ mod chatrooms;
 mod conversations;
 mod follows;
 mod groups;
+mod inbox;
 mod members;
 mod notices;
 mod notify;
+mod numbered;
 mod passwords;
 mod profiles;
 mod relations;
@@ -20,6 +22,8 @@ mod revoke;
 mod send;
 mod sessions;
 mod signatures;
+mod signed_requests;
+mod user_tokens;
 
 pub use access::{canonical_phone, device_platform, LogSms, SignIn, SmsSender, SmsSettings};
 pub use accounts::{AccountStatus, NewUser};
@@ -30,13 +34,17 @@ pub use conversations::{
 };
 pub use follows::{FollowList, FollowOp, MAX_FOLLOW_PAGE};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
-pub use notify::{Audience, Notification, MAX_AUDIENCE};
+pub use inbox::{CatchUp, MAX_CATCH_UP};
+pub use notify::{Audience, Notification, NotifyOutcome, SentNotification, MAX_AUDIENCE};
+pub use numbered::{AppProfile, ProfileSource, RefreshPage, REFRESH_PAGE};
 pub use passwords::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use profiles::{content_type_of, FileStore};
 pub use relations::FriendInfo;
 pub use send::{OutgoingMessage, PendingSend, SendOutcome, SendRequest, MAX_RECIPIENTS};
 pub use sessions::MAX_ONLINE_STATUS;
 pub use signatures::{members_digest, CREATE_CONVERSATION, SIGNATURE_TTL_SECS};
+pub use signed_requests::sha1_hex;
+pub use user_tokens::UserToken;
 
 use appender::{Appender, DeliveryContext};
 use chatrooms::Chatrooms;
@@ -74,6 +82,35 @@ pub struct ServiceConfig {
     pub app_client_secret: String,
     /// SMS code limits and lifetimes (the app access API).
     pub sms: SmsSettings,
+    /// Signed app requests, opaque user tokens and notification lifetimes
+    /// (the yunbay API).
+    pub signed_api: SignedApiSettings,
+}
+
+/// What the signed app API needs: the apps' signing keys, and lifetimes.
+#[derive(Clone)]
+pub struct SignedApiSettings {
+    /// Signing key of each app, by app id.
+    pub signing_keys: std::collections::HashMap<String, String>,
+    /// A literal accepted in place of a signature, for development; None
+    /// (the default) accepts none.
+    pub debug_signature: Option<String>,
+    /// Lifetime of an opaque user token, in seconds.
+    pub user_token_ttl_secs: i64,
+    /// How long a broadcast notification still reaches users who connect
+    /// after it was sent, in seconds.
+    pub broadcast_ttl_secs: i64,
+}
+
+impl Default for SignedApiSettings {
+    fn default() -> Self {
+        SignedApiSettings {
+            signing_keys: Default::default(),
+            debug_signature: None,
+            user_token_ttl_secs: 30 * 86_400,
+            broadcast_ttl_secs: 7 * 86_400,
+        }
+    }
 }
 
 impl std::fmt::Debug for ServiceConfig {
@@ -101,6 +138,9 @@ pub struct Service {
     sms: Arc<dyn SmsSender>,
     /// Where uploaded files go (`with_files` sets it).
     files: Option<profiles::FileStore>,
+    /// The app's account service, for profile refreshes
+    /// (`with_profile_source` sets it).
+    profile_source: Option<Arc<dyn ProfileSource>>,
 }
 
 impl Service {
@@ -130,12 +170,20 @@ impl Service {
             hashing: passwords::hashing_limit(),
             sms: Arc::new(LogSms),
             files: None,
+            profile_source: None,
         }
     }
 
     /// The service sending SMS codes through `sms`.
     pub fn with_sms(mut self, sms: Arc<dyn SmsSender>) -> Service {
         self.sms = sms;
+        self
+    }
+
+    /// The service refreshing profiles from `source` (the app's account
+    /// service).
+    pub fn with_profile_source(mut self, source: Arc<dyn ProfileSource>) -> Service {
+        self.profile_source = Some(source);
         self
     }
 

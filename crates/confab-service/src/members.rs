@@ -96,6 +96,7 @@ mod tests {
                 app_token_ttl_secs: 3600,
                 app_client_id: "id".into(),
                 app_client_secret: "secret".into(),
+                signed_api: Default::default(),
                 sms: Default::default(),
             },
         );
@@ -140,6 +141,7 @@ mod tests {
             payload: Payload::GroupMembersChanged {
                 group_id: group_id.clone(),
             },
+            filter: None,
         });
         let mut members = cached().await.to_vec();
         members.sort();

@@ -15,9 +15,11 @@ use crate::notices::Notice;
 use crate::send::{Draft, SendOutcome};
 use crate::Service;
 use confab_core::message::*;
+use confab_core::presence::SessionFilter;
+use confab_core::store::AwaitedAck;
 use confab_core::validate;
 use confab_core::{now_millis, Error, Field, GroupId, Result, UserId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Most users one `notify` names.
 pub const MAX_AUDIENCE: usize = 1000;
@@ -33,10 +35,55 @@ pub enum Audience {
 }
 
 /// A system notification from the app: an action name and its payload.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Notification {
+    /// What the app calls it (`lotterys_notify`).
     pub action: String,
     pub payload: serde_json::Value,
+    /// The app's kind of notification (the yunbay API: 0 notify, 1 control).
+    pub kind: i64,
+    /// Each recipient must confirm it: until they do, it is sent again on
+    /// each of their connections.
+    pub ack: bool,
+    /// A broadcast reaches only the sessions that match (ignored for
+    /// notifications to listed users).
+    pub filter: Option<SessionFilter>,
+}
+
+/// A notification as stored (the body of its message, content type 1400)
+/// and sent: with the id the server gave it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SentNotification {
+    /// Unique in the deployment, increasing; 0 for notifications stored
+    /// before ids were given.
+    #[serde(default)]
+    pub id: i64,
+    #[serde(default)]
+    pub kind: i64,
+    pub action: String,
+    pub payload: serde_json::Value,
+    #[serde(default)]
+    pub ack: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<SessionFilter>,
+}
+
+impl SentNotification {
+    /// The notification a message carries, if it is one.
+    pub fn from_message(message: &Message) -> Option<SentNotification> {
+        if message.content_type != content_type::SYSTEM_NOTIFICATION {
+            return None;
+        }
+        serde_json::from_str(&message.content).ok()
+    }
+}
+
+/// What `notify` did: the notification's id, and a result per recipient
+/// (one for a broadcast).
+#[derive(Debug)]
+pub struct NotifyOutcome {
+    pub id: i64,
+    pub results: Vec<Result<SendOutcome>>,
 }
 
 impl Service {
@@ -136,30 +183,25 @@ impl Service {
         }
     }
 
-    /// Sends a system notification (content type 1400, body `{action,
-    /// payload}`) to some users, one result each, or to every user as one
-    /// stored message (one result). App administrators only. Users who are
-    /// online get it pushed; the others find it when they sync.
+    /// Sends a system notification (content type 1400, body a
+    /// [`SentNotification`]) to some users, one result each, or to every
+    /// user as one stored message (one result). App administrators only.
+    /// Users who are online get it pushed; the others find it when they
+    /// sync or connect. A notification that wants acks is recorded as
+    /// awaited for each listed user before it is sent, so that no crash
+    /// can leave it sent but not awaited.
     pub async fn notify(
         &self,
         caller: &Caller,
         audience: &Audience,
         notification: &Notification,
-    ) -> Result<Vec<Result<SendOutcome>>> {
+    ) -> Result<NotifyOutcome> {
         caller.require_admin()?;
         if notification.action.is_empty() {
             return Err(Error::invalid_field(Field::Action, "must not be empty"));
         }
         validate::max_len(Field::Action, &notification.action, MAX_ACTION_LEN)?;
-        let content = serde_json::to_string(notification).map_err(Error::internal)?;
-        if content.len() > self.config.max_content_bytes {
-            return Err(Error::invalid_field(
-                Field::Content,
-                format!("at most {} bytes", self.config.max_content_bytes),
-            ));
-        }
-        let ct = content_type::SYSTEM_NOTIFICATION;
-        match audience {
+        let users = match audience {
             Audience::Users(users) => {
                 validate::batch(Field::Users, users, MAX_AUDIENCE)?;
                 let users = crate::dedup(users);
@@ -170,36 +212,83 @@ impl Service {
                 {
                     return Err(Error::not_found(format!("user {missing} does not exist")));
                 }
-                Ok(self
-                    .append_to_users(&caller.user_id, &users, ct, &content)
-                    .await)
+                Some(users)
             }
-            Audience::All => {
-                let message = self.notice_message(
-                    &caller.user_id,
-                    BROADCAST_CONVERSATION_ID.to_owned(),
-                    SessionType::Notification,
-                    String::new(),
-                    ct,
-                    content,
-                );
-                // The delivery task pushes it to everyone online.
-                let appended = self
-                    .appender
-                    .append(
-                        NewMessage {
-                            message,
-                            participants: Vec::new(),
-                        },
-                        None,
-                        None,
-                    )
-                    .await?;
-                Ok(vec![Ok(SendOutcome {
-                    message: appended.message,
-                    duplicate: appended.duplicate,
-                })])
+            Audience::All => None,
+        };
+        let size = serde_json::to_string(&notification.payload)
+            .map_err(Error::internal)?
+            .len();
+        if size > self.config.max_content_bytes {
+            return Err(Error::invalid_field(
+                Field::Content,
+                format!("at most {} bytes", self.config.max_content_bytes),
+            ));
+        }
+        let id = self.store.next_notification_id().await?;
+        let sent = SentNotification {
+            id,
+            kind: notification.kind,
+            action: notification.action.clone(),
+            payload: notification.payload.clone(),
+            ack: notification.ack,
+            filter: users
+                .is_none()
+                .then(|| notification.filter.clone())
+                .flatten(),
+        };
+        let content = serde_json::to_string(&sent).map_err(Error::internal)?;
+        let ct = content_type::SYSTEM_NOTIFICATION;
+        let Some(users) = users else {
+            let message = self.notice_message(
+                &caller.user_id,
+                BROADCAST_CONVERSATION_ID.to_owned(),
+                SessionType::Notification,
+                String::new(),
+                ct,
+                content,
+            );
+            // The delivery task pushes it to everyone online (who matches).
+            let appended = self
+                .appender
+                .append(
+                    NewMessage {
+                        message,
+                        participants: Vec::new(),
+                    },
+                    None,
+                    None,
+                )
+                .await?;
+            let outcome = SendOutcome {
+                message: appended.message,
+                duplicate: appended.duplicate,
+            };
+            return Ok(NotifyOutcome {
+                id,
+                results: vec![Ok(outcome)],
+            });
+        };
+        if sent.ack {
+            let awaited: Vec<AwaitedAck> = users
+                .iter()
+                .map(|user| AwaitedAck {
+                    user_id: user.clone(),
+                    notification_id: id,
+                    body: content.clone(),
+                })
+                .collect();
+            self.store.await_acks(&awaited, now_millis()).await?;
+        }
+        let results = self
+            .append_to_users(&caller.user_id, &users, ct, &content)
+            .await;
+        if sent.ack && results.iter().all(|r| r.is_err()) {
+            // Sent to nobody: nobody should be asked for it later.
+            if let Err(e) = self.store.forget_awaited_acks(id).await {
+                tracing::error!(error = %e.log_message(), notification = id, "forgetting the acks of a failed notification");
             }
         }
+        Ok(NotifyOutcome { id, results })
     }
 }

@@ -54,6 +54,7 @@ impl Service {
                 reason: reason.to_owned(),
                 except_session: None,
             },
+            filter: None,
         }));
     }
 }

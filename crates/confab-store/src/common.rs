@@ -14,10 +14,11 @@
 //! The body is split by topic, one macro per file: `users` (users and
 //! tokens), `relations` (friends, blocks, friend requests), `groups` (groups,
 //! members, join requests), `messages` (reads and per-user conversation
-//! state) and `append` (the batch append). Each macro expands to a private
-//! module inside the backend's module, so that each file names its own
-//! imports; `impl_store!` instantiates them all, with the fetch helpers
-//! below that every get-by-key read goes through.
+//! state), `append` (the batch append), `access` (the app and yunbay APIs'
+//! sign-in state) and `notifications` (notification ids and acks). Each
+//! macro expands to a private module inside the backend's module, so that
+//! each file names its own imports; `impl_store!` instantiates them all,
+//! with the fetch helpers below that every get-by-key read goes through.
 //!
 //! The macros are there because sqlx code generic over the database needs a
 //! bound per bound type and per executor; each backend's copy is concrete.
@@ -26,6 +27,7 @@ mod access;
 mod append;
 mod groups;
 mod messages;
+mod notifications;
 mod relations;
 mod users;
 
@@ -117,6 +119,7 @@ macro_rules! impl_store {
         $crate::common::impl_messages!($store);
         $crate::common::impl_append!($store);
         $crate::common::impl_access!($store);
+        $crate::common::impl_notifications!($store);
     };
 }
 
@@ -204,6 +207,7 @@ pub(crate) use groups::impl_groups;
 pub(crate) use impl_fetch;
 pub(crate) use impl_store;
 pub(crate) use messages::impl_messages;
+pub(crate) use notifications::impl_notifications;
 pub(crate) use relations::impl_relations;
 pub(crate) use users::impl_users;
 

@@ -3,6 +3,8 @@
 //! message as OpenIM shows it, and OpenIM's error codes. Shared by the
 //! OpenIM HTTP dialect, the gateway's JSON codec and `confab-client`.
 
+pub mod yunbay;
+
 use confab_core::message::{content_type, Message};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -368,7 +370,7 @@ pub fn err_code(kind: confab_core::ErrorKind) -> i32 {
         TokenInvalid => 702,
         TokenExpired => 701,
         TokenRevoked => 706,
-        Internal => 500,
+        Unavailable | Internal => 500,
     }
 }
 

@@ -25,6 +25,7 @@ pub fn error_code(kind: ErrorKind) -> i64 {
         | ErrorKind::TokenInvalid
         | ErrorKind::TokenExpired
         | ErrorKind::TokenRevoked => 10,
+        ErrorKind::Unavailable => 503,
         ErrorKind::Internal => 500,
     }
 }

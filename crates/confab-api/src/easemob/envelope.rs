@@ -64,6 +64,7 @@ impl HxError {
             | ErrorKind::TokenInvalid
             | ErrorKind::TokenExpired
             | ErrorKind::TokenRevoked => 401,
+            ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
     }

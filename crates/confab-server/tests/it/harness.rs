@@ -78,6 +78,11 @@ impl TestServer {
         self.anon.with_token(&token)
     }
 
+    /// The data dir (its `confab.db` on SQLite).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.server.as_ref().unwrap().addr)
     }

@@ -20,3 +20,6 @@ mod messaging;
 mod spec_examples;
 mod users;
 mod ws_close;
+mod yunbay;
+mod yunbay_notifications;
+mod yunbay_support;

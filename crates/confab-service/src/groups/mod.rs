@@ -109,6 +109,7 @@ impl Service {
             payload: Payload::GroupMembersChanged {
                 group_id: group_id.clone(),
             },
+            filter: None,
         }));
     }
 

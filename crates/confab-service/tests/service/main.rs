@@ -73,6 +73,9 @@ async fn notify_users_one_commit_each_user_once() {
     let note = Notification {
         action: "order_paid".into(),
         payload: serde_json::json!({"order": 7}),
+        kind: 0,
+        ack: false,
+        filter: None,
     };
     let users = vec![uid("n1"), uid("n2"), uid("n3"), uid("n1")];
     let out = f
@@ -80,7 +83,7 @@ async fn notify_users_one_commit_each_user_once() {
         .notify(&caller(ADMIN), &Audience::Users(users), &note)
         .await
         .unwrap();
-    assert_eq!(out.len(), 3, "each user once");
+    assert_eq!(out.results.len(), 3, "each user once");
     assert_eq!(f.store.appends.load(Ordering::SeqCst) - before, 1);
     let mine = f
         .service
@@ -93,7 +96,7 @@ async fn notify_users_one_commit_each_user_once() {
     let body: serde_json::Value = serde_json::from_str(&mine[0].content).unwrap();
     assert_eq!(
         body,
-        serde_json::json!({"action": "order_paid", "payload": {"order": 7}})
+        serde_json::json!({"id": out.id, "kind": 0, "action": "order_paid", "payload": {"order": 7}, "ack": false})
     );
     // Only app admins notify; unknown users are refused before anything is stored.
     let e = f
@@ -141,14 +144,17 @@ async fn notify_all_is_stored_once_for_ten_thousand_users() {
     let note = Notification {
         action: "maintenance".into(),
         payload: serde_json::json!({"at": "02:00"}),
+        kind: 0,
+        ack: false,
+        filter: None,
     };
     let out = f
         .service
         .notify(&caller(ADMIN), &Audience::All, &note)
         .await
         .unwrap();
-    assert_eq!(out.len(), 1);
-    let stored = &out[0].as_ref().unwrap().message;
+    assert_eq!(out.results.len(), 1);
+    let stored = &out.results[0].as_ref().unwrap().message;
     assert_eq!(stored.conversation_id, BROADCAST_CONVERSATION_ID);
     assert_eq!(stored.seq, 1);
     assert_eq!(f.sqlite.row_count("messages").await.unwrap(), 1);

@@ -38,6 +38,9 @@ impl UserStore for Counting {
     async fn set_password_hash(&self, user_id: &UserId, hash: &str, now: Millis) -> Result<bool> {
         self.inner.set_password_hash(user_id, hash, now).await
     }
+    async fn numbered_users(&self, from: i64, limit: u32) -> Result<Vec<User>> {
+        self.inner.numbered_users(from, limit).await
+    }
     async fn delete_user(&self, user_id: &UserId, owned: &[OwnedGroupFate]) -> Result<bool> {
         self.inner.delete_user(user_id, owned).await
     }
@@ -300,6 +303,9 @@ impl MessageStore for Counting {
     async fn max_seq(&self, conversation_id: &str) -> Result<i64> {
         self.inner.max_seq(conversation_id).await
     }
+    async fn first_seq_since(&self, conversation_id: &str, since: Millis) -> Result<Option<i64>> {
+        self.inner.first_seq_since(conversation_id, since).await
+    }
     async fn user_conversations(&self, user_id: &UserId) -> Result<Vec<UserConversation>> {
         self.inner.user_conversations(user_id).await
     }
@@ -441,6 +447,7 @@ pub async fn fixture(users: &[&str]) -> Fixture {
             app_token_ttl_secs: 3600,
             app_client_id: "id".into(),
             app_client_secret: "secret".into(),
+            signed_api: Default::default(),
             sms: Default::default(),
         },
     );
@@ -470,7 +477,57 @@ impl SettingStore for Counting {
 }
 
 #[async_trait]
+impl NotificationStore for Counting {
+    async fn next_notification_id(&self) -> Result<i64> {
+        self.inner.next_notification_id().await
+    }
+    async fn await_acks(&self, awaited: &[AwaitedAck], now: Millis) -> Result<()> {
+        self.inner.await_acks(awaited, now).await
+    }
+    async fn forget_awaited_acks(&self, notification_id: i64) -> Result<u64> {
+        self.inner.forget_awaited_acks(notification_id).await
+    }
+    async fn awaited_acks(&self, user_id: &UserId, limit: u32) -> Result<Vec<AwaitedAck>> {
+        self.inner.awaited_acks(user_id, limit).await
+    }
+    async fn ack_awaited(&self, user_id: &UserId, notification_id: i64) -> Result<bool> {
+        self.inner.ack_awaited(user_id, notification_id).await
+    }
+    async fn put_broadcast_ack(
+        &self,
+        user_id: &UserId,
+        notification_id: i64,
+        now: Millis,
+        forget_before: Millis,
+    ) -> Result<()> {
+        self.inner
+            .put_broadcast_ack(user_id, notification_id, now, forget_before)
+            .await
+    }
+    async fn broadcast_acks(&self, user_id: &UserId, ids: &[i64]) -> Result<Vec<i64>> {
+        self.inner.broadcast_acks(user_id, ids).await
+    }
+}
+
+#[async_trait]
 impl AccessStore for Counting {
+    async fn put_user_token(
+        &self,
+        token_hash: &str,
+        user_id: &UserId,
+        expires_at: Millis,
+        now: Millis,
+    ) -> Result<()> {
+        self.inner
+            .put_user_token(token_hash, user_id, expires_at, now)
+            .await
+    }
+    async fn get_user_token(&self, token_hash: &str, now: Millis) -> Result<Option<UserId>> {
+        self.inner.get_user_token(token_hash, now).await
+    }
+    async fn delete_user_tokens(&self, user_id: &UserId) -> Result<u64> {
+        self.inner.delete_user_tokens(user_id).await
+    }
     async fn sms_send_counts(
         &self,
         phone: &str,

@@ -1,5 +1,5 @@
 //! The app access API's sign-in state: SMS codes and sends, phone users and
-//! session tokens.
+//! session tokens; and the yunbay API's user tokens.
 
 /// `AccessStore` for `$store`.
 macro_rules! impl_access {
@@ -180,6 +180,44 @@ macro_rules! impl_access {
                         .await
                         .map_err(db_err)?;
                     Ok(done.rows_affected() > 0)
+                }
+
+                async fn put_user_token(&self, token_hash: &str, user_id: &UserId, expires_at: Millis, now: Millis) -> Result<()> {
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    sqlx::query("DELETE FROM yunbay_tokens WHERE user_id = $1 AND expires_at <= $2")
+                        .bind(user_id.as_str())
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    sqlx::query("INSERT INTO yunbay_tokens (token_hash, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4)")
+                        .bind(token_hash)
+                        .bind(user_id.as_str())
+                        .bind(expires_at)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)
+                }
+
+                async fn get_user_token(&self, token_hash: &str, now: Millis) -> Result<Option<UserId>> {
+                    let row: Option<(String,)> = sqlx::query_as("SELECT user_id FROM yunbay_tokens WHERE token_hash = $1 AND expires_at > $2")
+                        .bind(token_hash)
+                        .bind(now)
+                        .fetch_optional(self.reader())
+                        .await
+                        .map_err(db_err)?;
+                    Ok(row.map(|(user,)| UserId::from_trusted(user)))
+                }
+
+                async fn delete_user_tokens(&self, user_id: &UserId) -> Result<u64> {
+                    let done = sqlx::query("DELETE FROM yunbay_tokens WHERE user_id = $1")
+                        .bind(user_id.as_str())
+                        .execute(self.writer())
+                        .await
+                        .map_err(db_err)?;
+                    Ok(done.rows_affected())
                 }
             }
         }

@@ -165,6 +165,28 @@ macro_rules! impl_messages {
                     Ok(row.map(|(s,)| s).unwrap_or(0))
                 }
 
+                async fn first_seq_since(&self, conversation_id: &str, since: Millis) -> Result<Option<i64>> {
+                    // Send times need not grow with seqs: the least seq of
+                    // the messages sent since. A broadcast conversation's are
+                    // found by the partial index on send times (see its
+                    // migration for the query's shape); others walk the
+                    // conversation in seq order up to the first one.
+                    let sql = if is_broadcast_conversation(conversation_id) {
+                        "SELECT MIN(seq + 0) FROM messages WHERE conversation_id = $1 \
+                         AND substr(conversation_id, 1, 2) = 'b_' AND send_time >= $2"
+                    } else {
+                        "SELECT MIN(seq) FROM (SELECT seq FROM messages WHERE conversation_id = $1 \
+                         AND send_time >= $2 ORDER BY seq LIMIT 1) AS first"
+                    };
+                    let (seq,): (Option<i64>,) = sqlx::query_as(sql)
+                        .bind(conversation_id)
+                        .bind(since)
+                        .fetch_one(self.reader())
+                        .await
+                        .map_err(db_err)?;
+                    Ok(seq)
+                }
+
                 async fn user_conversations(&self, user_id: &UserId) -> Result<Vec<UserConversation>> {
                     // The user's rows, then the broadcasts they have no row in.
                     let sql = format!(

@@ -168,6 +168,9 @@ macro_rules! impl_users {
                         "DELETE FROM user_deleted_messages WHERE user_id = $1",
                         "DELETE FROM phone_users WHERE user_id = $1",
                         "DELETE FROM app_sessions WHERE user_id = $1",
+                        "DELETE FROM yunbay_tokens WHERE user_id = $1",
+                        "DELETE FROM awaited_acks WHERE user_id = $1",
+                        "DELETE FROM broadcast_acks WHERE user_id = $1",
                     ] {
                         sqlx::query(sql).bind(id).execute(&mut *tx).await.map_err(db_err)?;
                     }
@@ -194,6 +197,22 @@ macro_rules! impl_users {
                     .await
                     .map_err(db_err)?;
                     Ok(rows.into_iter().map(|(id,)| UserId::from_trusted(id)).collect())
+                }
+
+                async fn numbered_users(&self, from: i64, limit: u32) -> Result<Vec<User>> {
+                    // Walks the numeric_id index; users whose id is not their
+                    // number ("alice", "007") are skipped on the way.
+                    let sql = format!(
+                        "SELECT {USER_COLUMNS} FROM users WHERE numeric_id >= $1 \
+                         AND user_id = CAST(numeric_id AS TEXT) ORDER BY numeric_id LIMIT $2"
+                    );
+                    let rows: Vec<UserRow> = sqlx::query_as(&sql)
+                        .bind(from)
+                        .bind(sql_count(limit))
+                        .fetch_all(self.reader())
+                        .await
+                        .map_err(db_err)?;
+                    Ok(rows.into_iter().map(User::from).collect())
                 }
             }
 

@@ -1,0 +1,263 @@
+//! The yunbay API's routes (`docs/yunbay.md`).
+
+use super::envelope::{Reply, Signed, Trusted, YbError, YbResult};
+use crate::AppState;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use confab_core::presence::SessionFilter;
+use confab_core::{Error, Field, UserId};
+use confab_service::{AppProfile, Audience, Notification};
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::time::Instant;
+
+/// The query string as `T`; a missing or malformed argument is
+/// `ERR_ARGS_INVALID`.
+fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, YbError> {
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| YbError::from(Error::invalid(format!("query: {e}"))))
+}
+
+/// Go's way of printing a duration (`1.5ms`, `2.25s`), as the original's
+/// `tick`.
+fn tick(started: Instant) -> String {
+    let elapsed = started.elapsed();
+    let micros = elapsed.as_micros();
+    if micros < 1000 {
+        format!("{micros}µs")
+    } else if micros < 1_000_000 {
+        format!("{}ms", elapsed.as_secs_f64() * 1000.0)
+    } else {
+        format!("{}s", elapsed.as_secs_f64())
+    }
+}
+
+fn user_id(number: i64) -> Result<UserId, YbError> {
+    if number < 0 {
+        return Err(Error::invalid_field(Field::User, "must be 0 or more").into());
+    }
+    Ok(UserId::parse("user_id", &number.to_string())?)
+}
+
+#[derive(Deserialize)]
+pub struct UserIdQuery {
+    user_id: i64,
+}
+
+/// `GET /man/account/token?user_id=N`: a user token (`X-Yf-Token`) for an
+/// existing user.
+pub async fn account_token(
+    State(s): State<AppState>,
+    Trusted(caller): Trusted,
+    RawQuery(raw): RawQuery,
+) -> YbResult {
+    let q: UserIdQuery = query(raw)?;
+    let id = user_id(q.user_id)?;
+    let token = s.service.issue_user_token(&caller, &id).await?;
+    Ok(Reply(json!({
+        "user_id": q.user_id,
+        "token": token.token,
+        "expires_at": token.expires_at / 1000,
+    })))
+}
+
+/// `GET /v1/user/token` (signed, with `X-Yf-Token`): a gateway token for
+/// the user and their account id.
+pub async fn im_token(State(s): State<AppState>, signed: Signed) -> YbResult {
+    let grant = s.service.gateway_token(&signed.caller).await?;
+    Ok(Reply(json!({
+        "im_token": grant.token,
+        "accid": grant.user_id.to_string(),
+    })))
+}
+
+#[derive(Deserialize)]
+struct RegisterIn {
+    user_id: i64,
+}
+
+/// `POST /man/user/register {"user_id": N}`: the IM account of user N,
+/// created if needed, with a gateway token.
+pub async fn register(State(s): State<AppState>, headers: HeaderMap, signed: Signed) -> YbResult {
+    let req: RegisterIn = signed.json()?;
+    let platform = confab_wire::yunbay::platform(
+        headers
+            .get("x-yf-platform")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or(""),
+    );
+    let (user, grant) = s
+        .service
+        .register_numbered_user(&signed.caller, req.user_id, platform)
+        .await?;
+    Ok(Reply(json!({
+        "user_id": req.user_id,
+        "accid": user.user_id.to_string(),
+        "im_token": grant.token,
+    })))
+}
+
+#[derive(Deserialize)]
+struct UpdateIn {
+    user_id: i64,
+    username: Option<String>,
+    avatar: Option<String>,
+    birthday: Option<String>,
+    user_type: Option<i64>,
+}
+
+/// `POST /man/user/info/update {"user_id": N, ...}`: refreshes the
+/// profile, from the account service when one is configured.
+pub async fn update_info(State(s): State<AppState>, signed: Signed) -> YbResult {
+    let req: UpdateIn = signed.json()?;
+    let given = AppProfile {
+        username: req.username,
+        avatar: req.avatar,
+        birthday: req.birthday,
+        user_type: req.user_type,
+    };
+    s.service
+        .refresh_profile(&signed.caller, req.user_id, &given)
+        .await?;
+    Ok(Reply(json!({})))
+}
+
+#[derive(Deserialize)]
+struct UpdateAllQuery {
+    #[serde(default)]
+    start_user_id: i64,
+}
+
+/// `GET /man/user/info/update/all?start_user_id=N`: one page of the
+/// refresh of every user from N on; `next_user_id` resumes it (null when
+/// done).
+pub async fn update_all(
+    State(s): State<AppState>,
+    RawQuery(raw): RawQuery,
+    signed: Signed,
+) -> YbResult {
+    let started = Instant::now();
+    let q: UpdateAllQuery = query(raw)?;
+    let page = s
+        .service
+        .refresh_profiles(&signed.caller, q.start_user_id)
+        .await?;
+    Ok(Reply(json!({
+        "updated": page.updated,
+        "next_user_id": page.next,
+        "tick": tick(started),
+    })))
+}
+
+#[derive(Deserialize)]
+struct InfoQuery {
+    user_ids: String,
+}
+
+/// `GET /man/user/info?user_ids=a,b`: the profiles of those that exist.
+pub async fn info(State(s): State<AppState>, RawQuery(raw): RawQuery, signed: Signed) -> YbResult {
+    let q: InfoQuery = query(raw)?;
+    let numbers = q
+        .user_ids
+        .split(',')
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+        .map(|n| {
+            n.parse::<i64>().map_err(|_| {
+                YbError::from(Error::invalid(format!("user_ids: {n:?} is not a number")))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let users = s
+        .service
+        .numbered_profiles(&signed.caller, &numbers)
+        .await?;
+    let infos: Vec<Value> = users
+        .iter()
+        .map(|u| {
+            json!({
+                "accid": u.user_id.to_string(),
+                "name": u.nickname,
+                "icon": u.face_url,
+                "birth": u.birth,
+                "ex": u.ex,
+            })
+        })
+        .collect();
+    Ok(Reply(Value::Array(infos)))
+}
+
+#[derive(Deserialize)]
+struct SendIn {
+    #[serde(rename = "type", default)]
+    kind: i64,
+    to: Vec<i64>,
+    /// The app's own id of the notification: the server gives its own.
+    #[serde(default)]
+    #[allow(dead_code)]
+    id: Value,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    data: Value,
+    #[serde(default)]
+    ack: bool,
+    #[serde(default)]
+    filter: Option<serde_json::Map<String, Value>>,
+}
+
+/// A broadcast filter's values as text: strings as they are, numbers and
+/// booleans as JSON writes them.
+fn session_filter(filter: serde_json::Map<String, Value>) -> Result<SessionFilter, YbError> {
+    filter
+        .into_iter()
+        .map(|(name, value)| match value {
+            Value::String(s) => Ok((name, s)),
+            Value::Number(_) | Value::Bool(_) => Ok((name, value.to_string())),
+            _ => Err(YbError::from(Error::invalid(format!(
+                "filter.{name}: must be a string, a number or a boolean"
+            )))),
+        })
+        .collect::<Result<_, _>>()
+        .map(SessionFilter)
+}
+
+/// `POST /man/msg/send`: a system notification to the listed users, or
+/// (`to: []`) to everyone.
+pub async fn send(
+    State(s): State<AppState>,
+    Trusted(caller): Trusted,
+    body: axum::body::Bytes,
+) -> YbResult {
+    let object = crate::body::json_object(&body)?;
+    let de = &mut serde_json::Deserializer::from_slice(object);
+    let req: SendIn = serde_path_to_error::deserialize(de)
+        .map_err(|e| YbError::from(crate::body::shape_error(e)))?;
+    let audience = if req.to.is_empty() {
+        Audience::All
+    } else {
+        Audience::Users(
+            req.to
+                .iter()
+                .map(|n| user_id(*n))
+                .collect::<Result<_, _>>()?,
+        )
+    };
+    let notification = Notification {
+        action: req.action,
+        payload: req.data,
+        kind: req.kind,
+        ack: req.ack,
+        filter: req.filter.map(session_filter).transpose()?,
+    };
+    let outcome = s
+        .service
+        .notify(&caller, &audience, &notification)
+        .await
+        .map_err(YbError::naming(&[(Field::Users, "to")]))?;
+    if let Some(Err(e)) = outcome.results.into_iter().find(|r| r.is_err()) {
+        return Err(e.into());
+    }
+    Ok(Reply(json!({"id": outcome.id})))
+}
