@@ -80,6 +80,13 @@ impl UserId {
     }
 }
 
+/// Users whose id is not a number (`alice`, the admin users) are numbered
+/// from here up, far above the numbers apps give their own users (yunbay
+/// registers its users by number, the app API numbers phone users from 1):
+/// a named user never takes one of those. Below 2^53, so JavaScript
+/// clients read it exactly.
+pub const NAMED_USER_NUMBERS_FROM: i64 = 1_000_000_000_000_000;
+
 /// `Some(n)` when `s` is the canonical decimal form of a non-negative i64
 /// (`"0"`, `"380"`; not `"0380"`). The yunbay API numbers its users from 0.
 pub fn numeric_id(s: &str) -> Option<i64> {

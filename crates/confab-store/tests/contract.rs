@@ -71,17 +71,21 @@ async fn users_roundtrip(s: &dyn Store) {
     assert_eq!(alice.nickname, "nick alice");
     assert!(s.get_user(&uid("nobody")).await.unwrap().is_none());
 
-    // Decimal ids keep their number; others get the next free one.
+    // Decimal ids keep their number; named users get the next one of
+    // their own range, so that they never take a number an app may
+    // register later.
     let n380 = s.get_user(&uid("380")).await.unwrap().unwrap();
     assert_eq!(n380.numeric_id, 380);
+    let base = confab_core::ids::NAMED_USER_NUMBERS_FROM;
     let bob = s.get_user(&uid("bob")).await.unwrap().unwrap();
-    assert!(bob.numeric_id > 0 && bob.numeric_id != alice.numeric_id);
-    seed_users(s, &["carol"]).await;
+    let mut named = [alice.numeric_id, bob.numeric_id];
+    named.sort_unstable();
+    assert_eq!(named, [base + 1, base + 2]);
+    seed_users(s, &["carol", "1"]).await;
     let carol = s.get_user(&uid("carol")).await.unwrap().unwrap();
-    assert_eq!(
-        carol.numeric_id, 381,
-        "allocated after the largest id in use"
-    );
+    assert_eq!(carol.numeric_id, base + 3, "after the largest named number");
+    let one = s.get_user(&uid("1")).await.unwrap().unwrap();
+    assert_eq!(one.numeric_id, 1, "number 1 is free for user \"1\"");
 
     let mut got = s
         .get_users(&[uid("bob"), uid("alice"), uid("ghost")])
@@ -820,7 +824,10 @@ async fn sms_codes_limits_and_sessions(s: &dyn Store) {
     let (first, created) = s.phone_user("+8616522222222", &template).await.unwrap();
     assert!(created);
     assert_eq!(first.user_id.as_str(), first.numeric_id.to_string());
-    assert!(first.numeric_id > 41, "{}", first.numeric_id);
+    assert_eq!(
+        first.numeric_id, 42,
+        "after the largest number, not a named user's"
+    );
     let (again, created) = s.phone_user("+8616522222222", &template).await.unwrap();
     assert_eq!(
         (again.user_id.clone(), created),

@@ -117,6 +117,9 @@ async fn the_spec_examples_with_real_signatures() {
 
     // Two users, one unknown: those that exist, in the order asked.
     register(&t, 7).await;
+    // Numbers 1 and 2 are free although two admin users were made first.
+    assert_eq!(register(&t, 1).await["accid"], json!("1"));
+    assert_eq!(register(&t, 2).await["accid"], json!("2"));
     let a = signed(&t, "GET", "/man/user/info?user_ids=51869,404,7", None).await;
     let accids: Vec<&str> = a
         .data()

@@ -105,7 +105,12 @@ macro_rules! impl_access {
                     let (user_id, created) = match existing {
                         Some((id,)) => (id, false),
                         None => {
-                            let (next,): (i64,) = sqlx::query_as("SELECT COALESCE(MAX(numeric_id), 0) + 1 FROM users")
+                            // The next number below the named users' range.
+                            let sql = format!(
+                                "SELECT COALESCE(MAX(numeric_id), 0) + 1 FROM users WHERE numeric_id < {}",
+                                confab_core::ids::NAMED_USER_NUMBERS_FROM
+                            );
+                            let (next,): (i64,) = sqlx::query_as(&sql)
                                 .fetch_one(&mut *tx)
                                 .await
                                 .map_err(db_err)?;

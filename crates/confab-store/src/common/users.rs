@@ -13,15 +13,17 @@ macro_rules! impl_users {
 
             impl $store {
                 /// Inserts one user row; `numeric` None takes the next
-                /// free number.
+                /// free number of the named users' range.
                 pub(super) async fn insert_user(
                     tx: &mut sqlx::Transaction<'_, <$store as $crate::common::Backend>::Db>,
                     u: &User,
                     numeric: Option<i64>,
                 ) -> std::result::Result<(), sqlx::Error> {
+                    // A named user takes the next number of the named range.
+                    let base = confab_core::ids::NAMED_USER_NUMBERS_FROM;
                     let sql = format!(
                         "INSERT INTO users ({USER_COLUMNS}) VALUES ($1, \
-                         COALESCE($2, (SELECT COALESCE(MAX(numeric_id), 0) + 1 FROM users)), \
+                         COALESCE($2, (SELECT COALESCE(MAX(numeric_id), {base}) + 1 FROM users WHERE numeric_id > {base})), \
                          $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
                     );
                     sqlx::query(&sql)
