@@ -21,6 +21,18 @@ impl HttpProfiles {
         let http = reqwest::Client::builder().timeout(timeout).build()?;
         Ok(HttpProfiles { url, timeout, http })
     }
+
+    /// A failed request or read: late, or not reached.
+    fn failed(&self, e: &reqwest::Error, otherwise: &str) -> Error {
+        if e.is_timeout() {
+            unavailable(format!(
+                "the account service did not answer within {} ms",
+                self.timeout.as_millis()
+            ))
+        } else {
+            unavailable(otherwise.to_owned())
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -54,16 +66,7 @@ impl ProfileSource for HttpProfiles {
             .query(&[("user_id", number)])
             .send()
             .await
-            .map_err(|e| {
-                if e.is_timeout() {
-                    unavailable(format!(
-                        "the account service did not answer within {} ms",
-                        self.timeout.as_millis()
-                    ))
-                } else {
-                    unavailable("the account service cannot be reached".to_owned())
-                }
-            })?;
+            .map_err(|e| self.failed(&e, "the account service cannot be reached"))?;
         let status = response.status();
         if !status.is_success() {
             return Err(unavailable(format!(
@@ -71,16 +74,10 @@ impl ProfileSource for HttpProfiles {
                 status.as_u16()
             )));
         }
-        let answer: Answer = response.json().await.map_err(|e| {
-            if e.is_timeout() {
-                unavailable(format!(
-                    "the account service did not answer within {} ms",
-                    self.timeout.as_millis()
-                ))
-            } else {
-                unavailable("the account service's answer is not {ok, data} JSON".to_owned())
-            }
-        })?;
+        let answer: Answer = response
+            .json()
+            .await
+            .map_err(|e| self.failed(&e, "the account service's answer is not {ok, data} JSON"))?;
         if !answer.ok {
             return Err(
                 if answer.reason.contains("NOT_FOUND") || answer.reason.contains("NOT_EXIST") {

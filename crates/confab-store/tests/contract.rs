@@ -5,25 +5,19 @@
 // Test helpers fail loudly: a panic is the report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod support;
+
+use support::{seed_users, uid, user};
+
 use confab_core::message::*;
 use confab_core::model::*;
 use confab_core::store::{OwnedGroupFate, Store};
 use confab_core::{ErrorKind, GroupId, Platform, UserId};
 use confab_store::testing::RowCounts;
-use confab_store::{Durability, PostgresStore, SqliteStore};
-
-fn uid(s: &str) -> UserId {
-    UserId::parse("userID", s).unwrap()
-}
 
 fn gid(s: &str) -> GroupId {
     GroupId::parse("groupID", s).unwrap()
-}
-
-fn user(id: &str, now: i64) -> User {
-    let mut u = User::new(uid(id), now);
-    u.nickname = format!("nick {id}");
-    u
 }
 
 fn friend(owner: &str, other: &str, now: i64) -> Friend {
@@ -54,15 +48,6 @@ fn group(id: &str, owner: &str) -> Group {
 
 fn member(g: &str, u: &str, role: Role, t: i64) -> GroupMember {
     GroupMember::new(gid(g), uid(u), role, t)
-}
-
-async fn seed_users(s: &dyn Store, ids: &[&str]) {
-    let users: Vec<User> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| user(id, i as i64))
-        .collect();
-    s.create_users(&users).await.unwrap();
 }
 
 async fn users_roundtrip(s: &dyn Store) {
@@ -1265,44 +1250,6 @@ async fn broadcast_cursors_are_per_user<S: Store + RowCounts>(s: &S) {
     assert_eq!(s.row_count("user_conversations").await.unwrap(), 3);
     assert!(s.user_conversations(&uid("ann")).await.unwrap().is_empty());
     assert_eq!(s.max_seq(all).await.unwrap(), 2);
-}
-
-async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("confab.db").display());
-    (
-        SqliteStore::open(&url, Durability::Process).await.unwrap(),
-        dir,
-    )
-}
-
-async fn postgres_store() -> Option<PostgresStore> {
-    let url = confab_store::testing::fresh_postgres_database("confab_contract").await?;
-    Some(PostgresStore::connect(&url, 4).await.unwrap())
-}
-
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let (store, _dir) = super::sqlite_store().await;
-                    super::$case(&store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    if let Some(store) = super::postgres_store().await {
-                        super::$case(&store).await;
-                    }
-                }
-            )*
-        }
-    };
 }
 
 contract!(

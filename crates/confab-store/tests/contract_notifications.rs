@@ -6,30 +6,15 @@
 // Test helpers fail loudly: a panic is the report.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod support;
+
+use support::{seed_users, uid, user};
+
 use confab_core::message::*;
 use confab_core::model::*;
 use confab_core::store::{AwaitedAck, Store};
-use confab_core::{ErrorKind, UserId};
-use confab_store::{Durability, PostgresStore, SqliteStore};
-
-fn uid(s: &str) -> UserId {
-    UserId::parse("userID", s).unwrap()
-}
-
-fn user(id: &str, now: i64) -> User {
-    let mut u = User::new(uid(id), now);
-    u.nickname = format!("nick {id}");
-    u
-}
-
-async fn seed_users(s: &dyn Store, ids: &[&str]) {
-    let users: Vec<User> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| user(id, i as i64))
-        .collect();
-    s.create_users(&users).await.unwrap();
-}
+use confab_core::ErrorKind;
 
 fn chat(from: &str, to: &str, client_msg_id: &str, send_time: i64) -> NewMessage {
     let (a, b) = (uid(from), uid(to));
@@ -358,44 +343,6 @@ async fn delete_user_takes_tokens_and_acks(s: &dyn Store) {
         [awaited("stays", 1, "x")]
     );
     assert_eq!(s.broadcast_acks(&stays, &[2]).await.unwrap(), [2]);
-}
-
-async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("confab.db").display());
-    (
-        SqliteStore::open(&url, Durability::Process).await.unwrap(),
-        dir,
-    )
-}
-
-async fn postgres_store() -> Option<PostgresStore> {
-    let url = confab_store::testing::fresh_postgres_database("confab_contract").await?;
-    Some(PostgresStore::connect(&url, 4).await.unwrap())
-}
-
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let (store, _dir) = super::sqlite_store().await;
-                    super::$case(&store).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    if let Some(store) = super::postgres_store().await {
-                        super::$case(&store).await;
-                    }
-                }
-            )*
-        }
-    };
 }
 
 contract!(

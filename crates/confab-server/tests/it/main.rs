@@ -22,4 +22,5 @@ mod users;
 mod ws_close;
 mod yunbay;
 mod yunbay_notifications;
+mod yunbay_profiles;
 mod yunbay_support;

@@ -94,6 +94,14 @@ impl Answer {
         &self.body["data"]
     }
 
+    /// Asserts a failure with `status` and `reason` whose `err_msg` holds
+    /// `needle`.
+    pub fn fails_saying(&self, status: u16, reason: &str, needle: &str) {
+        self.fails(status, reason);
+        let message = self.body["err_msg"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{message:?} lacks {needle:?}");
+    }
+
     /// Asserts a failure with `status` and `reason`, and no data.
     pub fn fails(&self, status: u16, reason: &str) {
         assert_eq!(self.status, status, "{}", self.body);
@@ -162,6 +170,11 @@ pub async fn call(
     Answer { status, body }
 }
 
+/// An unsigned request with the spec's headers.
+pub async fn unsigned(t: &TestServer, method: &str, path: &str, body: Option<&str>) -> Answer {
+    call(t, method, path, body, &[], Signing::None).await
+}
+
 /// A correctly signed request.
 pub async fn signed(t: &TestServer, method: &str, path: &str, body: Option<&str>) -> Answer {
     call(t, method, path, body, &[], Signing::Key(APP_KEY)).await
@@ -183,29 +196,13 @@ pub async fn register(t: &TestServer, n: i64) -> Value {
 /// A user token (`X-Yf-Token`) for user `n`, registering them first.
 pub async fn user_token(t: &TestServer, n: i64) -> String {
     register(t, n).await;
-    let answer = call(
-        t,
-        "GET",
-        &format!("/man/account/token?user_id={n}"),
-        None,
-        &[],
-        Signing::None,
-    )
-    .await;
+    let answer = unsigned(t, "GET", &format!("/man/account/token?user_id={n}"), None).await;
     answer.data()["token"].as_str().unwrap().to_owned()
 }
 
 /// Sends a notification with `/man/msg/send`.
 pub async fn send(t: &TestServer, body: Value) -> i64 {
-    let answer = call(
-        t,
-        "POST",
-        "/man/msg/send",
-        Some(&body.to_string()),
-        &[],
-        Signing::None,
-    )
-    .await;
+    let answer = unsigned(t, "POST", "/man/msg/send", Some(&body.to_string())).await;
     answer.data()["id"].as_i64().unwrap()
 }
 
