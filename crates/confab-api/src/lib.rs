@@ -31,6 +31,24 @@ pub struct ApiSettings {
     pub easemob: easemob::EasemobSettings,
 }
 
+impl AppState {
+    /// Whether a caller at `peer` is on the trusted networks. A request
+    /// relayed by a proxy (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`)
+    /// comes from the proxy's address, not its sender's: it is never trusted
+    /// by address.
+    pub(crate) fn trusts(
+        &self,
+        peer: &std::net::SocketAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> bool {
+        let relayed = ["forwarded", "x-forwarded-for", "x-real-ip"]
+            .iter()
+            .any(|h| headers.contains_key(*h));
+        let ip = peer.ip().to_canonical();
+        !relayed && self.trusted_networks.iter().any(|n| n.contains(&ip))
+    }
+}
+
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 

@@ -54,6 +54,13 @@ pub trait TokenStore: Send + Sync {
         expires_at: Millis,
     ) -> Result<()>;
     async fn get_token_id(&self, user_id: &UserId, platform: Platform) -> Result<Option<String>>;
+    /// The live token's id and expiry (ms), when it has not expired at `now`.
+    async fn live_token(
+        &self,
+        user_id: &UserId,
+        platform: Platform,
+        now: Millis,
+    ) -> Result<Option<(String, Millis)>>;
     /// Revokes the token of one platform, or of all when `platform` is None.
     async fn delete_tokens(&self, user_id: &UserId, platform: Option<Platform>) -> Result<u64>;
 }
@@ -402,9 +409,29 @@ pub trait NotificationStore: Send + Sync {
     /// Records, in one transaction, that each user must ack a notification.
     /// A (user, notification) already awaited is left as it is.
     async fn await_acks(&self, awaited: &[AwaitedAck], now: Millis) -> Result<()>;
-    /// Drops every awaited ack of a notification (its send failed);
-    /// how many there were.
+    /// Drops every awaited ack of a notification, and its record as a
+    /// broadcast asking acks (its send failed); how many there were.
     async fn forget_awaited_acks(&self, notification_id: i64) -> Result<u64>;
+    /// Records a broadcast that asks each user's ack, with its body, and
+    /// deletes those sent before `forget_before`.
+    async fn put_ack_broadcast(
+        &self,
+        notification_id: i64,
+        body: &str,
+        sent_at: Millis,
+        forget_before: Millis,
+    ) -> Result<()>;
+    /// The broadcasts sent since `since` that ask acks and that `user_id`
+    /// has not acked, by id, at most `limit` (as `AwaitedAck`s of the user).
+    async fn unacked_broadcasts(
+        &self,
+        user_id: &UserId,
+        since: Millis,
+        limit: u32,
+    ) -> Result<Vec<AwaitedAck>>;
+    /// Whether `notification_id` is a broadcast sent since `since` that
+    /// asks acks.
+    async fn is_ack_broadcast(&self, notification_id: i64, since: Millis) -> Result<bool>;
     /// The notifications a user has not acked yet, by id, at most `limit`.
     async fn awaited_acks(&self, user_id: &UserId, limit: u32) -> Result<Vec<AwaitedAck>>;
     /// Records a user's ack; false when nothing of theirs awaited it.

@@ -6,7 +6,7 @@ use crate::codec::{EventEncoder, Frame, Protocol};
 use confab_core::bus::Payload;
 use confab_core::presence::SessionAttributes;
 use confab_core::Platform;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
@@ -19,6 +19,14 @@ pub enum Outbound {
     Close(u16, &'static str),
     /// A WebSocket ping (to clients that do not send heartbeats).
     Ping,
+}
+
+/// The last seq pushed per conversation, and the conversations whose mark
+/// must stay where a catch-up cut short left it.
+#[derive(Default)]
+struct Pushed {
+    last: HashMap<String, i64>,
+    capped: HashSet<String>,
 }
 
 /// A push held back during a catch-up.
@@ -36,9 +44,9 @@ pub struct SessionHandle {
     pub attributes: SessionAttributes,
     /// How this session's protocol says events.
     pub(crate) encoder: Arc<dyn EventEncoder>,
-    /// The last seq pushed per conversation, kept when the protocol's
-    /// pushes count as deliveries; the session records them when it ends.
-    pushed: Option<Mutex<HashMap<String, i64>>>,
+    /// What was pushed, kept when the protocol's pushes count as
+    /// deliveries; the session records it when it ends.
+    pushed: Option<Mutex<Pushed>>,
     /// Pushes held while the session catches up (None once it has): each
     /// with the conversation and seq of its message.
     held: Mutex<Option<Vec<HeldPush>>>,
@@ -109,9 +117,28 @@ impl SessionHandle {
     fn note_pushed(&self, conversation_id: &str, seq: i64) {
         if let Some(pushed) = &self.pushed {
             let mut pushed = pushed.lock().unwrap_or_else(|e| e.into_inner());
-            let last = pushed.entry(conversation_id.to_owned()).or_default();
+            if pushed.capped.contains(conversation_id) {
+                return;
+            }
+            let last = pushed.last.entry(conversation_id.to_owned()).or_default();
             *last = (*last).max(seq);
         }
+    }
+
+    /// Notes what a catch-up queued: up to `last` of a conversation, and
+    /// when it stopped short of the end, no further.
+    pub(crate) fn note_caught_up(&self, conversation_id: &str, last: i64, complete: bool) {
+        self.note_pushed(conversation_id, last);
+        if let (false, Some(pushed)) = (complete, &self.pushed) {
+            let mut pushed = pushed.lock().unwrap_or_else(|e| e.into_inner());
+            pushed.capped.insert(conversation_id.to_owned());
+        }
+    }
+
+    /// Queues a frame, waiting while the queue is full (a catch-up, which
+    /// may be longer than the queue). False once the writer is gone.
+    pub(crate) async fn send_waiting(&self, frame: Frame) -> bool {
+        !self.is_cut() && self.queue.send(Outbound::Frame(frame)).await.is_ok()
     }
 
     /// Queues the push of an event, or holds it while the session catches
@@ -153,7 +180,7 @@ impl SessionHandle {
     /// catch-up looked at already (`seen`: the last seq looked at per
     /// conversation) and of notifications it sent (`sent`, by id). False
     /// when the session is cut off.
-    pub(crate) fn release(&self, seen: &[(String, i64)], sent: &[i64]) -> bool {
+    pub(crate) fn release(&self, seen: &[(&str, i64)], sent: &[i64]) -> bool {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         let Some(pushes) = held.take() else {
             return true;
@@ -182,9 +209,8 @@ impl SessionHandle {
         self.pushed
             .as_ref()
             .map(|p| {
-                std::mem::take(&mut *p.lock().unwrap_or_else(|e| e.into_inner()))
-                    .into_iter()
-                    .collect()
+                let mut pushed = p.lock().unwrap_or_else(|e| e.into_inner());
+                std::mem::take(&mut pushed.last).into_iter().collect()
             })
             .unwrap_or_default()
     }

@@ -40,6 +40,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The session attribute naming its protocol (`json`, `yunbay`), which
+/// every session has: a login's kick is for sessions of its protocol.
+pub const PROTOCOL: &str = "protocol";
+
 /// Gateway settings; the server fills them from its config.
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -120,12 +124,13 @@ impl Gateway {
         format!("{}-{n}", self.config.node_id).into()
     }
 
-    /// Registers a new session; it replaces the user's session on its
-    /// platform, on whichever node that is. This node's is ended at once,
+    /// Registers a new session; it replaces the user's session of its
+    /// protocol on its platform, on whichever node that is. This node's is ended at once,
     /// under the registry's lock; the other nodes end theirs when the kick
     /// reaches them, sparing the new session.
     pub(crate) fn login(&self, caller: &Caller, session: Arc<SessionHandle>) {
         let id = session.id.clone();
+        let session_protocol = session.protocol();
         self.registry
             .register(&caller.user_id, session, session::REPLACED);
         let kick = Event {
@@ -136,7 +141,10 @@ impl Gateway {
                 reason: session::REPLACED.to_owned(),
                 except_session: Some(id),
             },
-            filter: None,
+            // Sessions of other protocols on the platform stay.
+            filter: Some(confab_core::presence::SessionFilter(
+                [(PROTOCOL.to_owned(), session_protocol.0.to_owned())].into(),
+            )),
         };
         if let Err(e) = self.bus.publish(kick) {
             tracing::warn!(error = %e, user = %caller.user_id, "telling other nodes of a login");
@@ -179,6 +187,7 @@ impl Deliver for Gateway {
                     &event.recipients,
                     *platform,
                     except_session.as_deref(),
+                    event.filter.as_ref(),
                     reason,
                 );
             }

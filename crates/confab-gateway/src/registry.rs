@@ -29,14 +29,16 @@ impl Registry {
         Registry::default()
     }
 
-    /// Adds a session and ends the user's other sessions on its platform
-    /// (a new login replaces the old one), sending them a kick first.
+    /// Adds a session and ends the user's other sessions of its protocol
+    /// on its platform (a new login replaces the old one; a device's chat
+    /// socket and notification socket live side by side), sending them a
+    /// kick first.
     pub(crate) fn register(&self, user: &UserId, session: Arc<SessionHandle>, reason: &str) {
         let mut kicks = Frames::default();
         let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let sessions = users.entry(user.clone()).or_default();
         sessions.retain(|s| {
-            if s.platform == session.platform {
+            if s.platform == session.platform && s.protocol() == session.protocol() {
                 let kick = kicks.get(s, |e| Some(e.kick(reason)));
                 if let Some(kick) = kick {
                     s.send(Outbound::Last(kick));
@@ -97,12 +99,13 @@ impl Registry {
     }
 
     /// Ends the sessions of `users` on `platform` (all when None) but
-    /// `keep`, telling them `reason`.
+    /// `keep` (and but those `filter` leaves out), telling them `reason`.
     pub(crate) fn kick(
         &self,
         users: &[UserId],
         platform: Option<Platform>,
         keep: Option<&str>,
+        filter: Option<&SessionFilter>,
         reason: &str,
     ) {
         let mut kicks = Frames::default();
@@ -112,7 +115,9 @@ impl Registry {
                 continue;
             };
             sessions.retain(|s| {
-                let hit = platform.is_none_or(|p| p == s.platform) && Some(&*s.id) != keep;
+                let hit = platform.is_none_or(|p| p == s.platform)
+                    && Some(&*s.id) != keep
+                    && filter.is_none_or(|f| f.matches(&s.attributes));
                 if hit {
                     let sent = kicks
                         .get(s, |e| Some(e.kick(reason)))
@@ -325,7 +330,7 @@ mod tests {
         assert_eq!(a.load(Ordering::Relaxed) + b.load(Ordering::Relaxed), 2);
 
         // Kicks too: once per protocol.
-        registry.kick(&recipients, None, None, "bye");
+        registry.kick(&recipients, None, None, None, "bye");
         assert_eq!(
             (a.load(Ordering::Relaxed), b.load(Ordering::Relaxed)),
             (2, 2)
@@ -338,7 +343,7 @@ mod tests {
         let registry = Registry::new();
         let (web, _rx) = session("n1-1", Platform::Web);
         registry.register(&user("u1"), web, "");
-        registry.kick(&[user("u1")], None, None, "bye");
+        registry.kick(&[user("u1")], None, None, None, "bye");
         assert!(!registry.is_online(&user("u1")));
         assert!(registry.platforms(&user("u1")).is_empty());
     }
@@ -451,7 +456,7 @@ mod tests {
             registry.push(&[user("u1")], None, None, &message("n_u1", seq));
         }
         assert!(received(&mut rx).is_empty(), "held");
-        assert!(s.release(&[("n_u1".to_owned(), 2)], &[]));
+        assert!(s.release(&[("n_u1", 2)], &[]));
         assert_eq!(
             received(&mut rx).len(),
             1,

@@ -23,6 +23,8 @@ const CLOSE_IDLE: u16 = 1001;
 const CLOSE_TOO_BIG: u16 = 1009;
 /// Close code for a text frame that is not UTF-8 (1007: invalid payload).
 const CLOSE_NOT_UTF8: u16 = 1007;
+/// Close code when the server cannot serve the session now (1011).
+const CLOSE_UNAVAILABLE: u16 = 1011;
 /// Close code after a kick (4001, application-defined).
 const CLOSE_KICKED: u16 = 4001;
 /// How long a closing session waits for its writer.
@@ -66,7 +68,7 @@ pub async fn run_session_with<C, S, R, E>(
     gateway: Arc<Gateway>,
     codec: Arc<C>,
     caller: Caller,
-    attributes: SessionAttributes,
+    mut attributes: SessionAttributes,
     sink: S,
     mut stream: R,
 ) where
@@ -76,6 +78,7 @@ pub async fn run_session_with<C, S, R, E>(
     E: std::error::Error + 'static,
 {
     let id = gateway.new_session_id();
+    attributes.insert(crate::PROTOCOL.to_owned(), codec.protocol().0.to_owned());
     let (tx, rx) = mpsc::channel(gateway.config.queue_capacity);
     let encoder: Arc<dyn EventEncoder> = codec.clone();
     // A session that catches up on connecting holds its pushes until the
@@ -100,17 +103,8 @@ pub async fn run_session_with<C, S, R, E>(
     // cut off.
     let answer = |(tag, result): Answer<C::Tag>| -> bool {
         let frame = match result {
-            Ok(Reply::CatchUp(catch_up)) => {
-                let sent = catch_up
-                    .notifications
-                    .iter()
-                    .filter_map(|n| codec.notification(n))
-                    .all(|f| handle.send(Outbound::Frame(f)));
-                // Then what was pushed meanwhile, but for what the catch-up
-                // looked at already.
-                let ids: Vec<i64> = catch_up.notifications.iter().map(|n| n.id).collect();
-                return sent && handle.release(&catch_up.seen, &ids);
-            }
+            // Sent by `catch_up`, never as an answer.
+            Ok(Reply::CatchUp(_)) => None,
             Ok(reply) => codec.reply(&tag, reply),
             Err(e) => {
                 if e.kind() == ErrorKind::Internal {
@@ -123,9 +117,20 @@ pub async fn run_session_with<C, S, R, E>(
     };
     let mut open = true;
     if let Some((tag, request)) = opening {
-        let done = (tag, dispatch(&gateway, &caller, &handle, request).await);
-        // A failed catch-up still lets the pushes through.
-        open = answer(done) && handle.release(&[], &[]);
+        open = match dispatch(&gateway, &caller, &handle, request).await {
+            Ok(Reply::CatchUp(c)) => catch_up(&*codec, &handle, *c).await,
+            Ok(other) => answer((tag, Ok(other))) && handle.release(&[], &[]),
+            // Without its catch-up the session would skip what it missed:
+            // the client is told and closed, and connects again.
+            Err(e) => {
+                answer((tag, Err(e)));
+                handle.send(Outbound::Close(
+                    CLOSE_UNAVAILABLE,
+                    "could not catch up; connect again",
+                ));
+                false
+            }
+        };
     }
     // Clients that do not send heartbeats are pinged when quiet for half
     // the timeout, and closed when quiet for the other half too.
@@ -229,6 +234,33 @@ pub async fn run_session_with<C, S, R, E>(
         writer.abort();
     }
     tracing::debug!(session = %id, user = %caller.user_id, "session closed");
+}
+
+/// Sends a catch-up, waiting for room in the queue however long it is;
+/// notes what it covered as delivered; then lets the pushes held meanwhile
+/// through, but those it covered. False once the session is gone.
+async fn catch_up<C: Codec>(
+    codec: &C,
+    handle: &SessionHandle,
+    catch_up: confab_service::CatchUp,
+) -> bool {
+    for n in &catch_up.notifications {
+        if let Some(frame) = codec.notification(n) {
+            if !handle.send_waiting(frame).await {
+                return false;
+            }
+        }
+    }
+    for looked in &catch_up.looked {
+        handle.note_caught_up(&looked.conversation_id, looked.last, looked.complete);
+    }
+    let seen: Vec<(&str, i64)> = catch_up
+        .looked
+        .iter()
+        .map(|l| (l.conversation_id.as_str(), l.last))
+        .collect();
+    let sent: Vec<i64> = catch_up.notifications.iter().map(|n| n.id).collect();
+    handle.release(&seen, &sent)
 }
 
 /// The close frame owed to a client whose frame could not be read: 1009

@@ -126,16 +126,48 @@ impl Service {
         user_id: &UserId,
         platform: Platform,
     ) -> Result<TokenGrant> {
-        let now = now_millis() / 1000;
-        let expires_at = now + self.config.token_ttl_secs;
+        let expires_at = now_millis() / 1000 + self.config.token_ttl_secs;
         let jti = uuid::Uuid::new_v4().simple().to_string();
+        let grant = self.mint(user_id, platform, &jti, expires_at)?;
+        self.store
+            .put_token(user_id, platform, &jti, expires_at * 1000)
+            .await?;
+        Ok(grant)
+    }
+
+    /// The user's live token on `platform`, written again (the same id and
+    /// expiry, so it revokes nothing), or a new one when there is none.
+    pub(crate) async fn live_or_new_token(
+        &self,
+        user_id: &UserId,
+        platform: Platform,
+    ) -> Result<TokenGrant> {
+        match self
+            .store
+            .live_token(user_id, platform, now_millis())
+            .await?
+        {
+            Some((jti, expires_at)) => self.mint(user_id, platform, &jti, expires_at / 1000),
+            None => self.issue_token(user_id, platform).await,
+        }
+    }
+
+    /// Signs a user token; `expires_at` in seconds.
+    fn mint(
+        &self,
+        user_id: &UserId,
+        platform: Platform,
+        jti: &str,
+        expires_at: i64,
+    ) -> Result<TokenGrant> {
+        let now = now_millis() / 1000;
         let claims = Claims {
             uid: user_id.to_string(),
             platform: platform.name().to_owned(),
             exp: expires_at,
             nbf: now,
             iat: now,
-            jti: jti.clone(),
+            jti: jti.to_owned(),
             kind: None,
         };
         let token = encode(
@@ -144,9 +176,6 @@ impl Service {
             &EncodingKey::from_secret(&self.config.jwt_secret),
         )
         .map_err(Error::internal)?;
-        self.store
-            .put_token(user_id, platform, &jti, expires_at * 1000)
-            .await?;
         Ok(TokenGrant {
             user_id: user_id.clone(),
             token,

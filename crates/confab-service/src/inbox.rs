@@ -4,143 +4,165 @@
 //! and those still waiting for the user's ack; and the acks themselves.
 //!
 //! "Received" is the user's delivered mark in their notification
-//! conversation and in the broadcast conversation, so a notification
-//! reaches a user once whichever gateway they use; a session of a protocol
-//! without delivery receipts moves the mark as it is pushed to.
+//! conversation and in the broadcast conversation. Nothing here moves it:
+//! the session does, for what it queued, when it ends (a protocol without
+//! delivery receipts counts a push as delivered), so that a catch-up cut
+//! short loses nothing.
 
 use crate::auth::Caller;
 use crate::notify::SentNotification;
 use crate::Service;
 use confab_core::message::{notification_conversation_id, Message, BROADCAST_CONVERSATION_ID};
 use confab_core::presence::SessionAttributes;
-use confab_core::{now_millis, Error, Result};
+use confab_core::store::AwaitedAck;
+use confab_core::{now_millis, Error, Result, UserId};
 use std::collections::BTreeMap;
 
 /// Most notifications sent on one connection, per source (the user's own,
-/// broadcasts, awaited acks); the rest come on the next one.
+/// new broadcasts, awaited acks, broadcasts awaiting acks); the rest come on
+/// the next one.
 pub const MAX_CATCH_UP: u32 = 1000;
+
+/// How far a catch-up looked in one conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Looked {
+    pub conversation_id: String,
+    /// The last seq looked at: a push up to it that reached the session
+    /// meanwhile is in the catch-up already, or is not for it.
+    pub last: i64,
+    /// Whether it looked up to the conversation's end. When not, what the
+    /// session is pushed there must not move the delivered mark past
+    /// `last`: the rest waits for the next connection.
+    pub complete: bool,
+}
 
 /// What a connecting session is to be sent, and how far it looked.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CatchUp {
     /// In id order, each once.
     pub notifications: Vec<SentNotification>,
-    /// The last seq looked at per conversation: a push of a seq up to it
-    /// that reached the session meanwhile is in `notifications` already,
-    /// or is not for it.
-    pub seen: Vec<(String, i64)>,
+    pub looked: Vec<Looked>,
+}
+
+fn parse_awaited(awaited: Vec<AwaitedAck>) -> impl Iterator<Item = SentNotification> {
+    awaited
+        .into_iter()
+        .filter_map(|a| serde_json::from_str::<SentNotification>(&a.body).ok())
 }
 
 impl Service {
-    /// Broadcast messages young enough to be still delivered, oldest first,
-    /// at most `MAX_CATCH_UP`.
-    async fn live_broadcasts(&self, caller: &Caller) -> Result<Vec<Message>> {
-        let cutoff = self.broadcast_cutoff();
-        let Some(first) = self
-            .store
-            .first_seq_since(BROADCAST_CONVERSATION_ID, cutoff)
-            .await?
-        else {
-            return Ok(Vec::new());
-        };
-        let last = self.store.max_seq(BROADCAST_CONVERSATION_ID).await?;
-        self.store
-            .get_messages(
-                &caller.user_id,
-                BROADCAST_CONVERSATION_ID,
-                first,
-                last,
-                MAX_CATCH_UP,
-            )
-            .await
-    }
-
     fn broadcast_cutoff(&self) -> i64 {
         now_millis() - self.config.signed_api.broadcast_ttl_secs * 1000
     }
 
-    /// The notifications a session of `caller` with `attributes` gets on
-    /// connecting, in id order, each once; they count as delivered from
-    /// now. Users get any app's system notifications this way; change
-    /// notices (friends, groups) are left to sync.
+    /// Messages of `conversation_id` past `delivered` (and from `first`),
+    /// at most `MAX_CATCH_UP`, with how far that looked.
+    async fn unreceived(
+        &self,
+        user: &UserId,
+        conversation_id: &str,
+        first: i64,
+        delivered: i64,
+    ) -> Result<(Vec<Message>, Looked)> {
+        let last = self.store.max_seq(conversation_id).await?;
+        let from = first.max(delivered + 1);
+        let messages = if from <= last {
+            self.store
+                .get_messages(user, conversation_id, from, last, MAX_CATCH_UP)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let full = messages.len() >= MAX_CATCH_UP as usize;
+        let looked = Looked {
+            conversation_id: conversation_id.to_owned(),
+            last: match (full, messages.last()) {
+                (true, Some(m)) => m.seq,
+                _ => last.max(delivered),
+            },
+            complete: !full,
+        };
+        Ok((messages, looked))
+    }
+
+    /// The notifications a session of `caller` with `attributes` is to get
+    /// on connecting, in id order, each once. Users get any app's system
+    /// notifications this way; change notices (friends, groups) are left
+    /// to sync.
     pub async fn catch_up_notifications(
         &self,
         caller: &Caller,
         attributes: &SessionAttributes,
     ) -> Result<CatchUp> {
         let user = &caller.user_id;
+        let cutoff = self.broadcast_cutoff();
         let mut out: BTreeMap<i64, SentNotification> = BTreeMap::new();
-        let mut seen = Vec::new();
+        let mut looked = Vec::new();
+        let matches =
+            |n: &SentNotification| n.filter.as_ref().is_none_or(|f| f.matches(attributes));
 
         // Sent to the user, past their delivered mark.
         let own = notification_conversation_id(user);
         if let Some(state) = self.store.user_conversation(user, &own).await? {
-            let from = state.delivered_seq.max(state.min_seq - 1) + 1;
-            if from <= state.max_seq {
-                let messages = self
-                    .store
-                    .get_messages(user, &own, from, state.max_seq, MAX_CATCH_UP)
-                    .await?;
-                if let Some(last) = messages.last() {
-                    self.store
-                        .mark_delivered(user, &own, last.seq, now_millis())
-                        .await?;
-                    seen.push((own.clone(), last.seq));
-                }
-                for n in messages.iter().filter_map(SentNotification::from_message) {
-                    out.insert(n.id, n);
-                }
-            }
-        }
-
-        // Sent to the user and not acked yet.
-        for awaited in self.store.awaited_acks(user, MAX_CATCH_UP).await? {
-            if let Ok(n) = serde_json::from_str::<SentNotification>(&awaited.body) {
+            let delivered = state.delivered_seq.max(state.min_seq - 1);
+            let (messages, seen) = self.unreceived(user, &own, 1, delivered).await?;
+            for n in messages.iter().filter_map(SentNotification::from_message) {
                 out.insert(n.id, n);
             }
+            looked.push(seen);
+        }
+        // Sent to the user and not acked yet.
+        for n in parse_awaited(self.store.awaited_acks(user, MAX_CATCH_UP).await?) {
+            out.insert(n.id, n);
         }
 
-        // Broadcasts: new to the user, or asking an ack they have not given.
-        let broadcasts = self.live_broadcasts(caller).await?;
-        if !broadcasts.is_empty() {
+        // Broadcasts of the last `broadcast_ttl_secs` new to the user...
+        if let Some(first) = self
+            .store
+            .first_seq_since(BROADCAST_CONVERSATION_ID, cutoff)
+            .await?
+        {
             let delivered = self
                 .store
                 .user_conversation(user, BROADCAST_CONVERSATION_ID)
                 .await?
                 .map(|s| s.delivered_seq.max(s.min_seq - 1))
                 .unwrap_or(0);
-            let matching: Vec<(i64, SentNotification)> = broadcasts
+            let (messages, seen) = self
+                .unreceived(user, BROADCAST_CONVERSATION_ID, first, delivered)
+                .await?;
+            let fresh: Vec<SentNotification> = messages
                 .iter()
-                .filter_map(|m| SentNotification::from_message(m).map(|n| (m.seq, n)))
-                .filter(|(_, n)| n.filter.as_ref().is_none_or(|f| f.matches(attributes)))
+                .filter_map(SentNotification::from_message)
+                .filter(|n| matches(n))
                 .collect();
-            let asking: Vec<i64> = matching
-                .iter()
-                .filter(|(seq, n)| *seq <= delivered && n.ack)
-                .map(|(_, n)| n.id)
-                .collect();
+            // ...but those acked already (on another of their devices).
+            let asking: Vec<i64> = fresh.iter().filter(|n| n.ack).map(|n| n.id).collect();
             let acked = if asking.is_empty() {
                 Vec::new()
             } else {
                 self.store.broadcast_acks(user, &asking).await?
             };
-            for (seq, n) in matching {
-                if seq > delivered || (n.ack && !acked.contains(&n.id)) {
+            for n in fresh {
+                if !(n.ack && acked.contains(&n.id)) {
                     out.insert(n.id, n);
                 }
             }
-            if let Some(last) = broadcasts.last() {
-                if last.seq > delivered {
-                    self.store
-                        .mark_delivered(user, BROADCAST_CONVERSATION_ID, last.seq, now_millis())
-                        .await?;
-                }
-                seen.push((BROADCAST_CONVERSATION_ID.to_owned(), last.seq));
+            looked.push(seen);
+        }
+        // ...and those still asking for their ack.
+        for n in parse_awaited(
+            self.store
+                .unacked_broadcasts(user, cutoff, MAX_CATCH_UP)
+                .await?,
+        ) {
+            if matches(&n) {
+                out.insert(n.id, n);
             }
         }
         Ok(CatchUp {
             notifications: out.into_values().collect(),
-            seen,
+            looked,
         })
     }
 
@@ -151,19 +173,14 @@ impl Service {
         if self.store.ack_awaited(user, id).await? {
             return Ok(());
         }
-        let is_live_broadcast = self
-            .live_broadcasts(caller)
-            .await?
-            .iter()
-            .filter_map(SentNotification::from_message)
-            .any(|n| n.id == id && n.ack);
-        if !is_live_broadcast {
+        let cutoff = self.broadcast_cutoff();
+        if !self.store.is_ack_broadcast(id, cutoff).await? {
             return Err(Error::not_found(format!(
                 "notification {id}: none of yours waits for an ack"
             )));
         }
         self.store
-            .put_broadcast_ack(user, id, now_millis(), self.broadcast_cutoff())
+            .put_broadcast_ack(user, id, now_millis(), cutoff)
             .await
     }
 }

@@ -34,7 +34,7 @@ pub use conversations::{
 };
 pub use follows::{FollowList, FollowOp, MAX_FOLLOW_PAGE};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
-pub use inbox::{CatchUp, MAX_CATCH_UP};
+pub use inbox::{CatchUp, Looked, MAX_CATCH_UP};
 pub use notify::{Audience, Notification, NotifyOutcome, SentNotification, MAX_AUDIENCE};
 pub use numbered::{AppProfile, ProfileSource, RefreshPage, REFRESH_PAGE};
 pub use passwords::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};

@@ -83,6 +83,9 @@ impl SentNotification {
 #[derive(Debug)]
 pub struct NotifyOutcome {
     pub id: i64,
+    /// The users it was for, each once, in the order of `results` (empty
+    /// for a broadcast).
+    pub users: Vec<UserId>,
     pub results: Vec<Result<SendOutcome>>,
 }
 
@@ -216,7 +219,7 @@ impl Service {
             }
             Audience::All => None,
         };
-        let size = serde_json::to_string(&notification.payload)
+        let size = serde_json::to_string(&(&notification.payload, &notification.filter))
             .map_err(Error::internal)?
             .len();
         if size > self.config.max_content_bytes {
@@ -240,6 +243,14 @@ impl Service {
         let content = serde_json::to_string(&sent).map_err(Error::internal)?;
         let ct = content_type::SYSTEM_NOTIFICATION;
         let Some(users) = users else {
+            if sent.ack {
+                // Awaited before it is sent, like acks of listed users.
+                let now = now_millis();
+                let forget_before = now - self.config.signed_api.broadcast_ttl_secs * 1000;
+                self.store
+                    .put_ack_broadcast(id, &content, now, forget_before)
+                    .await?;
+            }
             let message = self.notice_message(
                 &caller.user_id,
                 BROADCAST_CONVERSATION_ID.to_owned(),
@@ -259,13 +270,21 @@ impl Service {
                     None,
                     None,
                 )
-                .await?;
+                .await;
+            let appended = match appended {
+                Ok(a) => a,
+                Err(e) => {
+                    self.forget_acks_of(id).await;
+                    return Err(e);
+                }
+            };
             let outcome = SendOutcome {
                 message: appended.message,
                 duplicate: appended.duplicate,
             };
             return Ok(NotifyOutcome {
                 id,
+                users: Vec::new(),
                 results: vec![Ok(outcome)],
             });
         };
@@ -283,12 +302,23 @@ impl Service {
         let results = self
             .append_to_users(&caller.user_id, &users, ct, &content)
             .await;
-        if sent.ack && results.iter().all(|r| r.is_err()) {
-            // Sent to nobody: nobody should be asked for it later.
-            if let Err(e) = self.store.forget_awaited_acks(id).await {
-                tracing::error!(error = %e.log_message(), notification = id, "forgetting the acks of a failed notification");
+        if sent.ack {
+            // Those it was not sent to should not be asked for it later.
+            for (user, result) in users.iter().zip(&results) {
+                if result.is_err() {
+                    if let Err(e) = self.store.ack_awaited(user, id).await {
+                        tracing::error!(error = %e.log_message(), notification = id, user = %user, "forgetting the ack of a failed notification");
+                    }
+                }
             }
         }
-        Ok(NotifyOutcome { id, results })
+        Ok(NotifyOutcome { id, users, results })
+    }
+
+    /// Forgets every ack a notification that was not sent waits for.
+    async fn forget_acks_of(&self, id: i64) {
+        if let Err(e) = self.store.forget_awaited_acks(id).await {
+            tracing::error!(error = %e.log_message(), notification = id, "forgetting the acks of a failed notification");
+        }
     }
 }

@@ -6,6 +6,7 @@ use crate::accounts::validate_profile;
 use crate::auth::{Caller, TokenGrant};
 use crate::Service;
 use async_trait::async_trait;
+use confab_core::ids::NAMED_USER_NUMBERS_FROM;
 use confab_core::model::{User, UserPatch};
 use confab_core::validate;
 use confab_core::{now_millis, Error, ErrorKind, Field, Platform, Result, UserId};
@@ -71,16 +72,20 @@ pub struct RefreshPage {
 }
 
 fn numbered_id(number: i64) -> Result<UserId> {
-    if number < 0 {
-        return Err(Error::invalid_field(Field::User, "must be 0 or more"));
+    if !(0..NAMED_USER_NUMBERS_FROM).contains(&number) {
+        return Err(Error::invalid_field(
+            Field::User,
+            format!("must be from 0 to {}", NAMED_USER_NUMBERS_FROM - 1),
+        ));
     }
     UserId::parse("user_id", &number.to_string())
 }
 
 impl Service {
     /// Creates user `number` if it does not exist yet (the same user as the
-    /// id `"<number>"` in every dialect) and issues them a token on
-    /// `platform`, like a login there. App administrators only.
+    /// id `"<number>"` in every dialect) and gives their gateway token on
+    /// `platform`: the live one if they have one (so registering again
+    /// logs nobody out), else a new one. App administrators only.
     pub async fn register_numbered_user(
         &self,
         caller: &Caller,
@@ -90,8 +95,15 @@ impl Service {
         caller.require_admin()?;
         let id = numbered_id(number)?;
         self.ensure_users(std::slice::from_ref(&id)).await?;
-        let user = self.require_user(&id).await?;
-        let grant = self.issue_token(&id, platform).await?;
+        // Created or not, it must exist now; if not, its number is a named
+        // user's (a data dir from before named users had their own range).
+        let user = self.store.get_user(&id).await?.ok_or_else(|| {
+            Error::new(
+                ErrorKind::Conflict,
+                format!("user number {number} is taken by a user of another name"),
+            )
+        })?;
+        let grant = self.live_or_new_token(&id, platform).await?;
         Ok((user, grant))
     }
 
@@ -107,19 +119,35 @@ impl Service {
         caller.require_admin()?;
         let id = numbered_id(number)?;
         let user = self.require_user(&id).await?;
-        let profile = match &self.profile_source {
-            Some(source) => source.profile(number).await?,
-            None => given.clone(),
-        };
-        self.apply_profile(&user, &profile).await
+        match &self.profile_source {
+            Some(source) => {
+                let profile = source.profile(number).await?;
+                self.apply_profile(&user, &profile, true).await
+            }
+            None => self.apply_profile(&user, given, false).await,
+        }
     }
 
-    async fn apply_profile(&self, user: &User, profile: &AppProfile) -> Result<()> {
+    /// Stores a profile; one from the account service that does not fit is
+    /// the service's fault, not the caller's.
+    async fn apply_profile(&self, user: &User, profile: &AppProfile, fetched: bool) -> Result<()> {
         if profile.is_empty() {
             return Ok(());
         }
         let patch = profile.patch(user);
-        validate_profile(&patch)?;
+        validate_profile(&patch).map_err(|e| {
+            if fetched {
+                Error::new(
+                    ErrorKind::Unavailable,
+                    format!(
+                        "the account service's profile does not fit: {}",
+                        e.client_message()
+                    ),
+                )
+            } else {
+                e
+            }
+        })?;
         if !self
             .store
             .update_user(&user.user_id, &patch, now_millis())
@@ -142,7 +170,7 @@ impl Service {
         let Some(source) = &self.profile_source else {
             return Err(Error::new(
                 ErrorKind::FailedPrecondition,
-                "no account service is configured (yunbay_account_url): profiles can only be refreshed one by one from the request",
+                "no account service is configured: profiles can only be refreshed one by one, from the request",
             ));
         };
         let mut users = self
@@ -166,7 +194,7 @@ impl Service {
         while let Some((user, profile)) = profiles.next().await {
             let user = &user;
             let applied = match profile {
-                Ok(p) => self.apply_profile(user, &p).await,
+                Ok(p) => self.apply_profile(user, &p, true).await,
                 Err(e) => Err(e),
             };
             if let Err(e) = applied {
@@ -176,7 +204,7 @@ impl Service {
                 return Err(Error::new(
                     e.kind(),
                     format!(
-                        "user {}: {}; the {updated} users before it are refreshed: resume with start_user_id={}",
+                        "user {}: {}; the {updated} users before it are refreshed: resume from user {}",
                         user.numeric_id,
                         e.client_message(),
                         user.numeric_id

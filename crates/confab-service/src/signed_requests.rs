@@ -17,8 +17,9 @@ impl Service {
     /// The caller a signed request stands for: the app server, acting as
     /// the system user with app-admin rights. `canonical` is the request's
     /// canonical text without the key; `signature` what the request
-    /// carries. An unknown app is `TokenMalformed`; a missing or wrong
-    /// signature `TokenInvalid`.
+    /// carries. An unknown app is `TokenMalformed`, a missing or wrong
+    /// signature `TokenInvalid`; the dialect names the app id and the
+    /// signature in its own words.
     pub fn authenticate_signed(
         &self,
         app_id: &str,
@@ -29,9 +30,9 @@ impl Service {
         let key = settings
             .signing_keys
             .get(app_id)
-            .ok_or_else(|| Error::new(ErrorKind::TokenMalformed, "X-Yf-AppId: no such app"))?;
+            .ok_or_else(|| Error::new(ErrorKind::TokenMalformed, "no such app"))?;
         if signature.is_empty() {
-            return Err(Error::new(ErrorKind::TokenInvalid, "X-Yf-Sign: missing"));
+            return Err(Error::new(ErrorKind::TokenInvalid, "missing"));
         }
         let debug = settings
             .debug_signature
@@ -41,7 +42,7 @@ impl Service {
         if !debug && !secrets_match(&signature.to_ascii_lowercase(), &expected) {
             return Err(Error::new(
                 ErrorKind::TokenInvalid,
-                "X-Yf-Sign: does not match the request",
+                "does not match the request",
             ));
         }
         Ok(self.app_server_caller())

@@ -29,7 +29,7 @@ pub fn reason(kind: ErrorKind) -> (&'static str, u16) {
     match kind {
         ErrorKind::InvalidArgument => ("ERR_ARGS_INVALID", 400),
         ErrorKind::NotFound => ("ERR_NOT_FOUND", 200),
-        ErrorKind::Conflict => ("ERR_ARGS_INVALID", 200),
+        ErrorKind::Conflict => ("ERR_ARGS_INVALID", 400),
         ErrorKind::PermissionDenied => ("ERR_HTTP_FORBIDDEN", 403),
         ErrorKind::FailedPrecondition => ("DATA_NOT_SUPPORT", 200),
         ErrorKind::TokenMalformed

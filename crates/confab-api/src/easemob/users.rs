@@ -60,11 +60,7 @@ pub async fn get_token(
     headers: axum::http::HeaderMap,
     Hx(req, ctx): Hx<TokenReq>,
 ) -> HxResult {
-    // A request relayed by a proxy comes from the proxy's address, not its
-    // sender's: it is never trusted by address.
-    let relayed = headers.contains_key("forwarded") || headers.contains_key("x-forwarded-for");
-    let ip = peer.ip().to_canonical();
-    let trusted = !relayed && s.trusted_networks.iter().any(|n| n.contains(&ip));
+    let trusted = s.trusts(&peer, &headers);
     let asker = if trusted {
         AppTokenAsker::Trusted
     } else {

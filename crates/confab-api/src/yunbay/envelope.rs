@@ -116,20 +116,12 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// The management routes (`/man/*`) serve only the trusted networks. A
-/// request relayed by a proxy comes from the proxy's address, not its
-/// sender's: it is never trusted by address.
+/// The management routes (`/man/*`) serve only the trusted networks.
 fn require_trusted(parts: &Parts, state: &AppState) -> Result<(), YbError> {
-    let relayed =
-        parts.headers.contains_key("forwarded") || parts.headers.contains_key("x-forwarded-for");
-    let trusted = !relayed
-        && parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .is_some_and(|ConnectInfo(peer)| {
-                let ip = peer.ip().to_canonical();
-                state.trusted_networks.iter().any(|n| n.contains(&ip))
-            });
+    let trusted = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(peer)| state.trusts(peer, &parts.headers));
     if trusted {
         Ok(())
     } else {
@@ -187,6 +179,7 @@ impl FromRequest<AppState> for Signed {
                     crate::MAX_BODY_BYTES
                 ))
             })?;
+        super::sign::check_headers(&parts.headers).map_err(Error::invalid)?;
         let form =
             header(&parts.headers, "content-type").starts_with("application/x-www-form-urlencoded");
         let text = canonical(
@@ -204,12 +197,17 @@ impl FromRequest<AppState> for Signed {
                 header(&parts.headers, "x-yf-sign"),
             )
             .map_err(|e| {
-                let reason = if e.kind() == ErrorKind::TokenMalformed {
-                    "ERR_ARGS_INVALID"
+                let (reason, header) = if e.kind() == ErrorKind::TokenMalformed {
+                    ("ERR_ARGS_INVALID", "X-Yf-AppId")
                 } else {
-                    "ERR_SIGN_ERROR"
+                    ("ERR_SIGN_ERROR", "X-Yf-Sign")
                 };
-                YbError::with_reason(e, reason, StatusCode::UNAUTHORIZED)
+                let message = format!("{header}: {}", e.client_message());
+                YbError::with_reason(
+                    Error::new(ErrorKind::TokenInvalid, message),
+                    reason,
+                    StatusCode::UNAUTHORIZED,
+                )
             })?;
         let caller = if management {
             app_server

@@ -19,17 +19,42 @@ fn query<T: DeserializeOwned>(raw: Option<String>) -> Result<T, YbError> {
         .map_err(|e| YbError::from(Error::invalid(format!("query: {e}"))))
 }
 
-/// Go's way of printing a duration (`1.5ms`, `2.25s`), as the original's
-/// `tick`.
+/// Go's way of printing a duration (`850µs`, `84.2ms`, `2.25s`,
+/// `1m30.5s`), as the original's `tick`.
 fn tick(started: Instant) -> String {
-    let elapsed = started.elapsed();
-    let micros = elapsed.as_micros();
-    if micros < 1000 {
-        format!("{micros}µs")
-    } else if micros < 1_000_000 {
-        format!("{}ms", elapsed.as_secs_f64() * 1000.0)
-    } else {
-        format!("{}s", elapsed.as_secs_f64())
+    go_duration(started.elapsed().as_nanos())
+}
+
+fn go_duration(nanos: u128) -> String {
+    // The whole number and its fraction, trailing zeros dropped.
+    fn decimal(value: u128, unit: u128, suffix: &str) -> String {
+        let whole = value / unit;
+        let fraction = value % unit;
+        if fraction == 0 {
+            return format!("{whole}{suffix}");
+        }
+        let digits = unit.ilog10() as usize;
+        let fraction = format!("{fraction:0digits$}");
+        format!("{whole}.{}{suffix}", fraction.trim_end_matches('0'))
+    }
+    const SECOND: u128 = 1_000_000_000;
+    match nanos {
+        0 => "0s".to_owned(),
+        n if n < 1_000 => format!("{n}ns"),
+        n if n < 1_000_000 => decimal(n, 1_000, "µs"),
+        n if n < SECOND => decimal(n, 1_000_000, "ms"),
+        n if n < 60 * SECOND => decimal(n, SECOND, "s"),
+        n if n < 3600 * SECOND => format!(
+            "{}m{}",
+            n / (60 * SECOND),
+            decimal(n % (60 * SECOND), SECOND, "s")
+        ),
+        n => format!(
+            "{}h{}m{}",
+            n / (3600 * SECOND),
+            n % (3600 * SECOND) / (60 * SECOND),
+            decimal(n % (60 * SECOND), SECOND, "s")
+        ),
     }
 }
 
@@ -256,8 +281,39 @@ pub async fn send(
         .notify(&caller, &audience, &notification)
         .await
         .map_err(YbError::naming(&[(Field::Users, "to")]))?;
-    if let Some(Err(e)) = outcome.results.into_iter().find(|r| r.is_err()) {
-        return Err(e.into());
+    // Sent to some: say to whom it failed, so that only they are retried
+    // (a retry of all would send the others a second one).
+    let failed: Vec<i64> = outcome
+        .users
+        .iter()
+        .zip(&outcome.results)
+        .filter(|(_, r)| r.is_err())
+        .filter_map(|(u, _)| u.numeric())
+        .collect();
+    if let Some(Err(e)) = outcome.results.iter().find(|r| r.is_err()) {
+        if outcome.results.iter().all(|r| r.is_err()) {
+            return Err(e.clone().into());
+        }
     }
-    Ok(Reply(json!({"id": outcome.id})))
+    let mut data = json!({"id": outcome.id});
+    if !failed.is_empty() {
+        data["failed"] = json!(failed);
+    }
+    Ok(Reply(data))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::go_duration;
+
+    #[test]
+    fn durations_as_go_prints_them() {
+        assert_eq!(go_duration(0), "0s");
+        assert_eq!(go_duration(999), "999ns");
+        assert_eq!(go_duration(850_000), "850µs");
+        assert_eq!(go_duration(84_200_000), "84.2ms");
+        assert_eq!(go_duration(2_250_000_000), "2.25s");
+        assert_eq!(go_duration(90_500_000_000), "1m30.5s");
+        assert_eq!(go_duration(3_600_000_000_000), "1h0m0s");
+    }
 }

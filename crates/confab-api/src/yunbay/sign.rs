@@ -23,6 +23,27 @@ fn is_escaped(path: &str) -> bool {
         .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit())
 }
 
+/// Refuses what the signature could not pin down: an `x-yf-*` header given
+/// twice (its values are signed sorted, so their order, which the routes
+/// read, would be free), or one whose value is not visible ASCII.
+pub fn check_headers(headers: &HeaderMap) -> Result<(), String> {
+    for name in headers.keys() {
+        let lower = name.as_str().to_ascii_lowercase();
+        if !lower.starts_with("x-yf-") {
+            continue;
+        }
+        let mut values = headers.get_all(name).iter();
+        let first = values.next();
+        if values.next().is_some() {
+            return Err(format!("{}: given more than once", name.as_str()));
+        }
+        if first.is_some_and(|v| !v.as_bytes().iter().all(|b| (0x20..0x7f).contains(b))) {
+            return Err(format!("{}: must be visible ASCII", name.as_str()));
+        }
+    }
+    Ok(())
+}
+
 /// The canonical text, without the key line. `query` is the raw query
 /// string; `form` a form-encoded body, whose fields count as arguments.
 pub fn canonical(
@@ -45,7 +66,10 @@ pub fn canonical(
     if form {
         arguments.extend(form_urlencoded::parse(body).into_owned());
     }
-    let mut arguments: Vec<String> = arguments
+    // By name, then by value, as given (before encoding), as the
+    // original sorts its argument map.
+    arguments.sort();
+    let arguments: Vec<String> = arguments
         .iter()
         .map(|(name, value)| {
             format!(
@@ -55,15 +79,6 @@ pub fn canonical(
             )
         })
         .collect();
-    // Sorting `name=value` sorts by name, then by value, except where one
-    // name is a prefix of another; sort the pairs as pairs to be exact.
-    arguments.sort_by(|a, b| {
-        let split = |s: &String| {
-            let (n, v) = s.split_once('=').unwrap_or((s.as_str(), ""));
-            (n.to_owned(), v.to_owned())
-        };
-        split(a).cmp(&split(b))
-    });
 
     let mut names: Vec<String> = headers
         .keys()
@@ -75,6 +90,8 @@ pub fn canonical(
     let header_lines: Vec<String> = names
         .iter()
         .map(|name| {
+            // One value each (`check_headers`); several would be sorted
+            // and joined by `,`, as the notes say.
             let mut values: Vec<String> = headers
                 .get_all(name.as_str())
                 .iter()
@@ -167,8 +184,27 @@ mod tests {
         );
         // A path escaped already is taken as it is.
         assert!(canonical("/a%20b", None, &h, b"", false).starts_with("/a%20b\n"));
+        // Sorted by name as given: `a0` before `a:` (encoded `a%3A`).
+        let text = canonical("/p", Some("a%3A=1&a0=2"), &h, b"", false);
+        assert_eq!(text.lines().nth(1).unwrap(), "a0=2&a%3A=1");
         // Form fields count as arguments.
         let form = canonical("/f", Some("z=1"), &h, b"y=2", true);
         assert_eq!(form.lines().nth(1).unwrap(), "y=2&z=1");
+    }
+
+    #[test]
+    fn repeated_or_binary_headers_are_refused() {
+        let mut h = headers();
+        assert!(check_headers(&h).is_ok());
+        h.append("x-yf-token", "a".parse().unwrap());
+        assert!(check_headers(&h).is_ok());
+        h.append("x-yf-token", "b".parse().unwrap());
+        assert!(check_headers(&h).unwrap_err().contains("more than once"));
+        let mut h = headers();
+        h.insert(
+            "x-yf-token",
+            axum::http::HeaderValue::from_bytes(&[0xe4, 0xbd, 0xa0]).unwrap(),
+        );
+        assert!(check_headers(&h).unwrap_err().contains("visible ASCII"));
     }
 }

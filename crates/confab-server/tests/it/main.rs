@@ -21,6 +21,7 @@ mod spec_examples;
 mod users;
 mod ws_close;
 mod yunbay;
+mod yunbay_catch_up;
 mod yunbay_notifications;
 mod yunbay_profiles;
 mod yunbay_support;

@@ -147,7 +147,7 @@ async fn refreshing_every_user_resumes_page_by_page() {
             a.fails(500, "ERR_SERVER_ERROR");
             let msg = a.body["err_msg"].as_str().unwrap();
             assert!(
-                msg.contains("user 1120") && msg.contains("start_user_id=1120"),
+                msg.contains("user 1120") && msg.contains("resume from user 1120"),
                 "{msg}"
             );
             failures += 1;

@@ -65,6 +65,14 @@ impl TokenStore for Counting {
     async fn get_token_id(&self, user_id: &UserId, platform: Platform) -> Result<Option<String>> {
         self.inner.get_token_id(user_id, platform).await
     }
+    async fn live_token(
+        &self,
+        user_id: &UserId,
+        platform: Platform,
+        now: Millis,
+    ) -> Result<Option<(String, Millis)>> {
+        self.inner.live_token(user_id, platform, now).await
+    }
     async fn delete_tokens(&self, user_id: &UserId, platform: Option<Platform>) -> Result<u64> {
         self.inner.delete_tokens(user_id, platform).await
     }
@@ -486,6 +494,28 @@ impl NotificationStore for Counting {
     }
     async fn forget_awaited_acks(&self, notification_id: i64) -> Result<u64> {
         self.inner.forget_awaited_acks(notification_id).await
+    }
+    async fn put_ack_broadcast(
+        &self,
+        notification_id: i64,
+        body: &str,
+        sent_at: Millis,
+        forget_before: Millis,
+    ) -> Result<()> {
+        self.inner
+            .put_ack_broadcast(notification_id, body, sent_at, forget_before)
+            .await
+    }
+    async fn unacked_broadcasts(
+        &self,
+        user_id: &UserId,
+        since: Millis,
+        limit: u32,
+    ) -> Result<Vec<AwaitedAck>> {
+        self.inner.unacked_broadcasts(user_id, since, limit).await
+    }
+    async fn is_ack_broadcast(&self, notification_id: i64, since: Millis) -> Result<bool> {
+        self.inner.is_ack_broadcast(notification_id, since).await
     }
     async fn awaited_acks(&self, user_id: &UserId, limit: u32) -> Result<Vec<AwaitedAck>> {
         self.inner.awaited_acks(user_id, limit).await

@@ -43,3 +43,13 @@ CREATE TABLE broadcast_acks (
 -- planners walk the primary key instead.
 CREATE INDEX messages_broadcast_by_time ON messages (conversation_id, send_time)
     WHERE substr(conversation_id, 1, 2) = 'b_';
+
+-- Broadcasts that ask each user's ack, with the body to send again: a
+-- connecting user is sent those they have not acked without reading the
+-- broadcast history. Deleted once older than the broadcast lifetime.
+CREATE TABLE ack_broadcasts (
+    notification_id BIGINT PRIMARY KEY,
+    body            TEXT NOT NULL,
+    sent_at         BIGINT NOT NULL
+);
+CREATE INDEX ack_broadcasts_by_time ON ack_broadcasts (sent_at);

@@ -53,12 +53,68 @@ macro_rules! impl_notifications {
                 }
 
                 async fn forget_awaited_acks(&self, notification_id: i64) -> Result<u64> {
-                    let done = sqlx::query("DELETE FROM awaited_acks WHERE notification_id = $1")
-                        .bind(notification_id)
-                        .execute(self.writer())
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    let mut forgotten = 0;
+                    for table in ["awaited_acks", "ack_broadcasts"] {
+                        let done = sqlx::query(&format!("DELETE FROM {table} WHERE notification_id = $1"))
+                            .bind(notification_id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                        forgotten += done.rows_affected();
+                    }
+                    tx.commit().await.map_err(db_err)?;
+                    Ok(forgotten)
+                }
+
+                async fn put_ack_broadcast(&self, notification_id: i64, body: &str, sent_at: Millis, forget_before: Millis) -> Result<()> {
+                    let mut tx = self.writer().begin().await.map_err(db_err)?;
+                    sqlx::query("DELETE FROM ack_broadcasts WHERE sent_at < $1")
+                        .bind(forget_before)
+                        .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
-                    Ok(done.rows_affected())
+                    sqlx::query(
+                        "INSERT INTO ack_broadcasts (notification_id, body, sent_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (notification_id) DO NOTHING",
+                    )
+                    .bind(notification_id)
+                    .bind(body)
+                    .bind(sent_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    tx.commit().await.map_err(db_err)
+                }
+
+                async fn unacked_broadcasts(&self, user_id: &UserId, since: Millis, limit: u32) -> Result<Vec<AwaitedAck>> {
+                    let rows: Vec<(i64, String)> = sqlx::query_as(
+                        "SELECT b.notification_id, b.body FROM ack_broadcasts b WHERE b.sent_at >= $2 \
+                         AND NOT EXISTS (SELECT 1 FROM broadcast_acks a WHERE a.user_id = $1 AND a.notification_id = b.notification_id) \
+                         ORDER BY b.notification_id LIMIT $3",
+                    )
+                    .bind(user_id.as_str())
+                    .bind(since)
+                    .bind(sql_count(limit))
+                    .fetch_all(self.writer())
+                    .await
+                    .map_err(db_err)?;
+                    Ok(rows
+                        .into_iter()
+                        .map(|(notification_id, body)| AwaitedAck { user_id: user_id.clone(), notification_id, body })
+                        .collect())
+                }
+
+                async fn is_ack_broadcast(&self, notification_id: i64, since: Millis) -> Result<bool> {
+                    let row: Option<(i64,)> = sqlx::query_as(
+                        "SELECT notification_id FROM ack_broadcasts WHERE notification_id = $1 AND sent_at >= $2",
+                    )
+                    .bind(notification_id)
+                    .bind(since)
+                    .fetch_optional(self.writer())
+                    .await
+                    .map_err(db_err)?;
+                    Ok(row.is_some())
                 }
 
                 async fn awaited_acks(&self, user_id: &UserId, limit: u32) -> Result<Vec<AwaitedAck>> {

@@ -248,6 +248,18 @@ macro_rules! impl_users {
                     Ok(row.map(|(t,)| t))
                 }
 
+                async fn live_token(&self, user_id: &UserId, platform: Platform, now: Millis) -> Result<Option<(String, Millis)>> {
+                    sqlx::query_as(
+                        "SELECT token_id, expires_at FROM user_tokens WHERE user_id = $1 AND platform_id = $2 AND expires_at > $3",
+                    )
+                    .bind(user_id.as_str())
+                    .bind(platform.id())
+                    .bind(now)
+                    .fetch_optional(self.writer())
+                    .await
+                    .map_err(db_err)
+                }
+
                 async fn delete_tokens(&self, user_id: &UserId, platform: Option<Platform>) -> Result<u64> {
                     let done = match platform {
                         Some(p) => sqlx::query("DELETE FROM user_tokens WHERE user_id = $1 AND platform_id = $2")
