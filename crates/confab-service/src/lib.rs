@@ -36,7 +36,7 @@ pub use follows::{FollowList, FollowOp, MAX_FOLLOW_PAGE};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
 pub use inbox::{CatchUp, Looked, MAX_CATCH_UP};
 pub use notify::{Audience, Notification, NotifyOutcome, SentNotification, MAX_AUDIENCE};
-pub use numbered::{AppProfile, ProfileSource, RefreshPage, REFRESH_PAGE};
+pub use numbered::{numbered_user_id, AppProfile, ProfileSource, RefreshPage, REFRESH_PAGE};
 pub use passwords::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
 pub use profiles::{content_type_of, FileStore};
 pub use relations::FriendInfo;

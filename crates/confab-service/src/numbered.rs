@@ -71,7 +71,9 @@ pub struct RefreshPage {
     pub next: Option<i64>,
 }
 
-fn numbered_id(number: i64) -> Result<UserId> {
+/// The user known by `number`: the id `"<number>"`, for numbers from 0
+/// below the named users' range.
+pub fn numbered_user_id(number: i64) -> Result<UserId> {
     if !(0..NAMED_USER_NUMBERS_FROM).contains(&number) {
         return Err(Error::invalid_field(
             Field::User,
@@ -93,7 +95,7 @@ impl Service {
         platform: Platform,
     ) -> Result<(User, TokenGrant)> {
         caller.require_admin()?;
-        let id = numbered_id(number)?;
+        let id = numbered_user_id(number)?;
         self.ensure_users(std::slice::from_ref(&id)).await?;
         // Created or not, it must exist now; if not, its number is a named
         // user's (a data dir from before named users had their own range).
@@ -117,7 +119,7 @@ impl Service {
         given: &AppProfile,
     ) -> Result<()> {
         caller.require_admin()?;
-        let id = numbered_id(number)?;
+        let id = numbered_user_id(number)?;
         let user = self.require_user(&id).await?;
         match &self.profile_source {
             Some(source) => {
@@ -222,7 +224,7 @@ impl Service {
         validate::batch(Field::Users, numbers, MAX_PROFILES)?;
         let ids = numbers
             .iter()
-            .map(|n| numbered_id(*n))
+            .map(|n| numbered_user_id(*n))
             .collect::<Result<Vec<_>>>()?;
         self.users_in_order(&crate::dedup(&ids)).await
     }

@@ -5,8 +5,8 @@ use crate::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use confab_core::presence::SessionFilter;
-use confab_core::{Error, Field, UserId};
-use confab_service::{AppProfile, Audience, Notification};
+use confab_core::{Error, Field};
+use confab_service::{numbered_user_id, AppProfile, Audience, Notification};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -58,13 +58,6 @@ fn go_duration(nanos: u128) -> String {
     }
 }
 
-fn user_id(number: i64) -> Result<UserId, YbError> {
-    if number < 0 {
-        return Err(Error::invalid_field(Field::User, "must be 0 or more").into());
-    }
-    Ok(UserId::parse("user_id", &number.to_string())?)
-}
-
 #[derive(Deserialize)]
 pub struct UserIdQuery {
     user_id: i64,
@@ -78,7 +71,7 @@ pub async fn account_token(
     RawQuery(raw): RawQuery,
 ) -> YbResult {
     let q: UserIdQuery = query(raw)?;
-    let id = user_id(q.user_id)?;
+    let id = numbered_user_id(q.user_id)?;
     let token = s.service.issue_user_token(&caller, &id).await?;
     Ok(Reply(json!({
         "user_id": q.user_id,
@@ -248,6 +241,9 @@ fn session_filter(filter: serde_json::Map<String, Value>) -> Result<SessionFilte
         .map(SessionFilter)
 }
 
+/// How `/man/msg/send` names its users.
+const TO: &[(Field, &str)] = &[(Field::Users, "to"), (Field::User, "to")];
+
 /// `POST /man/msg/send`: a system notification to the listed users, or
 /// (`to: []`) to everyone.
 pub async fn send(
@@ -265,8 +261,9 @@ pub async fn send(
         Audience::Users(
             req.to
                 .iter()
-                .map(|n| user_id(*n))
-                .collect::<Result<_, _>>()?,
+                .map(|n| numbered_user_id(*n))
+                .collect::<Result<_, _>>()
+                .map_err(YbError::naming(TO))?,
         )
     };
     let notification = Notification {
@@ -280,7 +277,7 @@ pub async fn send(
         .service
         .notify(&caller, &audience, &notification)
         .await
-        .map_err(YbError::naming(&[(Field::Users, "to")]))?;
+        .map_err(YbError::naming(TO))?;
     // Sent to some: say to whom it failed, so that only they are retried
     // (a retry of all would send the others a second one).
     let failed: Vec<i64> = outcome

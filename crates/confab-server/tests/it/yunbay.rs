@@ -230,6 +230,7 @@ async fn refusals_change_nothing() {
     // Bad bodies: 400, in the envelope.
     for bad in [
         r#"{"user_id":-1}"#,
+        r#"{"user_id":1000000000000000}"#,
         r#"{"user_id":"77"}"#,
         r#"{}"#,
         "[1]",
@@ -291,6 +292,18 @@ async fn refusals_change_nothing() {
     )
     .await;
     a.fails_saying(400, "ERR_ARGS_INVALID", "to");
+    let a = unsigned(
+        &t,
+        "POST",
+        "/man/msg/send",
+        Some(r#"{"type":0,"to":[-3],"action":"x"}"#),
+    )
+    .await;
+    a.fails_saying(400, "ERR_ARGS_INVALID", "to: must be from 0");
+    // None of the refused notifications reached anyone.
+    let token = user_token(&t, 1).await;
+    let mut ws = YbSocket::connect(&t, &token, "ios", false).await;
+    assert!(ws.drain().await.is_empty());
     t.stop().await;
 }
 

@@ -3,7 +3,6 @@
 //! notification socket beside a chat socket on one device; clients that
 //! stop answering.
 
-use crate::harness::*;
 use crate::yunbay_support::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
