@@ -1,40 +1,31 @@
 //! One session as the registry and the session loop share it: its queue
-//! to the writer, its state, what it said of itself, and the pushes it
-//! holds while it catches up.
+//! to the writer, its state, what it said of itself, and (`deliveries.rs`)
+//! what it has been sent and the pushes it holds while it catches up.
 
 use crate::codec::{EventEncoder, Frame, Protocol};
+use crate::deliveries::{Covered, Delivered, HeldPush, Marks};
 use confab_core::bus::Payload;
 use confab_core::presence::SessionAttributes;
 use confab_core::Platform;
-use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 /// What the writer task sends.
 pub enum Outbound {
     Frame(Frame),
+    /// A push; once written, `Delivered` (when its protocol counts pushes
+    /// as deliveries) is recorded.
+    Push(Frame, Option<Delivered>),
+    /// Once everything before it is written, these are recorded (the end
+    /// of a catch-up).
+    Note(Vec<Delivered>),
     /// Send this frame, then close (kicked).
     Last(Frame),
     /// Close with this code and reason.
     Close(u16, &'static str),
     /// A WebSocket ping (to clients that do not send heartbeats).
     Ping,
-}
-
-/// The last seq pushed per conversation, and the conversations whose mark
-/// must stay where a catch-up cut short left it.
-#[derive(Default)]
-struct Pushed {
-    last: HashMap<String, i64>,
-    capped: HashSet<String>,
-}
-
-/// A push held back during a catch-up.
-struct HeldPush {
-    frame: Frame,
-    message: Option<(String, i64)>,
-    /// The notification it carries, if any.
-    notification: Option<i64>,
 }
 
 pub struct SessionHandle {
@@ -44,12 +35,15 @@ pub struct SessionHandle {
     pub attributes: SessionAttributes,
     /// How this session's protocol says events.
     pub(crate) encoder: Arc<dyn EventEncoder>,
-    /// What was pushed, kept when the protocol's pushes count as
+    /// What was written, kept when the protocol's pushes count as
     /// deliveries; the session records it when it ends.
-    pushed: Option<Mutex<Pushed>>,
-    /// Pushes held while the session catches up (None once it has): each
-    /// with the conversation and seq of its message.
+    marks: Option<Mutex<Marks>>,
+    /// Whether the session catches up on connecting.
+    catches_up: bool,
+    /// Pushes held while the session catches up (None once it has).
     held: Mutex<Option<Vec<HeldPush>>>,
+    /// What the catch-up covered.
+    covered: Mutex<Covered>,
     queue: mpsc::Sender<Outbound>,
     /// Set when the session must end without waiting for its queue.
     /// Level-triggered, so neither the reader nor the writer can miss it.
@@ -65,21 +59,28 @@ impl SessionHandle {
         queue: mpsc::Sender<Outbound>,
         catching_up: bool,
     ) -> SessionHandle {
-        let pushed = encoder.pushes_are_deliveries().then(Mutex::default);
+        let marks = encoder.pushes_are_deliveries().then(Mutex::default);
         SessionHandle {
             id,
             platform,
             attributes,
             encoder,
-            pushed,
+            marks,
+            catches_up: catching_up,
             held: Mutex::new(catching_up.then(Vec::new)),
+            covered: Mutex::default(),
             queue,
             state: watch::Sender::new(State::Open),
         }
     }
 
-    /// Queues a frame; a full queue cuts the session off.
+    /// Queues a frame; a full queue cuts the session off, and nothing is
+    /// queued once it is (so nothing after a lost push can be recorded as
+    /// delivered).
     pub(crate) fn send(&self, frame: Outbound) -> bool {
+        if self.is_cut() {
+            return false;
+        }
         match self.queue.try_send(frame) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -87,6 +88,24 @@ impl SessionHandle {
                 false
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Queues a frame, waiting while the queue is full (a catch-up, which
+    /// may be longer than the queue), for at most `patience` without room.
+    /// False once the session ends, or cut off when it ran out of patience.
+    pub(crate) async fn send_waiting(&self, out: Outbound, patience: Duration) -> bool {
+        if self.is_cut() {
+            return false;
+        }
+        let mut watcher = self.watch();
+        tokio::select! {
+            sent = self.queue.send(out) => sent.is_ok(),
+            _ = ended(&mut watcher) => false,
+            _ = tokio::time::sleep(patience) => {
+                self.cut_off();
+                false
+            }
         }
     }
 
@@ -112,106 +131,114 @@ impl SessionHandle {
         });
     }
 
-    /// Notes a message pushed to this session, if its protocol counts
-    /// pushes as deliveries.
-    fn note_pushed(&self, conversation_id: &str, seq: i64) {
-        if let Some(pushed) = &self.pushed {
-            let mut pushed = pushed.lock().unwrap_or_else(|e| e.into_inner());
-            if pushed.capped.contains(conversation_id) {
-                return;
-            }
-            let last = pushed.last.entry(conversation_id.to_owned()).or_default();
-            *last = (*last).max(seq);
-        }
+    pub(crate) fn catches_up(&self) -> bool {
+        self.catches_up
     }
 
-    /// Notes what a catch-up queued: up to `last` of a conversation, and
-    /// when it stopped short of the end, no further.
-    pub(crate) fn note_caught_up(&self, conversation_id: &str, last: i64, complete: bool) {
-        self.note_pushed(conversation_id, last);
-        if let (false, Some(pushed)) = (complete, &self.pushed) {
-            let mut pushed = pushed.lock().unwrap_or_else(|e| e.into_inner());
-            pushed.capped.insert(conversation_id.to_owned());
-        }
+    /// What writing a push of `message` records.
+    fn delivered(&self, message: &Option<(String, i64)>) -> Option<Delivered> {
+        self.marks.as_ref()?;
+        message.as_ref().map(|(conversation_id, seq)| Delivered {
+            conversation_id: conversation_id.clone(),
+            seq: *seq,
+            complete: true,
+        })
     }
 
-    /// Queues a frame, waiting while the queue is full (a catch-up, which
-    /// may be longer than the queue). False once the writer is gone.
-    pub(crate) async fn send_waiting(&self, frame: Frame) -> bool {
-        !self.is_cut() && self.queue.send(Outbound::Frame(frame)).await.is_ok()
-    }
-
-    /// Queues the push of an event, or holds it while the session catches
-    /// up. False when the session is cut off.
-    pub(crate) fn push(&self, frame: Frame, payload: &Payload) -> bool {
+    /// Queues the push of an event (`notification`: the id of the
+    /// notification it carries), or holds it while the session catches up.
+    /// A push the catch-up covered is dropped. False when the session is
+    /// cut off.
+    pub(crate) fn push(&self, frame: Frame, payload: &Payload, notification: Option<i64>) -> bool {
         let message = match payload {
             Payload::Message(m) => Some((m.conversation_id.clone(), m.seq)),
             _ => None,
         };
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(held) = held.as_mut() {
-            // Held pushes count against the queue, as queued ones would.
-            if held.len() >= self.queue.max_capacity() {
-                self.cut_off();
-                return false;
+        if self.catches_up {
+            let covered = self.covered.lock().unwrap_or_else(|e| e.into_inner());
+            if covered.covers(message.as_ref(), notification) {
+                return true;
             }
-            let notification = match payload {
-                Payload::Message(m) => {
-                    confab_service::SentNotification::from_message(m).map(|n| n.id)
+            drop(covered);
+            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(held) = held.as_mut() {
+                // Held pushes count against the queue, as queued ones would.
+                if held.len() >= self.queue.max_capacity() {
+                    self.cut_off();
+                    return false;
                 }
-                _ => None,
+                held.push(HeldPush {
+                    frame,
+                    message,
+                    notification,
+                });
+                return true;
+            }
+        }
+        let delivered = self.delivered(&message);
+        self.send(Outbound::Push(frame, delivered))
+    }
+
+    /// Ends the catch-up: from now on pushes of what it covered (`seen`:
+    /// the last seq looked at per conversation; `sent`: notifications by
+    /// id) are dropped, and the held pushes but those are sent, waiting for
+    /// room as the catch-up did. False when the session ends meanwhile.
+    pub(crate) async fn release(
+        &self,
+        seen: &[(&str, i64)],
+        sent: &[i64],
+        patience: Duration,
+    ) -> bool {
+        *self.covered.lock().unwrap_or_else(|e| e.into_inner()) = Covered::new(seen, sent);
+        loop {
+            // Pushes arriving while a batch is sent are held for the next
+            // one, so none overtakes an older one.
+            let batch = {
+                let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+                match held.as_mut() {
+                    None => return true,
+                    Some(pushes) if pushes.is_empty() => {
+                        *held = None;
+                        return true;
+                    }
+                    Some(pushes) => std::mem::take(pushes),
+                }
             };
-            held.push(HeldPush {
-                frame,
-                message,
-                notification,
-            });
-            return true;
+            for push in batch {
+                let covered = self
+                    .covered
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .covers(push.message.as_ref(), push.notification);
+                if covered {
+                    continue;
+                }
+                let delivered = self.delivered(&push.message);
+                if !self
+                    .send_waiting(Outbound::Push(push.frame, delivered), patience)
+                    .await
+                {
+                    return false;
+                }
+            }
         }
-        drop(held);
-        let sent = self.send(Outbound::Frame(frame));
-        if let (true, Some((conversation_id, seq))) = (sent, &message) {
-            self.note_pushed(conversation_id, *seq);
-        }
-        sent
     }
 
-    /// Ends the catch-up: sends the held pushes but those of messages the
-    /// catch-up looked at already (`seen`: the last seq looked at per
-    /// conversation) and of notifications it sent (`sent`, by id). False
-    /// when the session is cut off.
-    pub(crate) fn release(&self, seen: &[(&str, i64)], sent: &[i64]) -> bool {
-        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(pushes) = held.take() else {
-            return true;
-        };
-        // Sent under the lock, so that no newer push overtakes them.
-        for push in pushes {
-            let looked = push.message.as_ref().is_some_and(|(conversation_id, seq)| {
-                seen.iter()
-                    .any(|(c, last)| c == conversation_id && seq <= last)
-            }) || push.notification.is_some_and(|id| sent.contains(&id));
-            if looked {
-                continue;
-            }
-            if !self.send(Outbound::Frame(push.frame)) {
-                return false;
-            }
-            if let Some((conversation_id, seq)) = &push.message {
-                self.note_pushed(conversation_id, *seq);
+    /// Records what the writer has written (see `Outbound::Push`, `Note`).
+    pub(crate) fn record(&self, written: impl IntoIterator<Item = Delivered>) {
+        if let Some(marks) = &self.marks {
+            let mut marks = marks.lock().unwrap_or_else(|e| e.into_inner());
+            for d in written {
+                marks.record(d);
             }
         }
-        true
     }
 
-    /// The last seq pushed per conversation (see `note_pushed`), taken.
-    pub(crate) fn take_pushed(&self) -> Vec<(String, i64)> {
-        self.pushed
+    /// The last seq written per conversation, taken.
+    pub(crate) fn take_written(&self) -> Vec<(String, i64)> {
+        self.marks
             .as_ref()
-            .map(|p| {
-                let mut pushed = p.lock().unwrap_or_else(|e| e.into_inner());
-                std::mem::take(&mut pushed.last).into_iter().collect()
-            })
+            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).take())
             .unwrap_or_default()
     }
 

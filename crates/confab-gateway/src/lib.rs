@@ -12,6 +12,7 @@
 //! `YunbayCodec`.
 
 mod codec;
+mod deliveries;
 mod handle;
 mod json;
 mod registry;

@@ -2,6 +2,7 @@
 //! can drive it with channels, and over its protocol's codec.
 
 use crate::codec::{Codec, EventEncoder, Frame, Reply, Request};
+use crate::deliveries::Delivered;
 use crate::registry::{ended, Outbound, SessionHandle};
 use crate::Gateway;
 use axum::extract::ws::{CloseFrame, Message};
@@ -118,8 +119,8 @@ pub async fn run_session_with<C, S, R, E>(
     let mut open = true;
     if let Some((tag, request)) = opening {
         open = match dispatch(&gateway, &caller, &handle, request).await {
-            Ok(Reply::CatchUp(c)) => catch_up(&*codec, &handle, *c).await,
-            Ok(other) => answer((tag, Ok(other))) && handle.release(&[], &[]),
+            Ok(Reply::CatchUp(c)) => catch_up(&*codec, &handle, *c, timeout).await,
+            Ok(other) => answer((tag, Ok(other))) && handle.release(&[], &[], timeout).await,
             // Without its catch-up the session would skip what it missed:
             // the client is told and closed, and connects again.
             Err(e) => {
@@ -211,17 +212,6 @@ pub async fn run_session_with<C, S, R, E>(
         // Chatrooms are online-only: a user who is gone leaves them.
         gateway.service.leave_all_chatrooms(&caller.user_id);
     }
-    // What this session was pushed counts as delivered (for protocols
-    // without receipts): it is not sent again on the next connection.
-    for (conversation_id, seq) in handle.take_pushed() {
-        if let Err(e) = gateway
-            .service
-            .mark_delivered(&caller, &conversation_id, seq)
-            .await
-        {
-            tracing::warn!(error = %e.log_message(), session = %id, conversation = %conversation_id, "recording what a session was pushed");
-        }
-    }
     handle.finish();
     // A writer blocked on a peer that stopped reading would wait for TCP to
     // give up; it gets a moment to send its close frame, then is dropped
@@ -233,26 +223,48 @@ pub async fn run_session_with<C, S, R, E>(
     {
         writer.abort();
     }
+    // What was written to the client counts as delivered (for protocols
+    // without receipts): it is not sent again on the next connection.
+    for (conversation_id, seq) in handle.take_written() {
+        if let Err(e) = gateway
+            .service
+            .mark_delivered(&caller, &conversation_id, seq)
+            .await
+        {
+            tracing::warn!(error = %e.log_message(), session = %id, conversation = %conversation_id, "recording what a session was sent");
+        }
+    }
     tracing::debug!(session = %id, user = %caller.user_id, "session closed");
 }
 
-/// Sends a catch-up, waiting for room in the queue however long it is;
-/// notes what it covered as delivered; then lets the pushes held meanwhile
-/// through, but those it covered. False once the session is gone.
+/// Sends a catch-up, waiting for room in the queue however long it is
+/// (for at most `patience` without room), then what it covered, to be
+/// recorded once written; then lets the pushes held meanwhile through, but
+/// those it covered. False once the session is gone.
 async fn catch_up<C: Codec>(
     codec: &C,
     handle: &SessionHandle,
     catch_up: confab_service::CatchUp,
+    patience: std::time::Duration,
 ) -> bool {
     for n in &catch_up.notifications {
         if let Some(frame) = codec.notification(n) {
-            if !handle.send_waiting(frame).await {
+            if !handle.send_waiting(Outbound::Frame(frame), patience).await {
                 return false;
             }
         }
     }
-    for looked in &catch_up.looked {
-        handle.note_caught_up(&looked.conversation_id, looked.last, looked.complete);
+    let covered = catch_up
+        .looked
+        .iter()
+        .map(|l| Delivered {
+            conversation_id: l.conversation_id.clone(),
+            seq: l.last,
+            complete: l.complete,
+        })
+        .collect();
+    if !handle.send_waiting(Outbound::Note(covered), patience).await {
+        return false;
     }
     let seen: Vec<(&str, i64)> = catch_up
         .looked
@@ -260,7 +272,7 @@ async fn catch_up<C: Codec>(
         .map(|l| (l.conversation_id.as_str(), l.last))
         .collect();
     let sent: Vec<i64> = catch_up.notifications.iter().map(|n| n.id).collect();
-    handle.release(&seen, &sent)
+    handle.release(&seen, &sent, patience).await
 }
 
 /// The close frame owed to a client whose frame could not be read: 1009
@@ -302,10 +314,12 @@ where
             close(&mut sink, code, "closing").await;
             return;
         };
-        // Write what is queued, then flush once.
+        // Write what is queued, then flush once; what it delivered is
+        // recorded once flushed.
         let mut out = Some(first);
+        let mut written = Vec::new();
         while let Some(o) = out {
-            if !write(&mut sink, o).await {
+            if !write(&mut sink, o, &mut written).await {
                 // Kicked or closed: the reader stops too.
                 handle.finish();
                 return;
@@ -315,13 +329,30 @@ where
         if sink.flush().await.is_err() {
             return;
         }
+        handle.record(written);
     }
 }
 
-/// Writes one outbound item; false when the connection is done.
-async fn write<S: Sink<Message> + Unpin>(sink: &mut S, out: Outbound) -> bool {
+/// Writes one outbound item, adding what it delivers to `written`; false
+/// when the connection is done.
+async fn write<S: Sink<Message> + Unpin>(
+    sink: &mut S,
+    out: Outbound,
+    written: &mut Vec<Delivered>,
+) -> bool {
     match out {
         Outbound::Frame(f) => sink.feed(f.into()).await.is_ok(),
+        Outbound::Push(f, delivered) => {
+            let ok = sink.feed(f.into()).await.is_ok();
+            if ok {
+                written.extend(delivered);
+            }
+            ok
+        }
+        Outbound::Note(delivered) => {
+            written.extend(delivered);
+            true
+        }
         Outbound::Last(f) => {
             let _ = sink.feed(f.into()).await;
             close(sink, CLOSE_KICKED, "kicked").await;

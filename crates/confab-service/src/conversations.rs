@@ -181,8 +181,11 @@ impl Service {
             .await?;
         let more = messages.len() > limit as usize;
         messages.truncate(limit as usize);
+        // Pulled chat counts as received. Notifications do not: a
+        // notification client (yunbay's `/v1/ws`) must still be sent them,
+        // and an app's chat socket pulls every conversation.
         if let Some(last) = messages.last() {
-            if last.seq > view.delivered_seq {
+            if last.seq > view.delivered_seq && view.session_type != SessionType::Notification {
                 self.store
                     .mark_delivered(user_id, conversation_id, last.seq, now_millis())
                     .await?;

@@ -66,14 +66,16 @@ impl Service {
     ) -> Result<(Vec<Message>, Looked)> {
         let last = self.store.max_seq(conversation_id).await?;
         let from = first.max(delivered + 1);
-        let messages = if from <= last {
+        // One more than taken tells whether the rest is empty.
+        let mut messages = if from <= last {
             self.store
-                .get_messages(user, conversation_id, from, last, MAX_CATCH_UP)
+                .get_messages(user, conversation_id, from, last, MAX_CATCH_UP + 1)
                 .await?
         } else {
             Vec::new()
         };
-        let full = messages.len() >= MAX_CATCH_UP as usize;
+        let full = messages.len() > MAX_CATCH_UP as usize;
+        messages.truncate(MAX_CATCH_UP as usize);
         let looked = Looked {
             conversation_id: conversation_id.to_owned(),
             last: match (full, messages.last()) {

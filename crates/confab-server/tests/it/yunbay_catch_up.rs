@@ -3,6 +3,7 @@
 //! notification socket beside a chat socket on one device; clients that
 //! stop answering.
 
+use crate::harness::SECRET;
 use crate::yunbay_support::*;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -179,5 +180,43 @@ async fn a_tampered_request_fails_its_signature() {
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["reason"], json!("ERR_ARGS_INVALID"));
     assert!(body["err_msg"].as_str().unwrap().contains("more than once"));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn pulling_notifications_on_the_chat_socket_leaves_them_to_the_notification_socket() {
+    let t = server(|_| {}).await;
+    let token = user_token(&t, 71).await;
+    let id = send(&t, note(&[71], "away")).await;
+    let broadcast = send(&t, note(&[], "everyone")).await;
+    // The app's chat socket syncs every conversation, notifications too.
+    let im = t.anon.user_token(SECRET, "71", 5).await.unwrap();
+    let chat = confab_client::WsClient::connect(&t.url(), &im, 5)
+        .await
+        .unwrap();
+    let synced = chat.sync(&Default::default()).await.unwrap();
+    assert_eq!(synced.len(), 2, "both, in n_71 and b_all");
+    // The notification socket is still sent them.
+    let mut ws = YbSocket::connect(&t, &token, "ios", false).await;
+    assert_eq!(ids(&ws.drain().await), [id, broadcast]);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn live_pushes_during_a_long_catch_up_all_arrive() {
+    let t = server(|s| s.ws_queue_capacity = Some(4)).await;
+    let token = user_token(&t, 72).await;
+    let mut sent = BTreeSet::new();
+    for i in 0..40 {
+        sent.insert(send(&t, note(&[72], &format!("n{i}"))).await);
+    }
+    let mut ws = YbSocket::connect(&t, &token, "ios", false).await;
+    for i in 0..5 {
+        sent.insert(send(&t, note(&[72], &format!("live{i}"))).await);
+    }
+    let got = ids(&ws.drain().await);
+    let unique: BTreeSet<i64> = got.iter().copied().collect();
+    assert_eq!(unique.len(), got.len(), "none twice: {got:?}");
+    assert_eq!(unique, sent);
     t.stop().await;
 }
