@@ -7,7 +7,10 @@
 //! send time in microseconds (`content.t`), and the receiving task subtracts
 //! it from the time the push arrived.
 
+mod relay;
 mod report;
+
+pub use report::Report;
 mod scenarios;
 
 use clap::{Args, Subcommand};
@@ -32,6 +35,10 @@ pub struct BenchArgs {
     /// Connections opened or users registered at once during set-up
     #[arg(long, global = true, default_value_t = 64)]
     pub setup_concurrency: usize,
+    /// Also run the scenario against a bare relay started in this process
+    /// (no auth, no storage), and report Confab's figure as a fraction of it
+    #[arg(long, global = true)]
+    pub baseline: bool,
 }
 
 #[derive(Subcommand, Debug, Clone)]
@@ -69,11 +76,33 @@ pub enum Scenario {
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let secret = std::env::var("CONFAB_ADMIN_SECRET")
         .map_err(|_| anyhow::anyhow!("set CONFAB_ADMIN_SECRET to the server's admin secret"))?;
-    let report = scenarios::run(&args, &secret).await?;
+    let report = measure(&args, &secret).await?;
     let text = serde_json::to_string_pretty(&report)?;
     println!("{text}");
     if let Some(path) = &args.json {
         std::fs::write(path, format!("{text}\n"))?;
     }
     Ok(())
+}
+
+/// Runs the scenario against the server and, with `--baseline`, then
+/// against a bare relay in this process.
+pub async fn measure(args: &BenchArgs, secret: &str) -> anyhow::Result<Report> {
+    if args.baseline && matches!(args.scenario, Scenario::Idle { .. }) {
+        anyhow::bail!("--baseline measures the one-to-one and group scenarios");
+    }
+    let mut report = scenarios::run(args, secret).await?;
+    if args.baseline {
+        let relay = BenchArgs {
+            server: relay::start().await?,
+            ..args.clone()
+        };
+        let baseline = scenarios::run(&relay, secret).await?;
+        if baseline.delivered_per_sec > 0.0 {
+            report.fraction_of_baseline =
+                Some(report.delivered_per_sec / baseline.delivered_per_sec);
+        }
+        report.baseline = Some(Box::new(baseline));
+    }
+    Ok(report)
 }

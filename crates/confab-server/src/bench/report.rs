@@ -40,6 +40,12 @@ pub struct Report {
     pub latency_ms: Latency,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle: Option<IdleReport>,
+    /// The same scenario against the bare relay (`--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Box<Report>>,
+    /// `delivered_per_sec` over the relay's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fraction_of_baseline: Option<f64>,
 }
 
 #[derive(Debug, Serialize, Default)]

@@ -305,7 +305,7 @@ fn report(
         } else {
             Latency::from_micros(hist)
         },
-        idle: None,
+        ..Default::default()
     }
 }
 

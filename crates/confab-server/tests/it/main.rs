@@ -10,6 +10,7 @@ mod harness;
 mod app;
 mod auth;
 mod bad_input;
+mod bench_baseline;
 mod binary;
 mod defects;
 mod easemob;
