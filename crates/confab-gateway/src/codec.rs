@@ -92,10 +92,6 @@ pub enum Request {
         name: String,
         signature: String,
     },
-    /// The notifications the session missed and those awaiting the user's
-    /// ack (asked by the session itself on connecting, see
-    /// [`Codec::opening`]).
-    CatchUp,
     /// The user confirms a notification.
     AckNotification {
         id: i64,
@@ -120,9 +116,6 @@ pub enum Reply {
     Done,
     /// The revoke notice that was appended.
     Revoked(Box<Message>),
-    /// Notifications to send, one frame each (`EventEncoder::notification`),
-    /// and how far the catch-up looked.
-    CatchUp(Box<confab_service::CatchUp>),
 }
 
 /// What a protocol sends unasked. It needs no session, so the registry
@@ -145,10 +138,11 @@ pub trait EventEncoder: Send + Sync {
         None
     }
 
-    /// Whether a push to this protocol's sessions counts as delivered (the
-    /// protocol has no delivery receipts): the session then moves the
-    /// user's delivered mark of each conversation it was pushed.
-    fn pushes_are_deliveries(&self) -> bool {
+    /// Whether the server keeps track of delivery for this protocol's
+    /// clients, which have neither receipts nor sync: a session is sent the
+    /// notifications the user missed when it connects (`notification`
+    /// frames), and what it writes to its client counts as delivered.
+    fn tracks_delivery(&self) -> bool {
         false
     }
 }
@@ -158,7 +152,8 @@ pub trait EventEncoder: Send + Sync {
 pub trait Codec: EventEncoder + 'static {
     /// What ties an answer to its request (JSON: the `reqID`; OpenIM: its
     /// `reqIdentifier`, `msgIncr` and `operationID`).
-    type Tag: Send + 'static;
+    /// The default tags what the session says unasked (a failed catch-up).
+    type Tag: Send + Default + 'static;
 
     /// Reads one data frame of `caller`'s session. A frame that is not a
     /// request is answered with `error(tag, e)`, the tag being whatever the
@@ -176,12 +171,6 @@ pub trait Codec: EventEncoder + 'static {
     /// The frame that reports a failed request. The session has logged an
     /// internal error already; `error.client_message()` is what to show.
     fn error(&self, tag: &Self::Tag, error: &Error) -> Frame;
-
-    /// A request the session makes for itself right after connecting,
-    /// answered like the client's own (yunbay: `CatchUp`).
-    fn opening(&self) -> Option<(Self::Tag, Request)> {
-        None
-    }
 
     /// Whether the server pings this protocol's clients when they are
     /// quiet (their answers count as heartbeats), for clients that never

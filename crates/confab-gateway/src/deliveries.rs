@@ -5,17 +5,8 @@
 //! late is not sent twice.
 
 use crate::codec::Frame;
+use confab_service::{Looked, SentNotification};
 use std::collections::{HashMap, HashSet};
-
-/// Written to the client: up to `seq` of a conversation counts as
-/// received. `complete` false (a catch-up stopped short): and no further,
-/// whatever is pushed there later.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delivered {
-    pub conversation_id: String,
-    pub seq: i64,
-    pub complete: bool,
-}
 
 /// What the writer wrote, per conversation.
 #[derive(Default)]
@@ -25,14 +16,19 @@ pub(crate) struct Marks {
 }
 
 impl Marks {
-    pub(crate) fn record(&mut self, d: Delivered) {
-        if self.capped.contains(&d.conversation_id) {
+    /// Up to `last` of a conversation was written; when not `complete` (a
+    /// catch-up stopped short), nothing later there may move the mark.
+    pub(crate) fn record(&mut self, written: Looked) {
+        if self.capped.contains(&written.conversation_id) {
             return;
         }
-        let last = self.last.entry(d.conversation_id.clone()).or_default();
-        *last = (*last).max(d.seq);
-        if !d.complete {
-            self.capped.insert(d.conversation_id);
+        let last = self
+            .last
+            .entry(written.conversation_id.clone())
+            .or_default();
+        *last = (*last).max(written.last);
+        if !written.complete {
+            self.capped.insert(written.conversation_id);
         }
     }
 
@@ -60,10 +56,13 @@ pub(crate) struct Covered {
 }
 
 impl Covered {
-    pub(crate) fn new(seen: &[(&str, i64)], sent: &[i64]) -> Covered {
+    pub(crate) fn new(looked: &[Looked], sent: &[SentNotification]) -> Covered {
         Covered {
-            seen: seen.iter().map(|(c, s)| ((*c).to_owned(), *s)).collect(),
-            sent: sent.iter().copied().collect(),
+            seen: looked
+                .iter()
+                .map(|l| (l.conversation_id.clone(), l.last))
+                .collect(),
+            sent: sent.iter().map(|n| n.id).collect(),
         }
     }
 
@@ -83,11 +82,22 @@ impl Covered {
 mod tests {
     use super::*;
 
-    fn d(c: &str, seq: i64, complete: bool) -> Delivered {
-        Delivered {
+    fn d(c: &str, last: i64, complete: bool) -> Looked {
+        Looked {
             conversation_id: c.into(),
-            seq,
+            last,
             complete,
+        }
+    }
+
+    fn sent(id: i64) -> SentNotification {
+        SentNotification {
+            id,
+            kind: 0,
+            action: "a".into(),
+            payload: serde_json::Value::Null,
+            ack: false,
+            filter: None,
         }
     }
 
@@ -105,7 +115,7 @@ mod tests {
 
     #[test]
     fn covered_by_seq_or_id() {
-        let covered = Covered::new(&[("n_1", 4)], &[9]);
+        let covered = Covered::new(&[d("n_1", 4, true)], &[sent(9)]);
         assert!(covered.covers(Some(&("n_1".into(), 4)), None));
         assert!(!covered.covers(Some(&("n_1".into(), 5)), None));
         assert!(covered.covers(Some(&("n_1".into(), 5)), Some(9)));

@@ -3,10 +3,11 @@
 //! what it has been sent and the pushes it holds while it catches up.
 
 use crate::codec::{EventEncoder, Frame, Protocol};
-use crate::deliveries::{Covered, Delivered, HeldPush, Marks};
+use crate::deliveries::{Covered, HeldPush, Marks};
 use confab_core::bus::Payload;
 use confab_core::presence::SessionAttributes;
 use confab_core::Platform;
+use confab_service::{CatchUp, Looked};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -14,12 +15,12 @@ use tokio::sync::{mpsc, watch};
 /// What the writer task sends.
 pub enum Outbound {
     Frame(Frame),
-    /// A push; once written, `Delivered` (when its protocol counts pushes
-    /// as deliveries) is recorded.
-    Push(Frame, Option<Delivered>),
+    /// A push to a session whose protocol tracks delivery; once written,
+    /// its message (if it is one) is recorded.
+    Push(Frame, Option<Looked>),
     /// Once everything before it is written, these are recorded (the end
     /// of a catch-up).
-    Note(Vec<Delivered>),
+    Note(Vec<Looked>),
     /// Send this frame, then close (kicked).
     Last(Frame),
     /// Close with this code and reason.
@@ -35,11 +36,10 @@ pub struct SessionHandle {
     pub attributes: SessionAttributes,
     /// How this session's protocol says events.
     pub(crate) encoder: Arc<dyn EventEncoder>,
-    /// What was written, kept when the protocol's pushes count as
-    /// deliveries; the session records it when it ends.
+    /// What was written, kept when the protocol tracks delivery (then the
+    /// session also catches up on connecting); the session records it when
+    /// it ends.
     marks: Option<Mutex<Marks>>,
-    /// Whether the session catches up on connecting.
-    catches_up: bool,
     /// Pushes held while the session catches up (None once it has).
     held: Mutex<Option<Vec<HeldPush>>>,
     /// What the catch-up covered.
@@ -57,17 +57,15 @@ impl SessionHandle {
         attributes: SessionAttributes,
         encoder: Arc<dyn EventEncoder>,
         queue: mpsc::Sender<Outbound>,
-        catching_up: bool,
     ) -> SessionHandle {
-        let marks = encoder.pushes_are_deliveries().then(Mutex::default);
+        let tracks = encoder.tracks_delivery();
         SessionHandle {
             id,
             platform,
             attributes,
             encoder,
-            marks,
-            catches_up: catching_up,
-            held: Mutex::new(catching_up.then(Vec::new)),
+            marks: tracks.then(Mutex::default),
+            held: Mutex::new(tracks.then(Vec::new)),
             covered: Mutex::default(),
             queue,
             state: watch::Sender::new(State::Open),
@@ -131,18 +129,10 @@ impl SessionHandle {
         });
     }
 
-    pub(crate) fn catches_up(&self) -> bool {
-        self.catches_up
-    }
-
-    /// What writing a push of `message` records.
-    fn delivered(&self, message: &Option<(String, i64)>) -> Option<Delivered> {
-        self.marks.as_ref()?;
-        message.as_ref().map(|(conversation_id, seq)| Delivered {
-            conversation_id: conversation_id.clone(),
-            seq: *seq,
-            complete: true,
-        })
+    /// Whether the session's protocol tracks delivery (it catches up on
+    /// connecting and holds pushes meanwhile).
+    pub(crate) fn tracks_delivery(&self) -> bool {
+        self.marks.is_some()
     }
 
     /// Queues the push of an event (`notification`: the id of the
@@ -150,46 +140,46 @@ impl SessionHandle {
     /// A push the catch-up covered is dropped. False when the session is
     /// cut off.
     pub(crate) fn push(&self, frame: Frame, payload: &Payload, notification: Option<i64>) -> bool {
+        if !self.tracks_delivery() {
+            return self.send(Outbound::Frame(frame));
+        }
         let message = match payload {
             Payload::Message(m) => Some((m.conversation_id.clone(), m.seq)),
             _ => None,
         };
-        if self.catches_up {
-            let covered = self.covered.lock().unwrap_or_else(|e| e.into_inner());
-            if covered.covers(message.as_ref(), notification) {
-                return true;
-            }
-            drop(covered);
-            let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(held) = held.as_mut() {
-                // Held pushes count against the queue, as queued ones would.
-                if held.len() >= self.queue.max_capacity() {
-                    self.cut_off();
-                    return false;
-                }
-                held.push(HeldPush {
-                    frame,
-                    message,
-                    notification,
-                });
-                return true;
-            }
+        if self
+            .covered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .covers(message.as_ref(), notification)
+        {
+            return true;
         }
-        let delivered = self.delivered(&message);
-        self.send(Outbound::Push(frame, delivered))
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(held) = held.as_mut() {
+            // Held pushes count against the queue, as queued ones would.
+            if held.len() >= self.queue.max_capacity() {
+                self.cut_off();
+                return false;
+            }
+            held.push(HeldPush {
+                frame,
+                message,
+                notification,
+            });
+            return true;
+        }
+        drop(held);
+        self.send(Outbound::Push(frame, written(message)))
     }
 
-    /// Ends the catch-up: from now on pushes of what it covered (`seen`:
-    /// the last seq looked at per conversation; `sent`: notifications by
-    /// id) are dropped, and the held pushes but those are sent, waiting for
-    /// room as the catch-up did. False when the session ends meanwhile.
-    pub(crate) async fn release(
-        &self,
-        seen: &[(&str, i64)],
-        sent: &[i64],
-        patience: Duration,
-    ) -> bool {
-        *self.covered.lock().unwrap_or_else(|e| e.into_inner()) = Covered::new(seen, sent);
+    /// Ends the catch-up: from now on pushes of what it covered (what it
+    /// looked at, what it sent) are dropped, and the held pushes but those
+    /// are sent, waiting for room as the catch-up did. False when the
+    /// session ends meanwhile.
+    pub(crate) async fn release(&self, catch_up: &CatchUp, patience: Duration) -> bool {
+        *self.covered.lock().unwrap_or_else(|e| e.into_inner()) =
+            Covered::new(&catch_up.looked, &catch_up.notifications);
         loop {
             // Pushes arriving while a batch is sent are held for the next
             // one, so none overtakes an older one.
@@ -213,9 +203,8 @@ impl SessionHandle {
                 if covered {
                     continue;
                 }
-                let delivered = self.delivered(&push.message);
                 if !self
-                    .send_waiting(Outbound::Push(push.frame, delivered), patience)
+                    .send_waiting(Outbound::Push(push.frame, written(push.message)), patience)
                     .await
                 {
                     return false;
@@ -225,7 +214,7 @@ impl SessionHandle {
     }
 
     /// Records what the writer has written (see `Outbound::Push`, `Note`).
-    pub(crate) fn record(&self, written: impl IntoIterator<Item = Delivered>) {
+    pub(crate) fn record(&self, written: impl IntoIterator<Item = Looked>) {
         if let Some(marks) = &self.marks {
             let mut marks = marks.lock().unwrap_or_else(|e| e.into_inner());
             for d in written {
@@ -258,6 +247,15 @@ impl SessionHandle {
     pub(crate) fn watch(&self) -> watch::Receiver<State> {
         self.state.subscribe()
     }
+}
+
+/// What writing a push of `message` (conversation, seq) records.
+fn written(message: Option<(String, i64)>) -> Option<Looked> {
+    message.map(|(conversation_id, last)| Looked {
+        conversation_id,
+        last,
+        complete: true,
+    })
 }
 
 /// Completes once the watched session is ending.

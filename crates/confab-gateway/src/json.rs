@@ -140,8 +140,6 @@ impl Codec for JsonCodec {
                     member_count: info.member_count,
                 }),
             ),
-            // This protocol asks for no catch-up (notifications come by sync).
-            Reply::CatchUp(_) => return None,
         })
     }
 

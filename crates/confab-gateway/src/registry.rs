@@ -93,7 +93,7 @@ impl Registry {
         // The notification a message carries, read once for every session
         // that must not get it twice (its catch-up may have sent it).
         let notification = match payload {
-            Payload::Message(m) if targets.iter().any(|s| s.catches_up()) => {
+            Payload::Message(m) if targets.iter().any(|s| s.tracks_delivery()) => {
                 confab_service::SentNotification::from_message(m).map(|n| n.id)
             }
             _ => None,
@@ -219,6 +219,7 @@ mod tests {
     struct Counting {
         protocol: Protocol,
         encoded: Arc<AtomicUsize>,
+        tracks: bool,
     }
 
     impl EventEncoder for Counting {
@@ -235,12 +236,17 @@ mod tests {
             self.encoded.fetch_add(1, Ordering::Relaxed);
             Frame::Text(format!("kick {}", self.protocol.0).into())
         }
+
+        fn tracks_delivery(&self) -> bool {
+            self.tracks
+        }
     }
 
     fn encoder(name: &'static str, encoded: &Arc<AtomicUsize>) -> Arc<dyn EventEncoder> {
         Arc::new(Counting {
             protocol: Protocol(name),
             encoded: encoded.clone(),
+            tracks: false,
         })
     }
 
@@ -257,7 +263,6 @@ mod tests {
                 SessionAttributes::new(),
                 encoder,
                 tx,
-                false,
             )),
             rx,
         )
@@ -432,7 +437,6 @@ mod tests {
                 attributes,
                 encoder("a", &encoded),
                 tx,
-                false,
             ));
             registry.register(&user(&format!("u{i}")), s, "");
             queues.push(rx);
@@ -456,16 +460,27 @@ mod tests {
             "n1-1".into(),
             Platform::Web,
             SessionAttributes::new(),
-            encoder("a", &encoded),
+            Arc::new(Counting {
+                protocol: Protocol("a"),
+                encoded: encoded.clone(),
+                tracks: true,
+            }),
             tx,
-            true,
         ));
         registry.register(&user("u1"), s.clone(), "");
         for seq in 1..=3 {
             registry.push(&[user("u1")], None, None, &message("n_u1", seq));
         }
         assert!(received(&mut rx).is_empty(), "held");
-        assert!(s.release(&[("n_u1", 2)], &[], Duration::from_secs(1)).await);
+        let catch_up = confab_service::CatchUp {
+            notifications: Vec::new(),
+            looked: vec![confab_service::Looked {
+                conversation_id: "n_u1".into(),
+                last: 2,
+                complete: true,
+            }],
+        };
+        assert!(s.release(&catch_up, Duration::from_secs(1)).await);
         assert_eq!(
             received(&mut rx).len(),
             1,

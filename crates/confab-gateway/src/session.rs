@@ -2,10 +2,10 @@
 //! can drive it with channels, and over its protocol's codec.
 
 use crate::codec::{Codec, EventEncoder, Frame, Reply, Request};
-use crate::deliveries::Delivered;
 use crate::registry::{ended, Outbound, SessionHandle};
 use crate::Gateway;
 use axum::extract::ws::{CloseFrame, Message};
+use confab_core::bus::SessionId;
 use confab_core::presence::SessionAttributes;
 use confab_core::{ErrorKind, Result};
 use confab_service::Caller;
@@ -82,16 +82,14 @@ pub async fn run_session_with<C, S, R, E>(
     attributes.insert(crate::PROTOCOL.to_owned(), codec.protocol().0.to_owned());
     let (tx, rx) = mpsc::channel(gateway.config.queue_capacity);
     let encoder: Arc<dyn EventEncoder> = codec.clone();
-    // A session that catches up on connecting holds its pushes until the
+    // A session whose protocol tracks delivery holds its pushes until its
     // catch-up is sent, so that it gets each notification once, in order.
-    let opening = codec.opening();
     let handle = Arc::new(SessionHandle::new(
         id.clone(),
         caller.platform,
         attributes,
         encoder,
         tx,
-        opening.is_some(),
     ));
     gateway.login(&caller, handle.clone());
     tracing::debug!(session = %id, user = %caller.user_id, platform = caller.platform.name(), protocol = codec.protocol().0, "session opened");
@@ -104,8 +102,6 @@ pub async fn run_session_with<C, S, R, E>(
     // cut off.
     let answer = |(tag, result): Answer<C::Tag>| -> bool {
         let frame = match result {
-            // Sent by `catch_up`, never as an answer.
-            Ok(Reply::CatchUp(_)) => None,
             Ok(reply) => codec.reply(&tag, reply),
             Err(e) => {
                 if e.kind() == ErrorKind::Internal {
@@ -117,14 +113,17 @@ pub async fn run_session_with<C, S, R, E>(
         frame.is_none_or(|f| handle.send(Outbound::Frame(f)))
     };
     let mut open = true;
-    if let Some((tag, request)) = opening {
-        open = match dispatch(&gateway, &caller, &handle, request).await {
-            Ok(Reply::CatchUp(c)) => catch_up(&*codec, &handle, *c, timeout).await,
-            Ok(other) => answer((tag, Ok(other))) && handle.release(&[], &[], timeout).await,
+    if codec.tracks_delivery() {
+        let missed = gateway
+            .service
+            .catch_up_notifications(&caller, &handle.attributes)
+            .await;
+        open = match missed {
+            Ok(c) => catch_up(&*codec, &handle, c, timeout).await,
             // Without its catch-up the session would skip what it missed:
             // the client is told and closed, and connects again.
             Err(e) => {
-                answer((tag, Err(e)));
+                answer((C::Tag::default(), Err(e)));
                 handle.send(Outbound::Close(
                     CLOSE_UNAVAILABLE,
                     "could not catch up; connect again",
@@ -189,7 +188,7 @@ pub async fn run_session_with<C, S, R, E>(
             }
         }
         let answered = match codec.decode(&caller, frame) {
-            Ok((tag, request)) => handle_request(&gateway, &caller, &handle, tag, request).await,
+            Ok((tag, request)) => handle_request(&gateway, &caller, &id, tag, request).await,
             Err((tag, e)) => Handled::Now((tag, Err(e))),
         };
         match answered {
@@ -238,7 +237,7 @@ pub async fn run_session_with<C, S, R, E>(
 }
 
 /// Sends a catch-up, waiting for room in the queue however long it is
-/// (for at most `patience` without room), then what it covered, to be
+/// (for at most `patience` without room), then how far it looked, to be
 /// recorded once written; then lets the pushes held meanwhile through, but
 /// those it covered. False once the session is gone.
 async fn catch_up<C: Codec>(
@@ -254,25 +253,13 @@ async fn catch_up<C: Codec>(
             }
         }
     }
-    let covered = catch_up
-        .looked
-        .iter()
-        .map(|l| Delivered {
-            conversation_id: l.conversation_id.clone(),
-            seq: l.last,
-            complete: l.complete,
-        })
-        .collect();
-    if !handle.send_waiting(Outbound::Note(covered), patience).await {
+    if !handle
+        .send_waiting(Outbound::Note(catch_up.looked.clone()), patience)
+        .await
+    {
         return false;
     }
-    let seen: Vec<(&str, i64)> = catch_up
-        .looked
-        .iter()
-        .map(|l| (l.conversation_id.as_str(), l.last))
-        .collect();
-    let sent: Vec<i64> = catch_up.notifications.iter().map(|n| n.id).collect();
-    handle.release(&seen, &sent, patience).await
+    handle.release(&catch_up, patience).await
 }
 
 /// The close frame owed to a client whose frame could not be read: 1009
@@ -338,7 +325,7 @@ where
 async fn write<S: Sink<Message> + Unpin>(
     sink: &mut S,
     out: Outbound,
-    written: &mut Vec<Delivered>,
+    written: &mut Vec<confab_service::Looked>,
 ) -> bool {
     match out {
         Outbound::Frame(f) => sink.feed(f.into()).await.is_ok(),
@@ -385,14 +372,14 @@ enum Handled<T> {
 async fn handle_request<T: Send + 'static>(
     gateway: &Gateway,
     caller: &Caller,
-    session: &SessionHandle,
+    session: &SessionId,
     tag: T,
     request: Request,
 ) -> Handled<T> {
     if let Request::Send(req) = request {
         let submitted = gateway
             .service
-            .submit_message(caller, Some(session.id.clone()), *req)
+            .submit_message(caller, Some(session.clone()), *req)
             .await;
         return match submitted {
             Ok(pending) => Handled::Later(Box::pin(async move {
@@ -408,12 +395,11 @@ async fn handle_request<T: Send + 'static>(
 async fn dispatch(
     gateway: &Gateway,
     caller: &Caller,
-    handle: &SessionHandle,
+    session: &SessionId,
     request: Request,
 ) -> Result<Reply> {
     let service = &gateway.service;
     let user = &caller.user_id;
-    let session = &handle.id;
     match request {
         Request::Ping => Ok(Reply::Pong),
         Request::MaxSeqs => Ok(Reply::MaxSeqs(service.conversations(caller, user).await?)),
@@ -469,11 +455,6 @@ async fn dispatch(
                 .await?;
             Ok(Reply::Conversation(Box::new(info)))
         }
-        Request::CatchUp => Ok(Reply::CatchUp(Box::new(
-            service
-                .catch_up_notifications(caller, &handle.attributes)
-                .await?,
-        ))),
         Request::AckNotification { id } => {
             service.ack_notification(caller, id).await?;
             Ok(Reply::Done)

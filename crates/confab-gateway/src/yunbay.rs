@@ -1,9 +1,9 @@
 //! The yunbay API's WebSocket at `/v1/ws` (`docs/yunbay.md`): the server
 //! pushes notifications as text frames `{id, type, action, data, ack}`;
-//! the client acks those that ask with `{"action": "ack", "id": N}`. A
-//! session first receives what it missed (`Request::CatchUp`). The protocol
-//! has no delivery receipts, so a push counts as delivered; nor client
-//! heartbeats, so the server pings quiet clients.
+//! the client acks those that ask with `{"action": "ack", "id": N}`. The
+//! protocol has no delivery receipts and no sync, so the server tracks
+//! delivery (a session first receives what it missed; what it writes counts
+//! as delivered); nor client heartbeats, so the server pings quiet clients.
 
 use crate::codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};
 use confab_core::bus::Payload;
@@ -52,7 +52,7 @@ impl EventEncoder for YunbayCodec {
         }))
     }
 
-    fn pushes_are_deliveries(&self) -> bool {
+    fn tracks_delivery(&self) -> bool {
         true
     }
 }
@@ -98,10 +98,6 @@ impl Codec for YunbayCodec {
     fn error(&self, _tag: &(), error: &Error) -> Frame {
         let (code, _) = reason(error.kind());
         text(&json!({"ok": false, "reason": code, "err_msg": error.client_message()}))
-    }
-
-    fn opening(&self) -> Option<((), Request)> {
-        Some(((), Request::CatchUp))
     }
 
     fn pings_clients(&self) -> bool {
