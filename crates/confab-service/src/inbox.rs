@@ -12,10 +12,12 @@
 use crate::auth::Caller;
 use crate::notify::SentNotification;
 use crate::Service;
-use confab_core::message::{notification_conversation_id, Message, BROADCAST_CONVERSATION_ID};
+use confab_core::message::{
+    notification_conversation_id, Message, UserConversation, BROADCAST_CONVERSATION_ID,
+};
 use confab_core::presence::SessionAttributes;
 use confab_core::store::AwaitedAck;
-use confab_core::{now_millis, Error, Result, UserId};
+use confab_core::{now_millis, Error, Result};
 use std::collections::BTreeMap;
 
 /// Most notifications sent on one connection, per source (the user's own,
@@ -51,25 +53,32 @@ fn parse_awaited(awaited: Vec<AwaitedAck>) -> impl Iterator<Item = SentNotificat
 }
 
 impl Service {
-    fn broadcast_cutoff(&self) -> i64 {
+    /// Broadcasts sent before this are delivered to nobody any more.
+    pub(crate) fn broadcast_cutoff(&self) -> i64 {
         now_millis() - self.config.signed_api.broadcast_ttl_secs * 1000
     }
 
-    /// Messages of `conversation_id` past `delivered` (and from `first`),
-    /// at most `MAX_CATCH_UP`, with how far that looked.
+    /// The messages of a user's conversation past their delivered mark
+    /// (and from `first`), at most `MAX_CATCH_UP`, with how far that looked.
     async fn unreceived(
         &self,
-        user: &UserId,
-        conversation_id: &str,
+        state: &UserConversation,
         first: i64,
-        delivered: i64,
     ) -> Result<(Vec<Message>, Looked)> {
-        let last = self.store.max_seq(conversation_id).await?;
+        let conversation_id = state.conversation_id.as_str();
+        let delivered = state.delivered_seq.max(state.min_seq - 1);
+        let last = state.max_seq;
         let from = first.max(delivered + 1);
         // One more than taken tells whether the rest is empty.
         let mut messages = if from <= last {
             self.store
-                .get_messages(user, conversation_id, from, last, MAX_CATCH_UP + 1)
+                .get_messages(
+                    &state.user_id,
+                    conversation_id,
+                    from,
+                    last,
+                    MAX_CATCH_UP + 1,
+                )
                 .await?
         } else {
             Vec::new()
@@ -106,8 +115,7 @@ impl Service {
         // Sent to the user, past their delivered mark.
         let own = notification_conversation_id(user);
         if let Some(state) = self.store.user_conversation(user, &own).await? {
-            let delivered = state.delivered_seq.max(state.min_seq - 1);
-            let (messages, seen) = self.unreceived(user, &own, 1, delivered).await?;
+            let (messages, seen) = self.unreceived(&state, 1).await?;
             for n in messages.iter().filter_map(SentNotification::from_message) {
                 out.insert(n.id, n);
             }
@@ -119,20 +127,22 @@ impl Service {
         }
 
         // Broadcasts of the last `broadcast_ttl_secs` new to the user...
-        if let Some(first) = self
+        let first = self
             .store
             .first_seq_since(BROADCAST_CONVERSATION_ID, cutoff)
-            .await?
-        {
-            let delivered = self
-                .store
-                .user_conversation(user, BROADCAST_CONVERSATION_ID)
-                .await?
-                .map(|s| s.delivered_seq.max(s.min_seq - 1))
-                .unwrap_or(0);
-            let (messages, seen) = self
-                .unreceived(user, BROADCAST_CONVERSATION_ID, first, delivered)
-                .await?;
+            .await?;
+        let state = match first {
+            // (Every user has a state in a broadcast conversation that has
+            // a message.)
+            Some(_) => {
+                self.store
+                    .user_conversation(user, BROADCAST_CONVERSATION_ID)
+                    .await?
+            }
+            None => None,
+        };
+        if let (Some(first), Some(state)) = (first, state) {
+            let (messages, seen) = self.unreceived(&state, first).await?;
             let fresh: Vec<SentNotification> = messages
                 .iter()
                 .filter_map(SentNotification::from_message)

@@ -191,8 +191,8 @@ impl Service {
     /// user as one stored message (one result). App administrators only.
     /// Users who are online get it pushed; the others find it when they
     /// sync or connect. A notification that wants acks is recorded as
-    /// awaited for each listed user before it is sent, so that no crash
-    /// can leave it sent but not awaited.
+    /// awaited before it is sent, so that no crash can leave it sent but
+    /// not awaited.
     pub async fn notify(
         &self,
         caller: &Caller,
@@ -219,18 +219,8 @@ impl Service {
             }
             Audience::All => None,
         };
-        let size = serde_json::to_string(&(&notification.payload, &notification.filter))
-            .map_err(Error::internal)?
-            .len();
-        if size > self.config.max_content_bytes {
-            return Err(Error::invalid_field(
-                Field::Content,
-                format!("at most {} bytes", self.config.max_content_bytes),
-            ));
-        }
-        let id = self.store.next_notification_id().await?;
         let sent = SentNotification {
-            id,
+            id: self.store.next_notification_id().await?,
             kind: notification.kind,
             action: notification.action.clone(),
             payload: notification.payload.clone(),
@@ -241,53 +231,28 @@ impl Service {
                 .flatten(),
         };
         let content = serde_json::to_string(&sent).map_err(Error::internal)?;
-        let ct = content_type::SYSTEM_NOTIFICATION;
-        let Some(users) = users else {
-            if sent.ack {
-                // Awaited before it is sent, like acks of listed users.
-                let now = now_millis();
-                let forget_before = now - self.config.signed_api.broadcast_ttl_secs * 1000;
-                self.store
-                    .put_ack_broadcast(id, &content, now, forget_before)
-                    .await?;
-            }
-            let message = self.notice_message(
-                &caller.user_id,
-                BROADCAST_CONVERSATION_ID.to_owned(),
-                SessionType::Notification,
-                String::new(),
-                ct,
-                content,
-            );
-            // The delivery task pushes it to everyone online (who matches).
-            let appended = self
-                .appender
-                .append(
-                    NewMessage {
-                        message,
-                        participants: Vec::new(),
-                    },
-                    None,
-                    None,
-                )
-                .await;
-            let appended = match appended {
-                Ok(a) => a,
-                Err(e) => {
-                    self.forget_acks_of(id).await;
-                    return Err(e);
-                }
-            };
-            let outcome = SendOutcome {
-                message: appended.message,
-                duplicate: appended.duplicate,
-            };
-            return Ok(NotifyOutcome {
-                id,
-                users: Vec::new(),
-                results: vec![Ok(outcome)],
-            });
-        };
+        if content.len() > self.config.max_content_bytes {
+            return Err(Error::invalid_field(
+                Field::Content,
+                format!("at most {} bytes", self.config.max_content_bytes),
+            ));
+        }
+        match users {
+            Some(users) => self.notify_listed(caller, users, &sent, content).await,
+            None => self.notify_all(caller, &sent, content).await,
+        }
+    }
+
+    /// `notify` to listed users: one message each in their notification
+    /// conversation.
+    async fn notify_listed(
+        &self,
+        caller: &Caller,
+        users: Vec<UserId>,
+        sent: &SentNotification,
+        content: String,
+    ) -> Result<NotifyOutcome> {
+        let id = sent.id;
         if sent.ack {
             let awaited: Vec<AwaitedAck> = users
                 .iter()
@@ -300,7 +265,12 @@ impl Service {
             self.store.await_acks(&awaited, now_millis()).await?;
         }
         let results = self
-            .append_to_users(&caller.user_id, &users, ct, &content)
+            .append_to_users(
+                &caller.user_id,
+                &users,
+                content_type::SYSTEM_NOTIFICATION,
+                &content,
+            )
             .await;
         if sent.ack {
             // Those it was not sent to should not be asked for it later.
@@ -315,10 +285,56 @@ impl Service {
         Ok(NotifyOutcome { id, users, results })
     }
 
-    /// Forgets every ack a notification that was not sent waits for.
-    async fn forget_acks_of(&self, id: i64) {
-        if let Err(e) = self.store.forget_awaited_acks(id).await {
-            tracing::error!(error = %e.log_message(), notification = id, "forgetting the acks of a failed notification");
+    /// `notify` to everyone: one message in the broadcast conversation.
+    async fn notify_all(
+        &self,
+        caller: &Caller,
+        sent: &SentNotification,
+        content: String,
+    ) -> Result<NotifyOutcome> {
+        let id = sent.id;
+        if sent.ack {
+            // Awaited before it is sent, like acks of listed users.
+            self.store
+                .put_ack_broadcast(id, &content, now_millis(), self.broadcast_cutoff())
+                .await?;
+        }
+        let message = self.notice_message(
+            &caller.user_id,
+            BROADCAST_CONVERSATION_ID.to_owned(),
+            SessionType::Notification,
+            String::new(),
+            content_type::SYSTEM_NOTIFICATION,
+            content,
+        );
+        // The delivery task pushes it to everyone online (who matches).
+        let appended = self
+            .appender
+            .append(
+                NewMessage {
+                    message,
+                    participants: Vec::new(),
+                },
+                None,
+                None,
+            )
+            .await;
+        match appended {
+            Ok(appended) => Ok(NotifyOutcome {
+                id,
+                users: Vec::new(),
+                results: vec![Ok(SendOutcome {
+                    message: appended.message,
+                    duplicate: appended.duplicate,
+                })],
+            }),
+            Err(e) => {
+                // Sent to nobody: nobody should be asked for it later.
+                if let Err(forgetting) = self.store.forget_awaited_acks(id).await {
+                    tracing::error!(error = %forgetting.log_message(), notification = id, "forgetting the acks of a failed notification");
+                }
+                Err(e)
+            }
         }
     }
 }
