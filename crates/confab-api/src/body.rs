@@ -21,6 +21,14 @@ pub fn json_object(bytes: &[u8]) -> Result<&[u8], Error> {
     Ok(body)
 }
 
+/// A JSON object body as a route's shape `T` (`json_object`, then
+/// `shape_error` naming the field at fault).
+pub fn parse_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
+    let body = json_object(bytes)?;
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(shape_error)
+}
+
 /// A body that does not fit the route's shape, naming the field at fault
 /// (`memberList[0].roleLevel: invalid type ...`).
 pub fn shape_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Error {

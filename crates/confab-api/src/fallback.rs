@@ -43,7 +43,7 @@ impl Dialect {
                 } else {
                     "ERR_ARGS_INVALID"
                 };
-                json!({"ok": false, "reason": reason, "err_msg": message})
+                confab_wire::yunbay::failure(reason, &message)
             }
             // The app API: `code` 0 is success, 1 a failure.
             Dialect::App => json!({"code": 1, "message": message, "data": null}),

@@ -293,8 +293,7 @@ async fn connect_yunbay(
             if status.is_server_error() {
                 tracing::error!(error = %e.log_message(), "authenticating a /v1/ws connection");
             }
-            let body =
-                serde_json::json!({"ok": false, "reason": reason, "err_msg": e.client_message()});
+            let body = confab_wire::yunbay::failure(reason, &e.client_message());
             return (status, Json(body)).into_response();
         }
     };

@@ -9,7 +9,7 @@ use crate::codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};
 use confab_core::bus::Payload;
 use confab_core::Error;
 use confab_service::{Caller, SentNotification};
-use confab_wire::yunbay::{reason, ClientFrame, Push, ACK};
+use confab_wire::yunbay::{failure, reason, ClientFrame, Push, ACK};
 use serde_json::json;
 
 /// The yunbay codec. Stateless: one value serves every session.
@@ -97,7 +97,7 @@ impl Codec for YunbayCodec {
     /// The envelope of the HTTP routes: `{ok: false, reason, err_msg}`.
     fn error(&self, _tag: &(), error: &Error) -> Frame {
         let (code, _) = reason(error.kind());
-        text(&json!({"ok": false, "reason": code, "err_msg": error.client_message()}))
+        text(&failure(code, &error.client_message()))
     }
 
     fn pings_clients(&self) -> bool {

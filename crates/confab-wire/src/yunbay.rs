@@ -40,6 +40,12 @@ pub fn reason(kind: ErrorKind) -> (&'static str, u16) {
     }
 }
 
+/// The body of a failure, on HTTP and on `/v1/ws`:
+/// `{"ok": false, "reason", "err_msg"}`.
+pub fn failure(reason: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({"ok": false, "reason": reason, "err_msg": message})
+}
+
 /// A notification pushed on `/v1/ws`: `{id, type, action, data, ack}`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Push<'a> {

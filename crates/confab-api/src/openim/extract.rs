@@ -20,11 +20,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for OpenIm<T> {
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             ApiError::from(Error::invalid(format!("request body: {}", e.body_text())))
         })?;
-        let body = crate::body::json_object(&bytes)?;
-        let de = &mut serde_json::Deserializer::from_slice(body);
-        serde_path_to_error::deserialize(de)
-            .map(OpenIm)
-            .map_err(|e| ApiError::from(crate::body::shape_error(e)))
+        Ok(OpenIm(crate::body::parse_object(&bytes)?))
     }
 }
 

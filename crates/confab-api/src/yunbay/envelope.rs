@@ -89,11 +89,7 @@ impl IntoResponse for YbError {
                 .map(|(_, n)| *n)
                 .unwrap_or_else(|| field_name(f))
         });
-        (
-            status,
-            Json(json!({"ok": false, "reason": reason, "err_msg": message})),
-        )
-            .into_response()
+        (status, Json(confab_wire::yunbay::failure(reason, &message))).into_response()
     }
 }
 
@@ -156,9 +152,7 @@ pub struct Signed {
 impl Signed {
     /// The body as `T`; an empty body is `{}`.
     pub fn json<T: DeserializeOwned>(&self) -> Result<T, YbError> {
-        let body = crate::body::json_object(&self.body)?;
-        let de = &mut serde_json::Deserializer::from_slice(body);
-        serde_path_to_error::deserialize(de).map_err(|e| YbError::from(crate::body::shape_error(e)))
+        Ok(crate::body::parse_object(&self.body)?)
     }
 }
 

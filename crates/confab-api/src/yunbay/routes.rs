@@ -251,10 +251,7 @@ pub async fn send(
     Trusted(caller): Trusted,
     body: axum::body::Bytes,
 ) -> YbResult {
-    let object = crate::body::json_object(&body)?;
-    let de = &mut serde_json::Deserializer::from_slice(object);
-    let req: SendIn = serde_path_to_error::deserialize(de)
-        .map_err(|e| YbError::from(crate::body::shape_error(e)))?;
+    let req: SendIn = crate::body::parse_object(&body)?;
     let audience = if req.to.is_empty() {
         Audience::All
     } else {
