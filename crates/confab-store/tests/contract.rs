@@ -8,7 +8,7 @@
 #[macro_use]
 mod support;
 
-use support::{seed_users, uid, user};
+use support::{chat, seed_users, uid, user};
 
 use confab_core::message::*;
 use confab_core::model::*;
@@ -595,31 +595,6 @@ async fn delete_user_cleans_up(s: &dyn Store) {
         GroupStatus::Dismissed
     );
     assert!(!s.delete_user(&uid("gone"), &[]).await.unwrap());
-}
-
-fn chat(from: &str, to: &str, client_msg_id: &str, text: &str) -> NewMessage {
-    let (a, b) = (uid(from), uid(to));
-    NewMessage {
-        message: Message {
-            conversation_id: single_conversation_id(&a, &b),
-            seq: 0,
-            server_msg_id: format!("srv-{from}-{client_msg_id}"),
-            client_msg_id: client_msg_id.into(),
-            sender_id: a.clone(),
-            sender_platform: 1,
-            sender_nickname: String::new(),
-            sender_face_url: String::new(),
-            session_type: SessionType::Single,
-            recv_id: to.into(),
-            content_type: 101,
-            content: format!("{{\"text\":\"{text}\"}}"),
-            send_time: 1000,
-            status: MessageStatus::Normal,
-            at_user_ids: vec![],
-            ex: String::new(),
-        },
-        participants: vec![(a, to.into()), (b, from.into())],
-    }
 }
 
 fn to_group(from: &str, group: &str, client_msg_id: &str) -> NewMessage {

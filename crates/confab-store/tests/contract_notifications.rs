@@ -9,40 +9,22 @@
 #[macro_use]
 mod support;
 
-use support::{seed_users, uid, user};
+use support::{chat, seed_users, uid, user};
 
 use confab_core::message::*;
 use confab_core::model::*;
 use confab_core::store::{AwaitedAck, Store};
 use confab_core::ErrorKind;
 
-fn chat(from: &str, to: &str, client_msg_id: &str, send_time: i64) -> NewMessage {
-    let (a, b) = (uid(from), uid(to));
-    NewMessage {
-        message: Message {
-            conversation_id: single_conversation_id(&a, &b),
-            seq: 0,
-            server_msg_id: format!("srv-{from}-{client_msg_id}"),
-            client_msg_id: client_msg_id.into(),
-            sender_id: a.clone(),
-            sender_platform: 1,
-            sender_nickname: String::new(),
-            sender_face_url: String::new(),
-            session_type: SessionType::Single,
-            recv_id: to.into(),
-            content_type: 101,
-            content: "{\"text\":\"hi\"}".into(),
-            send_time,
-            status: MessageStatus::Normal,
-            at_user_ids: vec![],
-            ex: String::new(),
-        },
-        participants: vec![(a, to.into()), (b, from.into())],
-    }
+/// A one-to-one message sent at `send_time`.
+fn chat_at(from: &str, to: &str, client_msg_id: &str, send_time: i64) -> NewMessage {
+    let mut m = chat(from, to, client_msg_id, "hi");
+    m.message.send_time = send_time;
+    m
 }
 
 fn broadcast(client_msg_id: &str, send_time: i64) -> NewMessage {
-    let mut m = chat("notifier", "x", client_msg_id, send_time);
+    let mut m = chat_at("notifier", "x", client_msg_id, send_time);
     m.message.conversation_id = BROADCAST_CONVERSATION_ID.into();
     m.message.session_type = SessionType::Notification;
     m.message.recv_id = String::new();
@@ -98,11 +80,11 @@ async fn numbered_users_are_those_whose_id_is_their_number(s: &dyn Store) {
 async fn first_seq_since_a_time(s: &dyn Store) {
     // Send times out of seq order: seq 3 was sent before seq 2.
     s.append_messages(&[
-        chat("a", "b", "m1", 1000),
-        chat("a", "b", "m2", 3000),
-        chat("b", "a", "m3", 2000),
-        chat("a", "b", "m4", 4000),
-        chat("a", "c", "other", 5000),
+        chat_at("a", "b", "m1", 1000),
+        chat_at("a", "b", "m2", 3000),
+        chat_at("b", "a", "m3", 2000),
+        chat_at("a", "b", "m4", 4000),
+        chat_at("a", "c", "other", 5000),
     ])
     .await
     .unwrap();

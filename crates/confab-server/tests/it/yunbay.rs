@@ -140,15 +140,7 @@ async fn the_spec_examples_with_real_signatures() {
     let token = a.data()["token"].as_str().unwrap().to_owned();
     assert_eq!(a.data()["user_id"], json!(51869));
     assert!(a.data()["expires_at"].as_i64().unwrap() > confab_core::now_millis() / 1000);
-    let a = call(
-        &t,
-        "GET",
-        "/v1/user/token",
-        None,
-        &[("X-Yf-Token", &token)],
-        Signing::Key(APP_KEY),
-    )
-    .await;
+    let a = im_token(&t, &[("X-Yf-Token", &token)]).await;
     assert_eq!(a.data()["accid"], json!("51869"));
     let im_token = a.data()["im_token"].as_str().unwrap().to_owned();
     // The IM token opens Confab's own gateway as that user.
@@ -244,23 +236,11 @@ async fn refusals_change_nothing() {
     assert!(!exists(&t, "77").await && !exists(&t, "1").await);
 
     // Tokens: missing, unknown.
-    let a = call(
-        &t,
-        "GET",
-        "/v1/user/token",
-        None,
-        &[],
-        Signing::Key(APP_KEY),
-    )
-    .await;
+    let a = im_token(&t, &[]).await;
     a.fails(401, "ERR_TOKEN_INVALID");
-    let a = call(
+    let a = im_token(
         &t,
-        "GET",
-        "/v1/user/token",
-        None,
         &[("X-Yf-Token", "T1gkMkaNIeCCINb5aIe29RQ2gYujcP4Nz9.bf6")],
-        Signing::Key(APP_KEY),
     )
     .await;
     a.fails(401, "ERR_TOKEN_INVALID");
@@ -340,26 +320,10 @@ async fn the_debug_signature_when_asked_for() {
 async fn expired_tokens_are_refused() {
     let t = server(|s| s.yunbay_token_ttl_secs = Some(1)).await;
     let token = user_token(&t, 12).await;
-    let a = call(
-        &t,
-        "GET",
-        "/v1/user/token",
-        None,
-        &[("X-Yf-Token", &token)],
-        Signing::Key(APP_KEY),
-    )
-    .await;
+    let a = im_token(&t, &[("X-Yf-Token", &token)]).await;
     assert_eq!(a.data()["accid"], json!("12"));
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let a = call(
-        &t,
-        "GET",
-        "/v1/user/token",
-        None,
-        &[("X-Yf-Token", &token)],
-        Signing::Key(APP_KEY),
-    )
-    .await;
+    let a = im_token(&t, &[("X-Yf-Token", &token)]).await;
     a.fails(401, "ERR_TOKEN_INVALID");
     let refused = YbSocket::try_connect(&t, &token, "ios", false)
         .await
@@ -375,15 +339,7 @@ async fn logging_out_everywhere_revokes_user_tokens() {
     let t = server(|_| {}).await;
     let token = user_token(&t, 13).await;
     ok(&t.admin, "/auth/force_logout", json!({"userID": "13"})).await;
-    let a = call(
-        &t,
-        "GET",
-        "/v1/user/token",
-        None,
-        &[("X-Yf-Token", &token)],
-        Signing::Key(APP_KEY),
-    )
-    .await;
+    let a = im_token(&t, &[("X-Yf-Token", &token)]).await;
     a.fails(401, "ERR_TOKEN_INVALID");
     t.stop().await;
 }

@@ -85,15 +85,7 @@ async fn more_broadcasts_than_one_connection_takes() {
 async fn a_chat_socket_and_a_notification_socket_share_a_device() {
     let t = server(|_| {}).await;
     let token = user_token(&t, 64).await;
-    let im = call(
-        &t,
-        "GET",
-        "/v1/user/token",
-        None,
-        &[("X-Yf-Token", &token), ("X-Yf-Platform", "web")],
-        Signing::Key(APP_KEY),
-    )
-    .await;
+    let im = im_token(&t, &[("X-Yf-Token", &token), ("X-Yf-Platform", "web")]).await;
     let im_token = im.data()["im_token"].as_str().unwrap().to_owned();
     let chat = confab_client::WsClient::connect(&t.url(), &im_token, 5)
         .await

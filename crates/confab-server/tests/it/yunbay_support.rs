@@ -180,6 +180,19 @@ pub async fn signed(t: &TestServer, method: &str, path: &str, body: Option<&str>
     call(t, method, path, body, &[], Signing::Key(APP_KEY)).await
 }
 
+/// `GET /v1/user/token`, signed, with `headers` (the user's `X-Yf-Token`).
+pub async fn im_token(t: &TestServer, headers: &[(&str, &str)]) -> Answer {
+    call(
+        t,
+        "GET",
+        "/v1/user/token",
+        None,
+        headers,
+        Signing::Key(APP_KEY),
+    )
+    .await
+}
+
 /// Registers user `n` and returns their IM account id.
 pub async fn register(t: &TestServer, n: i64) -> Value {
     signed(

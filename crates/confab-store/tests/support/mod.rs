@@ -4,6 +4,9 @@
 
 #![allow(dead_code)]
 
+use confab_core::message::{
+    single_conversation_id, Message, MessageStatus, NewMessage, SessionType,
+};
 use confab_core::model::User;
 use confab_core::store::Store;
 use confab_core::UserId;
@@ -26,6 +29,32 @@ pub async fn seed_users(s: &dyn Store, ids: &[&str]) {
         .map(|(i, id)| user(id, i as i64))
         .collect();
     s.create_users(&users).await.unwrap();
+}
+
+/// A one-to-one message from `from` to `to`, sent at 1000.
+pub fn chat(from: &str, to: &str, client_msg_id: &str, text: &str) -> NewMessage {
+    let (a, b) = (uid(from), uid(to));
+    NewMessage {
+        message: Message {
+            conversation_id: single_conversation_id(&a, &b),
+            seq: 0,
+            server_msg_id: format!("srv-{from}-{client_msg_id}"),
+            client_msg_id: client_msg_id.into(),
+            sender_id: a.clone(),
+            sender_platform: 1,
+            sender_nickname: String::new(),
+            sender_face_url: String::new(),
+            session_type: SessionType::Single,
+            recv_id: to.into(),
+            content_type: 101,
+            content: format!("{{\"text\":\"{text}\"}}"),
+            send_time: 1000,
+            status: MessageStatus::Normal,
+            at_user_ids: vec![],
+            ex: String::new(),
+        },
+        participants: vec![(a, to.into()), (b, from.into())],
+    }
 }
 
 pub async fn sqlite_store() -> (SqliteStore, tempfile::TempDir) {
