@@ -17,14 +17,7 @@ pub struct JsonCodec;
 
 /// Serialises a server frame.
 fn frame<D: Serialize>(kind: &str, req_id: &str, data: Option<D>) -> Frame {
-    let frame = ServerFrame {
-        kind: kind.to_owned(),
-        req_id: req_id.to_owned(),
-        err_code: 0,
-        err_msg: String::new(),
-        data,
-    };
-    Frame::Text(serde_json::to_string(&frame).unwrap_or_default().into())
+    Frame::Text(ServerFrame::ok_text(kind, req_id, data).into())
 }
 
 fn ack(req_id: &str, m: &Message) -> Frame {

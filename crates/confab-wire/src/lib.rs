@@ -34,6 +34,20 @@ pub struct ServerFrame<D = Box<RawValue>> {
     pub data: Option<D>,
 }
 
+impl<D: Serialize> ServerFrame<D> {
+    /// The JSON text of a successful frame (`errCode` 0).
+    pub fn ok_text(kind: &str, req_id: &str, data: Option<D>) -> String {
+        let frame = ServerFrame {
+            kind: kind.to_owned(),
+            req_id: req_id.to_owned(),
+            err_code: 0,
+            err_msg: String::new(),
+            data,
+        };
+        serde_json::to_string(&frame).unwrap_or_default()
+    }
+}
+
 /// `send`: a message to a user (`sessionType` 1, `recvID`) or a group
 /// (`sessionType` 2, `groupID`, or the group id in `recvID`).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

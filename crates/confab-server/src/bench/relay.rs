@@ -114,14 +114,7 @@ async fn connect(
 }
 
 fn text<D: serde::Serialize>(kind: &str, req_id: &str, data: Option<D>) -> WsMessage {
-    let frame = ServerFrame {
-        kind: kind.to_owned(),
-        req_id: req_id.to_owned(),
-        err_code: 0,
-        err_msg: String::new(),
-        data,
-    };
-    WsMessage::Text(serde_json::to_string(&frame).unwrap_or_default().into())
+    WsMessage::Text(ServerFrame::ok_text(kind, req_id, data).into())
 }
 
 async fn session(r: Arc<Relay>, user: String, socket: WebSocket) {
