@@ -40,6 +40,9 @@ pub struct Settings {
     /// "process" (a commit survives a crash) or "fsync" (also power loss) [default: process]
     #[arg(long, env = "CONFAB_DURABILITY")]
     pub durability: Option<String>,
+    /// Sends the SQLite store remembers to recognise a resend by its client msg id [default: 1000000]
+    #[arg(long, env = "CONFAB_RESEND_WINDOW")]
+    pub resend_window: Option<usize>,
     /// Log filter, in tracing's EnvFilter syntax [default: info]
     #[arg(long, env = "CONFAB_LOG")]
     pub log: Option<String>,
@@ -164,6 +167,7 @@ impl Settings {
             jwt_secret,
             token_ttl_secs,
             durability,
+            resend_window,
             log,
             revoke_window_secs,
             max_message_bytes,
@@ -228,6 +232,7 @@ pub struct Config {
     pub jwt_secret: String,
     pub token_ttl_secs: i64,
     pub durability: confab_store::Durability,
+    pub resend_window: usize,
     pub log: String,
     pub revoke_window_secs: i64,
     pub max_message_bytes: usize,
@@ -394,6 +399,13 @@ impl Config {
             other => bail!("durability: expected \"process\" or \"fsync\", got {other:?}"),
         };
 
+        let resend_window = s
+            .resend_window
+            .unwrap_or(confab_store::DEFAULT_RESEND_WINDOW);
+        if resend_window == 0 {
+            bail!("resend_window: must be positive (0 would take every resend as a new message)");
+        }
+
         let secrets_path = data_dir.join(SECRETS_FILE);
         let mut stored: StoredSecrets = if secrets_path.exists() {
             let text = std::fs::read_to_string(&secrets_path)
@@ -550,6 +562,7 @@ impl Config {
             jwt_secret,
             token_ttl_secs,
             durability,
+            resend_window,
             log: s.log.unwrap_or_else(|| "info".to_owned()),
             revoke_window_secs,
             max_message_bytes,

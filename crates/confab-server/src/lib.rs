@@ -37,9 +37,13 @@ pub struct App {
 /// migrations), creates the admin users, and connects the gateway to the
 /// bus.
 pub async fn build(config: &Config) -> anyhow::Result<App> {
-    let store = confab_store::open(&config.database_url, config.durability)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.log_message()))?;
+    let store = confab_store::open_with(
+        &config.database_url,
+        config.durability,
+        config.resend_window,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{}", e.log_message()))?;
     let admin_user_ids = config
         .admin_user_ids
         .iter()

@@ -4,6 +4,7 @@
 
 mod common;
 pub mod postgres;
+mod recent_sends;
 mod rows;
 pub mod sqlite;
 #[cfg(feature = "testing")]
@@ -14,6 +15,7 @@ use confab_core::{Error, Result};
 use std::sync::Arc;
 
 pub use postgres::PostgresStore;
+pub use recent_sends::DEFAULT_WINDOW as DEFAULT_RESEND_WINDOW;
 pub use sqlite::{Durability, SqliteStore};
 
 /// Which backend a database URL selects.
@@ -39,8 +41,20 @@ impl BackendKind {
 
 /// Opens the store a database URL names, applying its migrations.
 pub async fn open(url: &str, durability: Durability) -> Result<Arc<dyn Store>> {
+    open_with(url, durability, DEFAULT_RESEND_WINDOW).await
+}
+
+/// [`open`], with the number of recent sends the embedded backend remembers
+/// to find resends (PostgreSQL finds every resend through an index).
+pub async fn open_with(
+    url: &str,
+    durability: Durability,
+    resend_window: usize,
+) -> Result<Arc<dyn Store>> {
     Ok(match BackendKind::of_url(url)? {
-        BackendKind::Sqlite => Arc::new(SqliteStore::open(url, durability).await?),
+        BackendKind::Sqlite => {
+            Arc::new(SqliteStore::open_with(url, durability, resend_window).await?)
+        }
         BackendKind::Postgres => Arc::new(PostgresStore::connect(url, 16).await?),
     })
 }

@@ -1,6 +1,7 @@
 //! The shared backend: PostgreSQL, for several Confab nodes on one database.
 
 use crate::common::{db_err, impl_store, Backend};
+use crate::recent_sends::RecentSends;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
 /// Key of the transaction-scoped advisory lock that serialises numeric user
@@ -36,6 +37,16 @@ impl PostgresStore {
 
     pub(crate) fn reader(&self) -> &PgPool {
         &self.pool
+    }
+
+    /// No index of recent sends: a unique index on (sender, client msg id)
+    /// finds resends, also those another node appended.
+    async fn recent_sends(&self) -> Option<tokio::sync::MutexGuard<'_, RecentSends>> {
+        None
+    }
+
+    fn last_row(_done: &sqlx::postgres::PgQueryResult) -> Option<i64> {
+        None
     }
 
     fn param(n: usize) -> String {

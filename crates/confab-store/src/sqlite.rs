@@ -4,8 +4,14 @@
 //! SQLite's one write lock (no SQLITE_BUSY, no retry loops) and numeric id
 //! allocation is serialised for free; reads use a separate read-only pool
 //! that WAL lets run alongside the writer.
+//!
+//! Messages are a log in append order (migration 0007); a resend is found
+//! through [`RecentSends`], an in-memory index of the log's last sends
+//! rebuilt on open, instead of a unique index that would cost a random page
+//! write per message.
 
-use crate::common::{impl_store, Backend};
+use crate::common::{db_err, impl_store, Backend};
+use crate::recent_sends::{RecentSends, DEFAULT_WINDOW};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -25,6 +31,9 @@ pub enum Durability {
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    /// Held for the whole of an append, from the resend lookup to the
+    /// commit, so that two appends cannot both take a send as new.
+    recent: tokio::sync::Mutex<RecentSends>,
 }
 
 impl Backend for SqliteStore {
@@ -35,6 +44,16 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://PATH`)
     /// and applies the migrations.
     pub async fn open(url: &str, durability: Durability) -> confab_core::Result<SqliteStore> {
+        Self::open_with(url, durability, DEFAULT_WINDOW).await
+    }
+
+    /// [`open`](Self::open), remembering the last `resend_window` sends for
+    /// resend detection.
+    pub async fn open_with(
+        url: &str,
+        durability: Durability,
+        resend_window: usize,
+    ) -> confab_core::Result<SqliteStore> {
         let base = SqliteConnectOptions::from_str(url)
             .map_err(|e| confab_core::Error::invalid(format!("database_url: {e}")))?
             .journal_mode(SqliteJournalMode::Wal)
@@ -63,7 +82,22 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .map_err(|e| confab_core::Error::internal(format!("opening {url} for reading: {e}")))?;
-        Ok(SqliteStore { writer, reader })
+        let recent = tokio::sync::Mutex::new(load_recent_sends(&writer, resend_window).await?);
+        Ok(SqliteStore {
+            writer,
+            reader,
+            recent,
+        })
+    }
+
+    /// The index of recent sends, locked for an append.
+    async fn recent_sends(&self) -> Option<tokio::sync::MutexGuard<'_, RecentSends>> {
+        Some(self.recent.lock().await)
+    }
+
+    /// The rowid the last insert gave its last row.
+    fn last_row(done: &sqlx::sqlite::SqliteQueryResult) -> Option<i64> {
+        Some(done.last_insert_rowid())
     }
 
     fn writer(&self) -> &SqlitePool {
@@ -86,6 +120,22 @@ impl SqliteStore {
     ) -> confab_core::Result<()> {
         Ok(())
     }
+}
+
+/// The last `window` sends of the log, oldest first.
+async fn load_recent_sends(writer: &SqlitePool, window: usize) -> confab_core::Result<RecentSends> {
+    let mut recent = RecentSends::new(window);
+    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, sender_id, client_msg_id FROM messages ORDER BY id DESC LIMIT ?",
+    )
+    .bind(i64::try_from(window).unwrap_or(i64::MAX))
+    .fetch_all(writer)
+    .await
+    .map_err(db_err)?;
+    for (id, sender, client_msg_id) in rows.iter().rev() {
+        recent.remember(*id, RecentSends::key(sender, client_msg_id));
+    }
+    Ok(recent)
 }
 
 impl_store!(SqliteStore);

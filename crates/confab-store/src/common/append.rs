@@ -8,6 +8,7 @@ macro_rules! impl_append {
         mod append {
             use super::$store;
             use $crate::common::{db_err, is_transient, shaped_chunks, AppendError};
+            use $crate::recent_sends::{RecentSends, SendKey};
             use $crate::rows::{MessageRow, MESSAGE_COLUMNS};
             use confab_core::message::{Appended, Message, MessageStatus, NewMessage};
             use confab_core::{Error, Result, UserId};
@@ -27,13 +28,17 @@ macro_rules! impl_append {
                     if batch.is_empty() {
                         return Ok(Vec::new());
                     }
+                    let mut recent = self.recent_sends().await;
                     let mut attempt = 0;
                     loop {
                         attempt += 1;
                         let mut tx = self.writer().begin().await.map_err(db_err)?;
-                        match Self::append_batch(&mut tx, batch).await {
-                            Ok(out) => match tx.commit().await {
-                                Ok(()) => return Ok(out),
+                        match Self::append_batch(&mut tx, batch, recent.as_deref()).await {
+                            Ok((out, sends)) => match tx.commit().await {
+                                Ok(()) => {
+                                    remember(recent.as_deref_mut(), sends);
+                                    return Ok(out);
+                                }
                                 Err(e) if attempt < ATTEMPTS && is_transient(&e) => continue,
                                 Err(e) => return Err(db_err(e)),
                             },
@@ -49,6 +54,7 @@ macro_rules! impl_append {
                 /// `MessageStore::revoke_message`: marks the message revoked
                 /// and appends `notice` in one transaction.
                 pub(super) async fn revoke_with_notice(&self, conversation_id: &str, seq: i64, notice: &NewMessage) -> Result<Option<Appended>> {
+                    let mut recent = self.recent_sends().await;
                     let mut tx = self.writer().begin().await.map_err(db_err)?;
                     let done = sqlx::query("UPDATE messages SET status = $3 WHERE conversation_id = $1 AND seq = $2")
                         .bind(conversation_id)
@@ -61,40 +67,30 @@ macro_rules! impl_append {
                         tx.rollback().await.map_err(db_err)?;
                         return Ok(None);
                     }
-                    let appended = Self::append_batch(&mut tx, std::slice::from_ref(notice))
+                    let (mut appended, sends) = Self::append_batch(&mut tx, std::slice::from_ref(notice), recent.as_deref())
                         .await
-                        .map_err(Error::from)?
-                        .pop()
-                        .ok_or_else(|| Error::internal("an append returned nothing"))?;
+                        .map_err(Error::from)?;
+                    let appended = appended.pop().ok_or_else(|| Error::internal("an append returned nothing"))?;
                     tx.commit().await.map_err(db_err)?;
+                    remember(recent.as_deref_mut(), sends);
                     Ok(Some(appended))
                 }
 
                 /// Appends a batch with a constant number of statements: one
                 /// lookup of resends, one insert of new conversations (and
                 /// their participants), one seq bump per batch of
-                /// conversations, one insert of the messages.
+                /// conversations, one insert of the messages. Returns the
+                /// new sends' log rows too, for the index of recent sends to
+                /// learn once the batch is committed.
                 async fn append_batch(
                     tx: &mut sqlx::Transaction<'_, Db>,
                     batch: &[NewMessage],
-                ) -> std::result::Result<Vec<Appended>, AppendError> {
-                    // Resends: the stored message of each (sender, clientMsgID).
-                    let mut stored: HashMap<(String, String), Message> = HashMap::new();
-                    for chunk in shaped_chunks(&batch) {
-                        let terms = (0..chunk.len())
-                            .map(|i| format!("(sender_id = {} AND client_msg_id = {})", Self::param(2 * i + 1), Self::param(2 * i + 2)))
-                            .collect::<Vec<_>>()
-                            .join(" OR ");
-                        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {terms}");
-                        let mut q = sqlx::query_as::<_, MessageRow>(&sql);
-                        for new in chunk {
-                            q = q.bind(new.message.sender_id.as_str()).bind(&new.message.client_msg_id);
-                        }
-                        for row in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
-                            let m: Message = row.into();
-                            stored.insert((m.sender_id.to_string(), m.client_msg_id.clone()), m);
-                        }
-                    }
+                    recent: Option<&RecentSends>,
+                ) -> std::result::Result<(Vec<Appended>, Vec<(i64, SendKey)>), AppendError> {
+                    let stored = match recent {
+                        Some(recent) => Self::resends_in_log(tx, batch, recent).await?,
+                        None => Self::resends_by_index(tx, batch).await?,
+                    };
 
                     // What is new, in order; repeats within the batch are resends.
                     enum Slot {
@@ -208,6 +204,7 @@ macro_rules! impl_append {
                         next.insert(*id, max - n + 1);
                     }
                     let mut messages: Vec<Message> = Vec::with_capacity(fresh.len());
+                    let mut sends: Vec<(i64, SendKey)> = Vec::new();
                     for new in &fresh {
                         let mut m = new.message.clone();
                         let seq = next.get_mut(m.conversation_id.as_str()).ok_or_else(|| AppendError::Other(Error::internal("no seq")))?;
@@ -246,17 +243,92 @@ macro_rules! impl_append {
                                 .bind(at_user_ids)
                                 .bind(&m.ex);
                         }
-                        q.execute(&mut **tx).await.map_err(AppendError::Db)?;
+                        let done = q.execute(&mut **tx).await.map_err(AppendError::Db)?;
+                        // A multi-row insert gives its rows consecutive
+                        // rowids, one more than the largest before.
+                        if let (Some(last), true) = (Self::last_row(&done), recent.is_some()) {
+                            let first = last - chunk.len() as i64 + 1;
+                            sends.extend(chunk.iter().enumerate().map(|(i, m)| {
+                                (first + i as i64, RecentSends::key(m.sender_id.as_str(), &m.client_msg_id))
+                            }));
+                        }
                     }
 
-                    Ok(slots
+                    let out = slots
                         .into_iter()
                         .map(|slot| match slot {
                             Slot::Stored(message) => Appended { message: *message, duplicate: true },
                             Slot::New(i) => Appended { message: messages[i].clone(), duplicate: false },
                             Slot::SameAs(i) => Appended { message: messages[i].clone(), duplicate: true },
                         })
-                        .collect())
+                        .collect();
+                    Ok((out, sends))
+                }
+
+                /// The stored message of each resend in `batch`, by (sender,
+                /// clientMsgID), through the database's unique index.
+                async fn resends_by_index(
+                    tx: &mut sqlx::Transaction<'_, Db>,
+                    batch: &[NewMessage],
+                ) -> std::result::Result<HashMap<(String, String), Message>, AppendError> {
+                    let mut stored = HashMap::new();
+                    for chunk in shaped_chunks(batch) {
+                        let terms = (0..chunk.len())
+                            .map(|i| format!("(sender_id = {} AND client_msg_id = {})", Self::param(2 * i + 1), Self::param(2 * i + 2)))
+                            .collect::<Vec<_>>()
+                            .join(" OR ");
+                        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {terms}");
+                        let mut q = sqlx::query_as::<_, MessageRow>(&sql);
+                        for new in chunk {
+                            q = q.bind(new.message.sender_id.as_str()).bind(&new.message.client_msg_id);
+                        }
+                        for row in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
+                            let m: Message = row.into();
+                            stored.insert((m.sender_id.to_string(), m.client_msg_id.clone()), m);
+                        }
+                    }
+                    Ok(stored)
+                }
+
+                /// The same, through the index of recent sends: only the log
+                /// rows it names are read, and kept if they hold the send
+                /// (not another whose key collides).
+                async fn resends_in_log(
+                    tx: &mut sqlx::Transaction<'_, Db>,
+                    batch: &[NewMessage],
+                    recent: &RecentSends,
+                ) -> std::result::Result<HashMap<(String, String), Message>, AppendError> {
+                    let rows: Vec<i64> = batch
+                        .iter()
+                        .filter_map(|new| recent.row_of(RecentSends::key(new.message.sender_id.as_str(), &new.message.client_msg_id)))
+                        .collect();
+                    let mut stored = HashMap::new();
+                    for chunk in shaped_chunks(&rows) {
+                        let list = (1..=chunk.len()).map(Self::param).collect::<Vec<_>>().join(", ");
+                        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({list})");
+                        let mut q = sqlx::query_as::<_, MessageRow>(&sql);
+                        for row in chunk {
+                            q = q.bind(*row);
+                        }
+                        for row in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
+                            let m: Message = row.into();
+                            stored.insert((m.sender_id.to_string(), m.client_msg_id.clone()), m);
+                        }
+                    }
+                    let asked: std::collections::HashSet<(&str, &str)> =
+                        batch.iter().map(|new| (new.message.sender_id.as_str(), new.message.client_msg_id.as_str())).collect();
+                    stored.retain(|(sender, client), _| asked.contains(&(sender.as_str(), client.as_str())));
+                    Ok(stored)
+                }
+            }
+
+            /// Teaches the index of recent sends (if the backend keeps one)
+            /// the sends of a committed batch.
+            fn remember(recent: Option<&mut RecentSends>, sends: Vec<(i64, SendKey)>) {
+                if let Some(recent) = recent {
+                    for (row, key) in sends {
+                        recent.remember(row, key);
+                    }
                 }
             }
         }
