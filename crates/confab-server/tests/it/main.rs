@@ -12,6 +12,7 @@ mod auth;
 mod bad_input;
 mod bench_baseline;
 mod binary;
+mod crash;
 mod defects;
 mod easemob;
 mod easemob_messages;
