@@ -245,6 +245,33 @@ async fn blacks(s: &dyn Store) {
     assert!(s.list_blacks(&uid("a")).await.unwrap().is_empty());
 }
 
+/// More pairs than one query takes: each refusal is reported at its own
+/// place, past the first chunk too.
+async fn chat_facts_of_a_large_batch(s: &dyn Store) {
+    let ids: Vec<String> = (0..700).map(|i| format!("u{i}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    seed_users(s, &refs).await;
+    let b = Black {
+        owner_user_id: uid("u650"),
+        block_user_id: uid("u0"),
+        created_at: 1,
+        ex: String::new(),
+    };
+    assert!(s.add_black(&b).await.unwrap());
+    let mut pairs: Vec<(UserId, UserId)> = ids.iter().map(|id| (uid(id), uid("u0"))).collect();
+    pairs[600].0 = uid("nobody");
+    let facts = s.chat_facts(&pairs).await.unwrap();
+    assert_eq!(facts.len(), 700);
+    for (i, f) in facts.iter().enumerate() {
+        let want = (i != 600, i == 650);
+        assert_eq!(
+            (f.recipient_exists, f.recipient_blocks_sender),
+            want,
+            "pair {i}"
+        );
+    }
+}
+
 async fn friend_requests(s: &dyn Store) {
     let mut r = FriendRequest {
         from_user_id: uid("a"),
@@ -1234,6 +1261,7 @@ contract!(
     tokens_one_per_platform,
     friends_are_directed_edges,
     blacks,
+    chat_facts_of_a_large_batch,
     friend_requests,
     groups_and_members,
     group_requests,
