@@ -8,7 +8,8 @@
 //! Messages are a log in append order (migration 0007); a resend is found
 //! through [`RecentSends`], an in-memory index of the log's last sends
 //! rebuilt on open, instead of a unique index that would cost a random page
-//! write per message.
+//! write per message. Checkpoints run beside the writer, on a connection of
+//! their own (`checkpoint_loop`).
 
 use crate::common::{db_err, impl_store, Backend};
 use crate::recent_sends::{RecentSends, DEFAULT_WINDOW};
@@ -34,6 +35,51 @@ pub struct SqliteStore {
     /// Held for the whole of an append, from the resend lookup to the
     /// commit, so that two appends cannot both take a send as new.
     recent: tokio::sync::Mutex<RecentSends>,
+    /// The checkpointer task, stopped with the store.
+    checkpoints: tokio::task::AbortHandle,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.checkpoints.abort();
+    }
+}
+
+/// How often the checkpointer copies the WAL into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(1000);
+/// WAL pages past which the checkpointer makes the writer start the WAL
+/// over (256 MiB of 4 KiB pages).
+const WAL_RESTART_PAGES: i64 = 65_536;
+
+/// Checkpoints beside the writer. A commit that also checkpointed (SQLite's
+/// default) stalled the sends of its batch while thousands of pages were
+/// copied and the database flushed. Here a PASSIVE checkpoint copies what is
+/// committed without blocking anyone; but under steady writes the WAL is
+/// never fully copied at the moment a transaction starts, so SQLite would
+/// never start it over, and past `WAL_RESTART_PAGES` a RESTART checkpoint
+/// (which waits for the writer between two transactions, and has only what
+/// the passive one left to copy) starts it over.
+async fn checkpoint_loop(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&pool)
+            .await;
+        match passive {
+            Ok((_, wal_pages, _)) if wal_pages > WAL_RESTART_PAGES => {
+                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(error = %e, "a WAL checkpoint (restart) failed");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "a WAL checkpoint failed"),
+        }
+    }
 }
 
 impl Backend for SqliteStore {
@@ -63,10 +109,9 @@ impl SqliteStore {
             })
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(false)
-            // Checkpoint every 64 MiB of WAL rather than every 4 MiB: a
-            // checkpoint flushes to disk, and a batch of a thousand messages
-            // alone can dirty a thousand pages.
-            .pragma("wal_autocheckpoint", "16384")
+            // No checkpoint on the commit path: the checkpointer task does
+            // them beside the writer (see `checkpoint_loop`).
+            .pragma("wal_autocheckpoint", "0")
             .pragma("cache_size", "-65536");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -79,14 +124,23 @@ impl SqliteStore {
             .map_err(|e| confab_core::Error::internal(format!("migrating {url}: {e}")))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(base.read_only(true))
+            .connect_with(base.clone().read_only(true))
             .await
             .map_err(|e| confab_core::Error::internal(format!("opening {url} for reading: {e}")))?;
         let recent = tokio::sync::Mutex::new(load_recent_sends(&writer, resend_window).await?);
+        let checkpointer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(base)
+            .await
+            .map_err(|e| {
+                confab_core::Error::internal(format!("opening {url} to checkpoint: {e}"))
+            })?;
+        let checkpoints = tokio::spawn(checkpoint_loop(checkpointer)).abort_handle();
         Ok(SqliteStore {
             writer,
             reader,
             recent,
+            checkpoints,
         })
     }
 

@@ -261,3 +261,34 @@ async fn a_resend_older_than_the_window_is_a_new_message() {
     assert!(!out[1].duplicate, "c1 is not");
     assert_eq!(out[1].message.seq, 7);
 }
+
+/// Commits do not checkpoint (the checkpointer task does, beside the
+/// writer): what is committed reaches the database file while the store
+/// stays open, and the WAL is started over.
+#[tokio::test]
+async fn the_checkpointer_copies_the_wal_into_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_in(&dir);
+    let db = dir.path().join("confab.db");
+    let store = SqliteStore::open(&url, Durability::Process).await.unwrap();
+    seed_users(&store, &["alice", "bob"]).await;
+    let size_before = std::fs::metadata(&db).unwrap().len();
+    let batch: Vec<_> = (0..2000)
+        .map(|i| chat("alice", "bob", &format!("c{i}"), &"x".repeat(200)))
+        .collect();
+    store.append_messages(&batch).await.unwrap();
+    let mut grown = false;
+    for _ in 0..100 {
+        if std::fs::metadata(&db).unwrap().len() > size_before + 400_000 {
+            grown = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(grown, "the database file did not take the committed pages");
+    let copied: (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_one(&SqlitePoolOptions::new().connect(&url).await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(copied.1, copied.2, "every WAL page is in the database");
+}
