@@ -53,24 +53,28 @@ const WAL_RESTART_PAGES: i64 = 65_536;
 
 /// Checkpoints beside the writer. A commit that also checkpointed (SQLite's
 /// default) stalled the sends of its batch while thousands of pages were
-/// copied and the database flushed. Here a PASSIVE checkpoint copies what is
-/// committed without blocking anyone; but under steady writes the WAL is
-/// never fully copied at the moment a transaction starts, so SQLite would
-/// never start it over, and past `WAL_RESTART_PAGES` a RESTART checkpoint
-/// (which waits for the writer between two transactions, and has only what
-/// the passive one left to copy) starts it over.
-async fn checkpoint_loop(pool: SqlitePool) {
+/// copied and the database flushed. Here a PASSIVE checkpoint, on a
+/// connection of its own, copies what is committed without blocking anyone.
+/// Under steady writes the WAL is then never wholly copied at the moment a
+/// transaction starts, so SQLite would never start it over: past
+/// `WAL_RESTART_PAGES` a RESTART checkpoint starts it over. That one runs on
+/// the writer connection, between two transactions, with only what the
+/// passive one left to copy: from another connection it would hold the
+/// write lock while waiting for readers, and a writer transaction that had
+/// read first would fail with SQLITE_BUSY instead of waiting (SQLite does
+/// not wait there, to avoid a deadlock).
+async fn checkpoint_loop(checkpointer: SqlitePool, writer: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
         let passive: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
-            .fetch_one(&pool)
+            .fetch_one(&checkpointer)
             .await;
         match passive {
             Ok((_, wal_pages, _)) if wal_pages > WAL_RESTART_PAGES => {
                 if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-                    .execute(&pool)
+                    .execute(&writer)
                     .await
                 {
                     tracing::warn!(error = %e, "a WAL checkpoint (restart) failed");
@@ -135,7 +139,8 @@ impl SqliteStore {
             .map_err(|e| {
                 confab_core::Error::internal(format!("opening {url} to checkpoint: {e}"))
             })?;
-        let checkpoints = tokio::spawn(checkpoint_loop(checkpointer)).abort_handle();
+        let checkpoints =
+            tokio::spawn(checkpoint_loop(checkpointer, writer.clone())).abort_handle();
         Ok(SqliteStore {
             writer,
             reader,
