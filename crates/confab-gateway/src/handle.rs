@@ -17,7 +17,9 @@ pub enum Outbound {
     Frame(Frame),
     /// A push to a session whose protocol tracks delivery; once written,
     /// its message (if it is one) is recorded.
-    Push(Frame, Option<Looked>),
+    /// (Boxed: the queue's first block holds 32 items whatever the session
+    /// does, so every idle connection pays for the size of this enum.)
+    Push(Frame, Option<Box<Looked>>),
     /// Once everything before it is written, these are recorded (the end
     /// of a catch-up).
     Note(Vec<Looked>),
@@ -250,11 +252,13 @@ impl SessionHandle {
 }
 
 /// What writing a push of `message` (conversation, seq) records.
-fn written(message: Option<(String, i64)>) -> Option<Looked> {
-    message.map(|(conversation_id, last)| Looked {
-        conversation_id,
-        last,
-        complete: true,
+fn written(message: Option<(String, i64)>) -> Option<Box<Looked>> {
+    message.map(|(conversation_id, last)| {
+        Box::new(Looked {
+            conversation_id,
+            last,
+            complete: true,
+        })
     })
 }
 

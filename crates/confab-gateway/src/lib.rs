@@ -68,8 +68,8 @@ impl Default for GatewayConfig {
             node_id: "n1".into(),
             queue_capacity: 1024,
             heartbeat_timeout: Duration::from_secs(60),
-            read_buffer_bytes: 4096,
-            write_buffer_bytes: 4096,
+            read_buffer_bytes: 2048,
+            write_buffer_bytes: 2048,
             max_frame_bytes: 256 * 1024,
         }
     }

@@ -114,12 +114,16 @@ pub async fn run_session_with<C, S, R, E>(
     };
     let mut open = true;
     if codec.tracks_delivery() {
-        let missed = gateway
-            .service
-            .catch_up_notifications(&caller, &handle.attributes)
-            .await;
+        // Boxed here and below: what runs once or rarely stays out of the
+        // session's future, which every idle connection holds.
+        let missed = Box::pin(
+            gateway
+                .service
+                .catch_up_notifications(&caller, &handle.attributes),
+        )
+        .await;
         open = match missed {
-            Ok(c) => catch_up(&*codec, &handle, c, timeout).await,
+            Ok(c) => Box::pin(catch_up(&*codec, &handle, c, timeout)).await,
             // Without its catch-up the session would skip what it missed:
             // the client is told and closed, and connects again.
             Err(e) => {
@@ -188,7 +192,9 @@ pub async fn run_session_with<C, S, R, E>(
             }
         }
         let answered = match codec.decode(&caller, frame) {
-            Ok((tag, request)) => handle_request(&gateway, &caller, &id, tag, request).await,
+            Ok((tag, request)) => {
+                Box::pin(handle_request(&gateway, &caller, &id, tag, request)).await
+            }
             Err((tag, e)) => Handled::Now((tag, Err(e))),
         };
         match answered {
@@ -225,10 +231,12 @@ pub async fn run_session_with<C, S, R, E>(
     // What was written to the client counts as delivered (for protocols
     // without receipts): it is not sent again on the next connection.
     for (conversation_id, seq) in handle.take_written() {
-        if let Err(e) = gateway
-            .service
-            .mark_delivered(&caller, &conversation_id, seq)
-            .await
+        if let Err(e) = Box::pin(
+            gateway
+                .service
+                .mark_delivered(&caller, &conversation_id, seq),
+        )
+        .await
         {
             tracing::warn!(error = %e.log_message(), session = %id, conversation = %conversation_id, "recording what a session was sent");
         }
@@ -332,7 +340,7 @@ async fn write<S: Sink<Message> + Unpin>(
         Outbound::Push(f, delivered) => {
             let ok = sink.feed(f.into()).await.is_ok();
             if ok {
-                written.extend(delivered);
+                written.extend(delivered.map(|looked| *looked));
             }
             ok
         }

@@ -444,3 +444,19 @@ async fn a_login_on_one_node_ends_the_session_on_another_but_not_itself() {
     newer.session.await.unwrap();
     drop(old.to_server);
 }
+
+/// Every idle connection holds its session's future and the first block
+/// of its queue (32 items): both stay small (BENCHMARKS.md, idle
+/// connections). Rarely taken paths are boxed out of the future.
+#[tokio::test]
+async fn an_idle_session_holds_little() {
+    let (gw, _dir) = gateway(GatewayConfig::default()).await;
+    let (_to_server, from_client) =
+        futures_channel::mpsc::unbounded::<Result<Message, std::io::Error>>();
+    let (to_client, _from_server) = futures_channel::mpsc::unbounded::<Message>();
+    let session = run_session(gw.clone(), caller("bob"), to_client, from_client);
+    let size = std::mem::size_of_val(&session);
+    assert!(size <= 1536, "the session future takes {size} bytes");
+    let item = std::mem::size_of::<crate::handle::Outbound>();
+    assert!(item <= 48, "a queued item takes {item} bytes");
+}

@@ -58,7 +58,7 @@ pub struct Settings {
     /// Frames queued per WebSocket client before it is cut off as too slow [default: 1024]
     #[arg(long, env = "CONFAB_WS_QUEUE_CAPACITY")]
     pub ws_queue_capacity: Option<usize>,
-    /// WebSocket read and write buffer per connection, in bytes [default: 4096]
+    /// WebSocket read and write buffer per connection, in bytes [default: 2048]
     #[arg(long, env = "CONFAB_WS_BUFFER_BYTES")]
     pub ws_buffer_bytes: Option<usize>,
     /// This node's id, the prefix of its session ids [default: random]
@@ -451,7 +451,7 @@ impl Config {
         positive("heartbeat_timeout_secs", heartbeat_timeout_secs)?;
         let ws_queue_capacity = s.ws_queue_capacity.unwrap_or(1024);
         positive("ws_queue_capacity", ws_queue_capacity as u64)?;
-        let ws_buffer_bytes = s.ws_buffer_bytes.unwrap_or(4096);
+        let ws_buffer_bytes = s.ws_buffer_bytes.unwrap_or(2048);
         if ws_buffer_bytes < 512 {
             bail!("ws_buffer_bytes: must be at least 512");
         }
