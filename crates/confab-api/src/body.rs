@@ -25,6 +25,10 @@ pub fn json_object(bytes: &[u8]) -> Result<&[u8], Error> {
 /// `shape_error` naming the field at fault).
 pub fn parse_object<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     let body = json_object(bytes)?;
+    // Plainly first; the path is tracked only to name an error's field.
+    if let Ok(parsed) = serde_json::from_slice(body) {
+        return Ok(parsed);
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(shape_error)
 }

@@ -209,6 +209,11 @@ fn request_of(caller: &Caller, request: &ClientFrame) -> Result<Request> {
 
 fn parse<T: DeserializeOwned>(data: Option<&serde_json::value::RawValue>) -> Result<T> {
     let text = data.map(|d| d.get()).unwrap_or("{}");
+    // Parsed plainly first: tracking the path costs a fifth of a frame's
+    // decoding, and is only needed to name the field of an error.
+    if let Ok(parsed) = serde_json::from_str(text) {
+        return Ok(parsed);
+    }
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
