@@ -254,14 +254,26 @@ macro_rules! impl_append {
                         }
                     }
 
-                    let out = slots
-                        .into_iter()
+                    // Each new message moves into its answer; a repeat within
+                    // the batch (rare) gets a copy, taken before the moves.
+                    let repeats: Vec<Option<Message>> = slots
+                        .iter()
                         .map(|slot| match slot {
-                            Slot::Stored(message) => Appended { message: *message, duplicate: true },
-                            Slot::New(i) => Appended { message: messages[i].clone(), duplicate: false },
-                            Slot::SameAs(i) => Appended { message: messages[i].clone(), duplicate: true },
+                            Slot::SameAs(i) => messages.get(*i).cloned(),
+                            _ => None,
                         })
                         .collect();
+                    let mut messages: Vec<Option<Message>> = messages.into_iter().map(Some).collect();
+                    let mut out = Vec::with_capacity(slots.len());
+                    for (slot, repeat) in slots.into_iter().zip(repeats) {
+                        let (message, duplicate) = match slot {
+                            Slot::Stored(message) => (Some(*message), true),
+                            Slot::New(i) => (messages.get_mut(i).and_then(Option::take), false),
+                            Slot::SameAs(_) => (repeat, true),
+                        };
+                        let message = message.ok_or_else(|| AppendError::Other(Error::internal("a new message was answered twice")))?;
+                        out.push(Appended { message, duplicate });
+                    }
                     Ok((out, sends))
                 }
 
