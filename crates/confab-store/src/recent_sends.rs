@@ -10,8 +10,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 
-/// Sends remembered by default: at 16 bytes in the map and 16 in the queue
-/// (plus the map's slack) about 40 MB, and a second to rebuild on start.
+/// Sends remembered by default: 16 bytes in the map and 16 in the queue,
+/// with the map's slack about 50 MB; about 3 s to rebuild on start from a
+/// log of a million messages or more (docs/decisions.md).
 pub const DEFAULT_WINDOW: usize = 1_000_000;
 
 /// A send's key: a 64-bit hash of (sender, client msg id). Two sends whose

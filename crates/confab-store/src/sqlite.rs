@@ -12,7 +12,7 @@
 //! their own (`checkpoint_loop`).
 
 use crate::common::{db_err, impl_store, Backend};
-use crate::recent_sends::{RecentSends, DEFAULT_WINDOW};
+use crate::recent_sends::{RecentSends, SendKey, DEFAULT_WINDOW};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -181,18 +181,23 @@ impl SqliteStore {
     }
 }
 
-/// The last `window` sends of the log, oldest first.
+/// The last `window` sends of the log. Read newest first as a stream (a
+/// million rows at once would be a hundred megabytes of strings), then
+/// remembered oldest first.
 async fn load_recent_sends(writer: &SqlitePool, window: usize) -> confab_core::Result<RecentSends> {
-    let mut recent = RecentSends::new(window);
-    let rows: Vec<(i64, String, String)> = sqlx::query_as(
+    use futures_util::TryStreamExt;
+    let mut newest_first: Vec<(i64, SendKey)> = Vec::with_capacity(window.min(1 << 20));
+    let mut rows = sqlx::query_as::<_, (i64, String, String)>(
         "SELECT id, sender_id, client_msg_id FROM messages ORDER BY id DESC LIMIT ?",
     )
     .bind(i64::try_from(window).unwrap_or(i64::MAX))
-    .fetch_all(writer)
-    .await
-    .map_err(db_err)?;
-    for (id, sender, client_msg_id) in rows.iter().rev() {
-        recent.remember(*id, RecentSends::key(sender, client_msg_id));
+    .fetch(writer);
+    while let Some((id, sender, client_msg_id)) = rows.try_next().await.map_err(db_err)? {
+        newest_first.push((id, RecentSends::key(&sender, &client_msg_id)));
+    }
+    let mut recent = RecentSends::new(window);
+    for (id, key) in newest_first.into_iter().rev() {
+        recent.remember(id, key);
     }
     Ok(recent)
 }
