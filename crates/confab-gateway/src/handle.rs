@@ -10,15 +10,14 @@ use confab_core::Platform;
 use confab_service::{CatchUp, Looked};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 /// What the writer task sends.
 pub enum Outbound {
     Frame(Frame),
     /// A push to a session whose protocol tracks delivery; once written,
     /// its message (if it is one) is recorded.
-    /// (Boxed: the queue's first block holds 32 items whatever the session
-    /// does, so every idle connection pays for the size of this enum.)
+    /// (Boxed: queued items are as large as the largest variant.)
     Push(Frame, Option<Box<Looked>>),
     /// Once everything before it is written, these are recorded (the end
     /// of a catch-up).
@@ -46,7 +45,7 @@ pub struct SessionHandle {
     held: Mutex<Option<Vec<HeldPush>>>,
     /// What the catch-up covered.
     covered: Mutex<Covered>,
-    queue: mpsc::Sender<Outbound>,
+    queue: flume::Sender<Outbound>,
     /// Set when the session must end without waiting for its queue.
     /// Level-triggered, so neither the reader nor the writer can miss it.
     state: watch::Sender<State>,
@@ -58,7 +57,7 @@ impl SessionHandle {
         platform: Platform,
         attributes: SessionAttributes,
         encoder: Arc<dyn EventEncoder>,
-        queue: mpsc::Sender<Outbound>,
+        queue: flume::Sender<Outbound>,
     ) -> SessionHandle {
         let tracks = encoder.tracks_delivery();
         SessionHandle {
@@ -83,11 +82,11 @@ impl SessionHandle {
         }
         match self.queue.try_send(frame) {
             Ok(()) => true,
-            Err(mpsc::error::TrySendError::Full(_)) => {
+            Err(flume::TrySendError::Full(_)) => {
                 self.cut_off();
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(flume::TrySendError::Disconnected(_)) => false,
         }
     }
 
@@ -100,7 +99,7 @@ impl SessionHandle {
         }
         let mut watcher = self.watch();
         tokio::select! {
-            sent = self.queue.send(out) => sent.is_ok(),
+            sent = self.queue.send_async(out) => sent.is_ok(),
             _ = ended(&mut watcher) => false,
             _ = tokio::time::sleep(patience) => {
                 self.cut_off();
@@ -160,7 +159,7 @@ impl SessionHandle {
         let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(held) = held.as_mut() {
             // Held pushes count against the queue, as queued ones would.
-            if held.len() >= self.queue.max_capacity() {
+            if held.len() >= self.queue.capacity().unwrap_or(usize::MAX) {
                 self.cut_off();
                 return false;
             }

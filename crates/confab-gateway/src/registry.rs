@@ -213,7 +213,6 @@ mod tests {
     use confab_core::presence::SessionAttributes;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
-    use tokio::sync::mpsc;
 
     /// Encodes every event as its protocol's name, counting encodings.
     struct Counting {
@@ -254,8 +253,8 @@ mod tests {
         id: &str,
         platform: Platform,
         encoder: Arc<dyn EventEncoder>,
-    ) -> (Arc<SessionHandle>, mpsc::Receiver<Outbound>) {
-        let (tx, rx) = mpsc::channel(8);
+    ) -> (Arc<SessionHandle>, flume::Receiver<Outbound>) {
+        let (tx, rx) = flume::bounded(8);
         (
             Arc::new(SessionHandle::new(
                 id.into(),
@@ -268,7 +267,7 @@ mod tests {
         )
     }
 
-    fn session(id: &str, platform: Platform) -> (Arc<SessionHandle>, mpsc::Receiver<Outbound>) {
+    fn session(id: &str, platform: Platform) -> (Arc<SessionHandle>, flume::Receiver<Outbound>) {
         session_with(id, platform, Arc::new(crate::JsonCodec))
     }
 
@@ -276,7 +275,7 @@ mod tests {
         UserId::parse("u", id).unwrap()
     }
 
-    fn received(rx: &mut mpsc::Receiver<Outbound>) -> Vec<Frame> {
+    fn received(rx: &mut flume::Receiver<Outbound>) -> Vec<Frame> {
         let mut frames = Vec::new();
         while let Ok(out) = rx.try_recv() {
             match out {
@@ -384,7 +383,7 @@ mod tests {
     fn a_replaced_session_that_closes_leaves_its_user_online() {
         let registry = Registry::new();
         let user = user("u1");
-        let (old, mut old_rx) = session("n1-1", Platform::Web);
+        let (old, old_rx) = session("n1-1", Platform::Web);
         let (new, _new_rx) = session("n1-2", Platform::Web);
         registry.register(&user, old.clone(), "again");
         registry.register(&user, new.clone(), "again");
@@ -428,7 +427,7 @@ mod tests {
         let encoded = Arc::new(AtomicUsize::new(0));
         let mut queues = Vec::new();
         for (i, platform) in ["ios", "android"].into_iter().enumerate() {
-            let (tx, rx) = mpsc::channel(8);
+            let (tx, rx) = flume::bounded(8);
             let attributes =
                 SessionAttributes::from([("platform".to_owned(), platform.to_owned())]);
             let s = Arc::new(SessionHandle::new(
@@ -455,7 +454,7 @@ mod tests {
     async fn pushes_held_during_a_catch_up_skip_what_it_looked_at() {
         let registry = Registry::new();
         let encoded = Arc::new(AtomicUsize::new(0));
-        let (tx, mut rx) = mpsc::channel(8);
+        let (tx, mut rx) = flume::bounded(8);
         let s = Arc::new(SessionHandle::new(
             "n1-1".into(),
             Platform::Web,

@@ -14,7 +14,6 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use tokio::sync::mpsc;
 
 /// Close code for a client that cannot keep up (1008: policy violation).
 const CLOSE_TOO_SLOW: u16 = 1008;
@@ -80,7 +79,7 @@ pub async fn run_session_with<C, S, R, E>(
 {
     let id = gateway.new_session_id();
     attributes.insert(crate::PROTOCOL.to_owned(), codec.protocol().0.to_owned());
-    let (tx, rx) = mpsc::channel(gateway.config.queue_capacity);
+    let (tx, rx) = flume::bounded(gateway.config.queue_capacity);
     let encoder: Arc<dyn EventEncoder> = codec.clone();
     // A session whose protocol tracks delivery holds its pushes until its
     // catch-up is sent, so that it gets each notification once, in order.
@@ -289,7 +288,7 @@ fn read_error_close(e: &(dyn std::error::Error + 'static)) -> Option<(u16, &'sta
     None
 }
 
-async fn write_loop<S>(mut sink: S, mut rx: mpsc::Receiver<Outbound>, handle: Arc<SessionHandle>)
+async fn write_loop<S>(mut sink: S, rx: flume::Receiver<Outbound>, handle: Arc<SessionHandle>)
 where
     S: Sink<Message> + Unpin,
 {
@@ -297,7 +296,7 @@ where
     loop {
         let next = tokio::select! {
             biased;
-            next = rx.recv() => next,
+            next = rx.recv_async() => next.ok(),
             _ = ended(&mut watcher) => None,
         };
         let Some(first) = next else {
