@@ -445,8 +445,8 @@ async fn a_login_on_one_node_ends_the_session_on_another_but_not_itself() {
     drop(old.to_server);
 }
 
-/// Every idle connection holds its session's future and the first block
-/// of its queue (32 items): both stay small (BENCHMARKS.md, idle
+/// Every idle connection holds its session's future, and its queue holds
+/// items of the size of `Outbound`: both stay small (BENCHMARKS.md, idle
 /// connections). Rarely taken paths are boxed out of the future.
 #[tokio::test]
 async fn an_idle_session_holds_little() {
