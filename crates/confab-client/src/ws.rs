@@ -19,7 +19,10 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 type Sink = SplitSink<WebSocketStream<MaybeTlsStream<TcpStream>>, Message>;
 type Reply = ServerFrame<Box<RawValue>>;
-type Pending = Arc<Mutex<HashMap<String, oneshot::Sender<Reply>>>>;
+/// Requests awaiting their reply, by reqID; None once the connection is
+/// closed, so that a request made after that fails instead of waiting for
+/// a reply that cannot come.
+type Pending = Arc<Mutex<Option<HashMap<String, oneshot::Sender<Reply>>>>>;
 
 /// Something the server sent without being asked.
 #[derive(Debug)]
@@ -97,7 +100,7 @@ impl WsClient {
                 other => ClientError::Unexpected(format!("connecting: {other}")),
             })?;
         let (sink, mut read) = stream.split();
-        let pending: Pending = Arc::default();
+        let pending: Pending = Arc::new(Mutex::new(Some(HashMap::new())));
         let (push_tx, push_rx) = mpsc::unbounded_channel();
         let reader_pending = pending.clone();
         tokio::spawn(async move {
@@ -119,7 +122,8 @@ impl WsClient {
                     let waiter = reader_pending
                         .lock()
                         .unwrap_or_else(|e| e.into_inner())
-                        .remove(&reply.req_id);
+                        .as_mut()
+                        .and_then(|waiting| waiting.remove(&reply.req_id));
                     if let Some(w) = waiter {
                         let _ = w.send(reply);
                         continue;
@@ -140,10 +144,7 @@ impl WsClient {
                     let _ = push_tx.send(p);
                 }
             }
-            reader_pending
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .clear();
+            *reader_pending.lock().unwrap_or_else(|e| e.into_inner()) = None;
             let _ = push_tx.send(Pushed::Closed(close_code));
         });
         Ok(WsClient {
@@ -162,10 +163,15 @@ impl WsClient {
     ) -> Result<Option<T>, ClientError> {
         let req_id = self.next_id.fetch_add(1, Ordering::Relaxed).to_string();
         let (tx, rx) = oneshot::channel();
-        self.pending
+        match self
+            .pending
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(req_id.clone(), tx);
+            .as_mut()
+        {
+            Some(waiting) => waiting.insert(req_id.clone(), tx),
+            None => return Err(ClientError::Unexpected("connection closed".into())),
+        };
         let frame = serde_json::json!({"type": kind, "reqID": req_id, "data": data});
         self.sink
             .lock()

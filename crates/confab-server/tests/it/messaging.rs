@@ -260,6 +260,12 @@ async fn same_platform_login_kicks_the_old_session(t: &TestServer) {
     }
     assert!(kicked, "the old session got a kick frame");
     assert_eq!(closed, Some(Some(4001)));
+    // A request on the closed connection fails rather than waiting for a
+    // reply that cannot come.
+    let late = tokio::time::timeout(WAIT, old.ping())
+        .await
+        .expect("a request after the close returns");
+    assert!(late.is_err(), "{late:?}");
     new.ping().await.unwrap();
     other_platform.ping().await.unwrap();
     // force_logout ends the session too.
