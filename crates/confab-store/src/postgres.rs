@@ -1,8 +1,11 @@
 //! The shared backend: PostgreSQL, for several Confab nodes on one database.
 
-use crate::common::{db_err, impl_store, Backend};
+use crate::common::{db_err, impl_store, AppendError, Backend};
 use crate::recent_sends::RecentSends;
+use crate::rows::{MessageRow, MESSAGE_COLUMNS};
+use confab_core::message::Message;
 use sqlx::postgres::{PgPool, PgPoolOptions};
+use std::collections::HashMap;
 
 /// Key of the transaction-scoped advisory lock that serialises numeric user
 /// id allocation (`MAX(numeric_id) + 1` would race between transactions).
@@ -47,6 +50,44 @@ impl PostgresStore {
 
     fn last_row(_done: &sqlx::postgres::PgQueryResult) -> Option<i64> {
         None
+    }
+
+    /// The stored message of each resend in `batch`, by (sender, client msg
+    /// id), through the unique index. One statement of two arrays whatever
+    /// the batch's size: PostgreSQL plans it once, where a list of 512
+    /// `OR`ed pairs had to be planned on every batch.
+    async fn resends_by_index(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        batch: &[confab_core::message::NewMessage],
+    ) -> Result<HashMap<(String, String), Message>, AppendError> {
+        let senders: Vec<&str> = batch.iter().map(|n| n.message.sender_id.as_str()).collect();
+        let clients: Vec<&str> = batch
+            .iter()
+            .map(|n| n.message.client_msg_id.as_str())
+            .collect();
+        let columns = MESSAGE_COLUMNS
+            .split(", ")
+            .map(|c| format!("m.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns} FROM messages m \
+             JOIN unnest($1::text[], $2::text[]) AS k(sender_id, client_msg_id) \
+             ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id"
+        );
+        let rows: Vec<MessageRow> = sqlx::query_as(&sql)
+            .bind(senders)
+            .bind(clients)
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(AppendError::Db)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let m: Message = row.into();
+                ((m.sender_id.to_string(), m.client_msg_id.clone()), m)
+            })
+            .collect())
     }
 
     fn param(n: usize) -> String {

@@ -154,6 +154,22 @@ impl SqliteStore {
         Some(self.recent.lock().await)
     }
 
+    /// Resends are found through the index of recent sends, which this
+    /// backend always has (`recent_sends`); nothing calls this.
+    async fn resends_by_index(
+        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        _batch: &[confab_core::message::NewMessage],
+    ) -> Result<
+        std::collections::HashMap<(String, String), confab_core::message::Message>,
+        crate::common::AppendError,
+    > {
+        Err(crate::common::AppendError::Other(
+            confab_core::Error::internal(
+                "the embedded store finds resends in its index of recent sends",
+            ),
+        ))
+    }
+
     /// The rowid the last insert gave its last row.
     fn last_row(done: &sqlx::sqlite::SqliteQueryResult) -> Option<i64> {
         Some(done.last_insert_rowid())

@@ -277,32 +277,8 @@ macro_rules! impl_append {
                     Ok((out, sends))
                 }
 
-                /// The stored message of each resend in `batch`, by (sender,
-                /// clientMsgID), through the database's unique index.
-                async fn resends_by_index(
-                    tx: &mut sqlx::Transaction<'_, Db>,
-                    batch: &[NewMessage],
-                ) -> std::result::Result<HashMap<(String, String), Message>, AppendError> {
-                    let mut stored = HashMap::new();
-                    for chunk in shaped_chunks(batch) {
-                        let terms = (0..chunk.len())
-                            .map(|i| format!("(sender_id = {} AND client_msg_id = {})", Self::param(2 * i + 1), Self::param(2 * i + 2)))
-                            .collect::<Vec<_>>()
-                            .join(" OR ");
-                        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE {terms}");
-                        let mut q = sqlx::query_as::<_, MessageRow>(&sql);
-                        for new in chunk {
-                            q = q.bind(new.message.sender_id.as_str()).bind(&new.message.client_msg_id);
-                        }
-                        for row in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
-                            let m: Message = row.into();
-                            stored.insert((m.sender_id.to_string(), m.client_msg_id.clone()), m);
-                        }
-                    }
-                    Ok(stored)
-                }
-
-                /// The same, through the index of recent sends: only the log
+                /// The stored message of each resend in `batch`, through the
+                /// index of recent sends: only the log
                 /// rows it names are read, and kept if they hold the send
                 /// (not another whose key collides).
                 async fn resends_in_log(
