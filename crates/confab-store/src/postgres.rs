@@ -52,6 +52,36 @@ impl PostgresStore {
         None
     }
 
+    /// The (recipient, sender) pairs of `pairs` a send would be refused
+    /// for, by their index: (index, recipient exists, recipient blocks the
+    /// sender). One statement over two arrays, planned once.
+    async fn refused_chats(
+        &self,
+        pairs: &[(confab_core::UserId, confab_core::UserId)],
+    ) -> confab_core::Result<Vec<(usize, bool, bool)>> {
+        let recipients: Vec<&str> = pairs.iter().map(|(r, _)| r.as_str()).collect();
+        let senders: Vec<&str> = pairs.iter().map(|(_, s)| s.as_str()).collect();
+        let rows: Vec<(i64, bool, bool)> = sqlx::query_as(
+            "SELECT i, e, b FROM (SELECT k.i, \
+             EXISTS (SELECT 1 FROM users u WHERE u.user_id = k.recipient) AS e, \
+             EXISTS (SELECT 1 FROM blacks b WHERE b.owner_user_id = k.recipient \
+             AND b.block_user_id = k.sender) AS b \
+             FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS k(recipient, sender, i)) AS f \
+             WHERE NOT e OR b",
+        )
+        .bind(recipients)
+        .bind(senders)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows.into_iter()
+            .map(|(i, exists, blocks)| {
+                let i = usize::try_from(i - 1).map_err(confab_core::Error::internal)?;
+                Ok((i, exists, blocks))
+            })
+            .collect()
+    }
+
     /// The stored message of each resend in `batch`, by (sender, client msg
     /// id), through the unique index. One statement of two arrays whatever
     /// the batch's size: PostgreSQL plans it once, where a list of 512

@@ -154,6 +154,40 @@ impl SqliteStore {
         Some(self.recent.lock().await)
     }
 
+    /// The (recipient, sender) pairs of `pairs` a send would be refused
+    /// for, by their index: (index, recipient exists, recipient blocks the
+    /// sender).
+    async fn refused_chats(
+        &self,
+        pairs: &[(confab_core::UserId, confab_core::UserId)],
+    ) -> confab_core::Result<Vec<(usize, bool, bool)>> {
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for chunk in crate::common::shaped_chunks(pairs) {
+            let values = vec!["(?, ?, CAST(? AS BIGINT))"; chunk.len()].join(", ");
+            let sql = format!(
+                "SELECT i, e, b FROM (SELECT v.column3 AS i, \
+                 EXISTS (SELECT 1 FROM users u WHERE u.user_id = v.column1) AS e, \
+                 EXISTS (SELECT 1 FROM blacks b WHERE b.owner_user_id = v.column1 \
+                 AND b.block_user_id = v.column2) AS b \
+                 FROM (VALUES {values}) AS v) AS f WHERE e = 0 OR b = 1"
+            );
+            let mut q = sqlx::query_as::<_, (i64, bool, bool)>(&sql);
+            for (i, (recipient, sender)) in chunk.iter().enumerate() {
+                q = q
+                    .bind(recipient.as_str())
+                    .bind(sender.as_str())
+                    .bind(i as i64);
+            }
+            for (i, exists, blocks) in q.fetch_all(self.reader()).await.map_err(db_err)? {
+                let i = usize::try_from(i).map_err(confab_core::Error::internal)?;
+                out.push((offset + i, exists, blocks));
+            }
+            offset += chunk.len();
+        }
+        Ok(out)
+    }
+
     /// Resends are found through the index of recent sends, which this
     /// backend always has (`recent_sends`); nothing calls this.
     async fn resends_by_index(

@@ -12,7 +12,7 @@ macro_rules! impl_messages {
     ($store:ident) => {
         mod messages {
             use super::$store;
-            use $crate::common::{db_err, shaped_chunks, sql_count};
+            use $crate::common::{db_err, sql_count};
             use $crate::rows::{
                 broadcast_view_select, MessageRow, UserConversationRow, MESSAGE_COLUMNS, USER_CONVERSATION_SELECT,
             };
@@ -84,31 +84,9 @@ macro_rules! impl_messages {
                     // rather than a row per send.
                     let allowed = ChatFacts { recipient_exists: true, recipient_blocks_sender: false };
                     let mut out = vec![allowed; pairs.len()];
-                    let mut offset = 0;
-                    for chunk in shaped_chunks(pairs) {
-                        let values = (0..chunk.len())
-                            .map(|i| format!("({}, {}, CAST({} AS BIGINT))", Self::param(3 * i + 1), Self::param(3 * i + 2), Self::param(3 * i + 3)))
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        let sql = format!(
-                            "SELECT i, e, b FROM (SELECT v.column3 AS i, \
-                             CASE WHEN EXISTS (SELECT 1 FROM users u WHERE u.user_id = v.column1) THEN 1 ELSE 0 END AS e, \
-                             CASE WHEN EXISTS (SELECT 1 FROM blacks b WHERE b.owner_user_id = v.column1 \
-                             AND b.block_user_id = v.column2) THEN 1 ELSE 0 END AS b \
-                             FROM (VALUES {values}) AS v) AS f WHERE e = 0 OR b = 1"
-                        );
-                        let mut q = sqlx::query_as::<_, (i64, i32, i32)>(&sql);
-                        for (i, (recipient, sender)) in chunk.iter().enumerate() {
-                            q = q.bind(recipient.as_str()).bind(sender.as_str()).bind(i as i64);
-                        }
-                        for (i, exists, blocks) in q.fetch_all(self.reader()).await.map_err(db_err)? {
-                            let slot = usize::try_from(i)
-                                .ok()
-                                .and_then(|i| out.get_mut(offset + i))
-                                .ok_or_else(|| confab_core::Error::internal("chat facts named a pair not asked"))?;
-                            *slot = ChatFacts { recipient_exists: exists == 1, recipient_blocks_sender: blocks == 1 };
-                        }
-                        offset += chunk.len();
+                    for (i, exists, blocks) in self.refused_chats(pairs).await? {
+                        let slot = out.get_mut(i).ok_or_else(|| confab_core::Error::internal("chat facts named a pair not asked"))?;
+                        *slot = ChatFacts { recipient_exists: exists, recipient_blocks_sender: blocks };
                     }
                     Ok(out)
                 }
