@@ -48,8 +48,68 @@ impl PostgresStore {
         None
     }
 
-    fn last_row(_done: &sqlx::postgres::PgQueryResult) -> Option<i64> {
-        None
+    /// Inserts the messages of an append in one statement of sixteen
+    /// arrays, whatever their number (a multi-row `VALUES` list had to be
+    /// parsed and planned, with its 16 parameters a row, on every batch).
+    /// No log rows: this backend finds resends through its index.
+    async fn insert_messages(
+        tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+        messages: &[Message],
+    ) -> Result<Vec<i64>, AppendError> {
+        let mut at_user_ids = Vec::with_capacity(messages.len());
+        for m in messages {
+            at_user_ids.push(
+                serde_json::to_string(&m.at_user_ids)
+                    .map_err(|e| AppendError::Other(confab_core::Error::internal(e)))?,
+            );
+        }
+        let text = |f: fn(&Message) -> &str| messages.iter().map(f).collect::<Vec<&str>>();
+        let sql = format!(
+            "INSERT INTO messages ({MESSAGE_COLUMNS}) SELECT * FROM unnest(\
+             $1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], \
+             $9::int[], $10::text[], $11::int[], $12::text[], $13::bigint[], $14::int[], $15::text[], $16::text[])"
+        );
+        sqlx::query(&sql)
+            .bind(text(|m| &m.conversation_id))
+            .bind(messages.iter().map(|m| m.seq).collect::<Vec<i64>>())
+            .bind(text(|m| &m.server_msg_id))
+            .bind(text(|m| &m.client_msg_id))
+            .bind(text(|m| m.sender_id.as_str()))
+            .bind(
+                messages
+                    .iter()
+                    .map(|m| m.sender_platform)
+                    .collect::<Vec<i32>>(),
+            )
+            .bind(text(|m| &m.sender_nickname))
+            .bind(text(|m| &m.sender_face_url))
+            .bind(
+                messages
+                    .iter()
+                    .map(|m| m.session_type as i32)
+                    .collect::<Vec<i32>>(),
+            )
+            .bind(text(|m| &m.recv_id))
+            .bind(
+                messages
+                    .iter()
+                    .map(|m| m.content_type)
+                    .collect::<Vec<i32>>(),
+            )
+            .bind(text(|m| &m.content))
+            .bind(messages.iter().map(|m| m.send_time).collect::<Vec<i64>>())
+            .bind(
+                messages
+                    .iter()
+                    .map(|m| m.status as i32)
+                    .collect::<Vec<i32>>(),
+            )
+            .bind(&at_user_ids)
+            .bind(text(|m| &m.ex))
+            .execute(&mut **tx)
+            .await
+            .map_err(AppendError::Db)?;
+        Ok(Vec::new())
     }
 
     /// The (recipient, sender) pairs of `pairs` a send would be refused

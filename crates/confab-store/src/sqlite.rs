@@ -13,6 +13,10 @@
 
 use crate::common::{db_err, impl_store, Backend};
 use crate::recent_sends::{RecentSends, SendKey, DEFAULT_WINDOW};
+use crate::rows::MESSAGE_COLUMNS;
+
+/// One row of `MESSAGE_COLUMNS`' placeholders.
+const MESSAGE_PLACEHOLDERS: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -204,9 +208,47 @@ impl SqliteStore {
         ))
     }
 
-    /// The rowid the last insert gave its last row.
-    fn last_row(done: &sqlx::sqlite::SqliteQueryResult) -> Option<i64> {
-        Some(done.last_insert_rowid())
+    /// Inserts the messages of an append, in multi-row statements of power
+    /// of two sizes (a few shapes, each prepared once); returns their log
+    /// rows, in order.
+    async fn insert_messages(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        messages: &[confab_core::message::Message],
+    ) -> Result<Vec<i64>, crate::common::AppendError> {
+        use crate::common::AppendError;
+        let mut rows = Vec::with_capacity(messages.len());
+        for chunk in crate::common::shaped_chunks(messages) {
+            let values = vec![MESSAGE_PLACEHOLDERS; chunk.len()].join(", ");
+            let sql = format!("INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES {values}");
+            let mut q = sqlx::query(&sql);
+            for m in chunk {
+                let at_user_ids = serde_json::to_string(&m.at_user_ids)
+                    .map_err(|e| AppendError::Other(confab_core::Error::internal(e)))?;
+                q = q
+                    .bind(&m.conversation_id)
+                    .bind(m.seq)
+                    .bind(&m.server_msg_id)
+                    .bind(&m.client_msg_id)
+                    .bind(m.sender_id.as_str())
+                    .bind(m.sender_platform)
+                    .bind(&m.sender_nickname)
+                    .bind(&m.sender_face_url)
+                    .bind(m.session_type as i32)
+                    .bind(&m.recv_id)
+                    .bind(m.content_type)
+                    .bind(&m.content)
+                    .bind(m.send_time)
+                    .bind(m.status as i32)
+                    .bind(at_user_ids)
+                    .bind(&m.ex);
+            }
+            let done = q.execute(&mut **tx).await.map_err(AppendError::Db)?;
+            // A multi-row insert gives its rows consecutive rowids, one
+            // more than the largest before.
+            let first = done.last_insert_rowid() - chunk.len() as i64 + 1;
+            rows.extend((0..chunk.len() as i64).map(|i| first + i));
+        }
+        Ok(rows)
     }
 
     fn writer(&self) -> &SqlitePool {

@@ -213,45 +213,13 @@ macro_rules! impl_append {
                         messages.push(m);
                     }
 
-                    for chunk in shaped_chunks(&messages) {
-                        let values = (0..chunk.len())
-                            .map(|i| {
-                                let row: Vec<String> = (1..=16).map(|k| Self::param(16 * i + k)).collect();
-                                format!("({})", row.join(", "))
-                            })
-                            .collect::<Vec<_>>()
-                            .join(", ");
-                        let sql = format!("INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES {values}");
-                        let mut q = sqlx::query(&sql);
-                        for m in chunk {
-                            let at_user_ids = serde_json::to_string(&m.at_user_ids).map_err(|e| AppendError::Other(Error::internal(e)))?;
-                            q = q
-                                .bind(&m.conversation_id)
-                                .bind(m.seq)
-                                .bind(&m.server_msg_id)
-                                .bind(&m.client_msg_id)
-                                .bind(m.sender_id.as_str())
-                                .bind(m.sender_platform)
-                                .bind(&m.sender_nickname)
-                                .bind(&m.sender_face_url)
-                                .bind(m.session_type as i32)
-                                .bind(&m.recv_id)
-                                .bind(m.content_type)
-                                .bind(&m.content)
-                                .bind(m.send_time)
-                                .bind(m.status as i32)
-                                .bind(at_user_ids)
-                                .bind(&m.ex);
-                        }
-                        let done = q.execute(&mut **tx).await.map_err(AppendError::Db)?;
-                        // A multi-row insert gives its rows consecutive
-                        // rowids, one more than the largest before.
-                        if let (Some(last), true) = (Self::last_row(&done), recent.is_some()) {
-                            let first = last - chunk.len() as i64 + 1;
-                            sends.extend(chunk.iter().enumerate().map(|(i, m)| {
-                                (first + i as i64, RecentSends::key(m.sender_id.as_str(), &m.client_msg_id))
-                            }));
-                        }
+                    let rows = Self::insert_messages(tx, &messages).await?;
+                    if recent.is_some() {
+                        sends = rows
+                            .into_iter()
+                            .zip(&messages)
+                            .map(|(row, m)| (row, RecentSends::key(m.sender_id.as_str(), &m.client_msg_id)))
+                            .collect();
                     }
 
                     // Each new message moves into its answer; a repeat within
