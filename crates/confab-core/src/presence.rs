@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 /// What a session says of itself when it connects: `platform` (its
 /// protocol's name for it) and whatever else its protocol carries (an app
 /// version, say). Pushes meant for some sessions only are matched against it.
-pub type SessionAttributes = BTreeMap<String, String>;
+/// A sorted vector (`litemap`): a session holds two or three pairs, and a
+/// B-tree's first node alone is half a kilobyte, held by every connection.
+pub type SessionAttributes = litemap::LiteMap<String, String>;
 
 /// Narrows a push to the sessions whose attributes hold every one of its
 /// pairs (a broadcast `{"platform": "ios"}`). The empty filter matches all.

@@ -428,8 +428,9 @@ mod tests {
         let mut queues = Vec::new();
         for (i, platform) in ["ios", "android"].into_iter().enumerate() {
             let (tx, rx) = flume::bounded(8);
-            let attributes =
-                SessionAttributes::from([("platform".to_owned(), platform.to_owned())]);
+            let attributes = [("platform".to_owned(), platform.to_owned())]
+                .into_iter()
+                .collect();
             let s = Arc::new(SessionHandle::new(
                 format!("n1-{i}").into(),
                 Platform::Web,

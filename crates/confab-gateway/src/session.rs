@@ -57,10 +57,12 @@ where
 /// The attributes of a session that says nothing of itself: its platform,
 /// by its name in lower case (`ios`, `android`, `web`, ...).
 pub(crate) fn platform_attributes(caller: &Caller) -> SessionAttributes {
-    SessionAttributes::from([(
+    [(
         "platform".to_owned(),
         caller.platform.name().to_ascii_lowercase(),
-    )])
+    )]
+    .into_iter()
+    .collect()
 }
 
 /// Runs a session that speaks `codec`'s protocol.
