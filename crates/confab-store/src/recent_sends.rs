@@ -15,13 +15,17 @@ use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 /// log of a million messages or more (docs/decisions.md).
 pub const DEFAULT_WINDOW: usize = 1_000_000;
 
-/// A send's key: a 64-bit hash of (sender, client msg id). Two sends whose
-/// hashes collide are told apart by reading the row, so a collision costs a
-/// read, never a wrong answer.
+/// A send's key: a 64-bit hash of (sender, client msg id). Sends whose
+/// keys collide are all remembered, and the rows are read and compared
+/// before a send is taken as a resend, so a collision costs a read, never
+/// a wrong answer.
 pub(crate) type SendKey = u64;
 
 pub(crate) struct RecentSends {
+    /// The latest row of each key.
     rows: HashMap<SendKey, i64>,
+    /// Older rows of keys that collided, still in the window (rare).
+    older: HashMap<SendKey, Vec<i64>>,
     /// Keys in log order, to forget the oldest.
     order: VecDeque<(i64, SendKey)>,
     window: usize,
@@ -31,6 +35,7 @@ impl RecentSends {
     pub(crate) fn new(window: usize) -> RecentSends {
         RecentSends {
             rows: HashMap::with_capacity(window.min(1 << 16)),
+            older: HashMap::new(),
             order: VecDeque::with_capacity(window.min(1 << 16)),
             window,
         }
@@ -42,10 +47,12 @@ impl RecentSends {
         BuildHasherDefault::<DefaultHasher>::default().hash_one((sender, client_msg_id))
     }
 
-    /// The log row that may hold the send: compare its sender and client
-    /// msg id before taking it as the same send.
-    pub(crate) fn row_of(&self, key: SendKey) -> Option<i64> {
-        self.rows.get(&key).copied()
+    /// The log rows that may hold the send (nearly always none or one):
+    /// compare their sender and client msg id before taking one as the
+    /// same send.
+    pub(crate) fn rows_of(&self, key: SendKey) -> impl Iterator<Item = i64> + '_ {
+        let older = self.older.get(&key).into_iter().flatten().copied();
+        self.rows.get(&key).copied().into_iter().chain(older)
     }
 
     /// Remembers that log row `row` holds the send `key`; rows come in log
@@ -54,15 +61,27 @@ impl RecentSends {
         if self.window == 0 {
             return;
         }
-        self.rows.insert(key, row);
+        if let Some(previous) = self.rows.insert(key, row) {
+            self.older.entry(key).or_default().push(previous);
+        }
         self.order.push_back((row, key));
         while self.order.len() > self.window {
             if let Some((old_row, old_key)) = self.order.pop_front() {
-                // The key may since point at a later row (a hash collision
-                // overwrote it); only forget it if it is still this row.
-                if self.rows.get(&old_key) == Some(&old_row) {
-                    self.rows.remove(&old_key);
-                }
+                self.forget(old_row, old_key);
+            }
+        }
+    }
+
+    /// Forgets that `row` holds `key` (the row leaves the window).
+    fn forget(&mut self, row: i64, key: SendKey) {
+        if self.rows.get(&key) == Some(&row) {
+            // Older rows of the key left the window before this one.
+            self.rows.remove(&key);
+            self.older.remove(&key);
+        } else if let Some(rows) = self.older.get_mut(&key) {
+            rows.retain(|r| *r != row);
+            if rows.is_empty() {
+                self.older.remove(&key);
             }
         }
     }
@@ -87,10 +106,10 @@ mod tests {
             recent.remember(row as i64 + 1, *key);
         }
         assert_eq!(recent.len(), 3);
-        assert_eq!(recent.row_of(keys[0]), None);
-        assert_eq!(recent.row_of(keys[1]), None);
-        assert_eq!(recent.row_of(keys[2]), Some(3));
-        assert_eq!(recent.row_of(keys[4]), Some(5));
+        assert_eq!(recent.rows_of(keys[0]).count(), 0);
+        assert_eq!(recent.rows_of(keys[1]).count(), 0);
+        assert_eq!(recent.rows_of(keys[2]).collect::<Vec<_>>(), [3]);
+        assert_eq!(recent.rows_of(keys[4]).collect::<Vec<_>>(), [5]);
     }
 
     #[test]
@@ -104,15 +123,22 @@ mod tests {
     }
 
     #[test]
-    fn a_collision_that_moved_the_key_is_not_forgotten_early() {
-        let mut recent = RecentSends::new(2);
+    fn sends_whose_keys_collide_are_all_remembered_until_they_leave() {
+        let mut recent = RecentSends::new(3);
         recent.remember(1, 7);
         recent.remember(2, 7);
+        let rows: Vec<i64> = recent.rows_of(7).collect();
+        assert_eq!(rows, [2, 1], "both rows of the key are candidates");
         recent.remember(3, 8);
+        recent.remember(4, 9);
         assert_eq!(
-            recent.row_of(7),
-            Some(2),
-            "row 1 left, the key now names row 2"
+            recent.rows_of(7).collect::<Vec<_>>(),
+            [2],
+            "row 1 left the window"
         );
+        recent.remember(5, 9);
+        assert_eq!(recent.rows_of(7).count(), 0);
+        assert_eq!(recent.rows_of(9).collect::<Vec<_>>(), [5, 4]);
+        assert!(recent.older.len() == 1 && recent.rows.len() == 2);
     }
 }

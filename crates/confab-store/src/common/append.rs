@@ -256,7 +256,7 @@ macro_rules! impl_append {
                 ) -> std::result::Result<HashMap<(String, String), Message>, AppendError> {
                     let rows: Vec<i64> = batch
                         .iter()
-                        .filter_map(|new| recent.row_of(RecentSends::key(new.message.sender_id.as_str(), &new.message.client_msg_id)))
+                        .flat_map(|new| recent.rows_of(RecentSends::key(new.message.sender_id.as_str(), &new.message.client_msg_id)))
                         .collect();
                     let mut stored = HashMap::new();
                     for chunk in shaped_chunks(&rows) {
