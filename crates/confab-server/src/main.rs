@@ -75,6 +75,11 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // One server process per SQLite database, held until it exits.
+    let _lock = match confab_store::BackendKind::of_url(&config.database_url)? {
+        confab_store::BackendKind::Sqlite => confab_store::SqliteStore::lock(&config.database_url)?,
+        confab_store::BackendKind::Postgres => None,
+    };
     confab_server::announce_secrets(&config);
     let app = confab_server::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)

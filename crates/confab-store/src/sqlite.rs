@@ -43,10 +43,69 @@ pub struct SqliteStore {
     checkpoints: tokio::task::AbortHandle,
 }
 
+/// Locks the database at `path` (see [`SqliteStore::lock`]).
+fn lock_database(path: &std::path::Path) -> confab_core::Result<std::fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&name)
+        .map_err(|e| {
+            confab_core::Error::internal(format!(
+                "opening {}: {e}",
+                std::path::Path::new(&name).display()
+            ))
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(confab_core::Error::internal(format!(
+            "{} is open in another Confab process (it holds {}); stop it first",
+            path.display(),
+            std::path::Path::new(&name).display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(confab_core::Error::internal(format!(
+            "locking {}: {e}",
+            std::path::Path::new(&name).display()
+        ))),
+    }
+}
+
 impl Drop for SqliteStore {
     fn drop(&mut self) {
         self.checkpoints.abort();
     }
+}
+
+/// How long a RESTART checkpoint waits for readers to leave the WAL before
+/// giving up until the next tick: the writer is held meanwhile, so a
+/// reader that stays long must not stall appends for the busy timeout.
+const RESTART_PATIENCE_MS: u32 = 50;
+/// The writer's busy timeout otherwise.
+const BUSY_TIMEOUT_MS: u32 = 10_000;
+
+/// A RESTART checkpoint on the writer connection, waiting at most
+/// `RESTART_PATIENCE_MS` for readers; a busy result is tried again on the
+/// next tick.
+async fn restart_wal(writer: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = writer.acquire().await?;
+    sqlx::query(&format!("PRAGMA busy_timeout = {RESTART_PATIENCE_MS}"))
+        .execute(&mut *conn)
+        .await?;
+    let restarted = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
+        .execute(&mut *conn)
+        .await;
+    let restored = sqlx::query(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
+        .execute(&mut *conn)
+        .await;
+    if let Err(e) = restored {
+        // A writer left with the short timeout could fail its appends:
+        // the connection is closed instead, and the pool opens another.
+        conn.detach();
+        return Err(e);
+    }
+    restarted.map(|_| ())
 }
 
 /// How often the checkpointer copies the WAL into the database.
@@ -77,10 +136,7 @@ async fn checkpoint_loop(checkpointer: SqlitePool, writer: SqlitePool) {
             .await;
         match passive {
             Ok((_, wal_pages, _)) if wal_pages > WAL_RESTART_PAGES => {
-                if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(RESTART)")
-                    .execute(&writer)
-                    .await
-                {
+                if let Err(e) = restart_wal(&writer).await {
                     tracing::warn!(error = %e, "a WAL checkpoint (restart) failed");
                 }
             }
@@ -115,7 +171,7 @@ impl SqliteStore {
                 Durability::Process => SqliteSynchronous::Normal,
                 Durability::Fsync => SqliteSynchronous::Full,
             })
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(Duration::from_millis(u64::from(BUSY_TIMEOUT_MS)))
             .foreign_keys(false)
             // No checkpoint on the commit path: the checkpointer task does
             // them beside the writer (see `checkpoint_loop`).
@@ -151,6 +207,21 @@ impl SqliteStore {
             recent,
             checkpoints,
         })
+    }
+
+    /// Takes an exclusive lock on `DB.lock` beside the database `url` names,
+    /// held as long as the returned file is (None for an in-memory
+    /// database). A server holds it while it runs: a second process on the
+    /// same database would keep an index of recent sends of its own and
+    /// store a resend as a new message. (The store does not take it itself,
+    /// so that tests may open a database beside a server in one process.)
+    pub fn lock(url: &str) -> confab_core::Result<Option<std::fs::File>> {
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Ok(None);
+        }
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| confab_core::Error::invalid(format!("database_url: {e}")))?;
+        lock_database(options.get_filename()).map(Some)
     }
 
     /// The index of recent sends, locked for an append.

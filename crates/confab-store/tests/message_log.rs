@@ -292,3 +292,25 @@ async fn the_checkpointer_copies_the_wal_into_the_database() {
         .unwrap();
     assert_eq!(copied.1, copied.2, "every WAL page is in the database");
 }
+
+/// One server at a time: a second one on the same database would keep an
+/// index of recent sends of its own and store a resend as new.
+#[tokio::test]
+async fn a_second_lock_on_the_same_database_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = url_in(&dir);
+    let first = SqliteStore::lock(&url).unwrap();
+    assert!(first.is_some());
+    let e = SqliteStore::lock(&url).expect_err("the second lock is refused");
+    assert!(
+        e.log_message().contains("open in another Confab process"),
+        "{}",
+        e.log_message()
+    );
+    drop(first);
+    assert!(
+        SqliteStore::lock(&url).unwrap().is_some(),
+        "free once released"
+    );
+    assert!(SqliteStore::lock("sqlite::memory:").unwrap().is_none());
+}
