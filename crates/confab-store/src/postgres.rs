@@ -56,14 +56,13 @@ impl PostgresStore {
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         messages: &[Message],
     ) -> Result<Vec<i64>, AppendError> {
-        let mut at_user_ids = Vec::with_capacity(messages.len());
-        for m in messages {
-            at_user_ids.push(
-                serde_json::to_string(&m.at_user_ids)
-                    .map_err(|e| AppendError::Other(confab_core::Error::internal(e)))?,
-            );
-        }
+        let at_user_ids = messages
+            .iter()
+            .map(|m| crate::rows::at_user_ids_column(&m.at_user_ids))
+            .collect::<Result<Vec<String>, AppendError>>()?;
         let text = |f: fn(&Message) -> &str| messages.iter().map(f).collect::<Vec<&str>>();
+        let int = |f: fn(&Message) -> i32| messages.iter().map(f).collect::<Vec<i32>>();
+        let bigint = |f: fn(&Message) -> i64| messages.iter().map(f).collect::<Vec<i64>>();
         let sql = format!(
             "INSERT INTO messages ({MESSAGE_COLUMNS}) SELECT * FROM unnest(\
              $1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], \
@@ -71,39 +70,19 @@ impl PostgresStore {
         );
         sqlx::query(&sql)
             .bind(text(|m| &m.conversation_id))
-            .bind(messages.iter().map(|m| m.seq).collect::<Vec<i64>>())
+            .bind(bigint(|m| m.seq))
             .bind(text(|m| &m.server_msg_id))
             .bind(text(|m| &m.client_msg_id))
             .bind(text(|m| m.sender_id.as_str()))
-            .bind(
-                messages
-                    .iter()
-                    .map(|m| m.sender_platform)
-                    .collect::<Vec<i32>>(),
-            )
+            .bind(int(|m| m.sender_platform))
             .bind(text(|m| &m.sender_nickname))
             .bind(text(|m| &m.sender_face_url))
-            .bind(
-                messages
-                    .iter()
-                    .map(|m| m.session_type as i32)
-                    .collect::<Vec<i32>>(),
-            )
+            .bind(int(|m| m.session_type as i32))
             .bind(text(|m| &m.recv_id))
-            .bind(
-                messages
-                    .iter()
-                    .map(|m| m.content_type)
-                    .collect::<Vec<i32>>(),
-            )
+            .bind(int(|m| m.content_type))
             .bind(text(|m| &m.content))
-            .bind(messages.iter().map(|m| m.send_time).collect::<Vec<i64>>())
-            .bind(
-                messages
-                    .iter()
-                    .map(|m| m.status as i32)
-                    .collect::<Vec<i32>>(),
-            )
+            .bind(bigint(|m| m.send_time))
+            .bind(int(|m| m.status as i32))
             .bind(&at_user_ids)
             .bind(text(|m| &m.ex))
             .execute(&mut **tx)
@@ -143,27 +122,24 @@ impl PostgresStore {
     }
 
     /// The stored message of each resend in `batch`, by (sender, client msg
-    /// id), through the unique index. One statement of two arrays whatever
+    /// id), through the unique index (the index of recent sends is the embedded
+    /// store's). One statement of two arrays whatever
     /// the batch's size: PostgreSQL plans it once, where a list of 512
     /// `OR`ed pairs had to be planned on every batch.
-    async fn resends_by_index(
+    async fn stored_sends(
         tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
         batch: &[confab_core::message::NewMessage],
+        _recent: Option<&RecentSends>,
     ) -> Result<HashMap<(String, String), Message>, AppendError> {
         let senders: Vec<&str> = batch.iter().map(|n| n.message.sender_id.as_str()).collect();
         let clients: Vec<&str> = batch
             .iter()
             .map(|n| n.message.client_msg_id.as_str())
             .collect();
-        let columns = MESSAGE_COLUMNS
-            .split(", ")
-            .map(|c| format!("m.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = format!(
-            "SELECT {columns} FROM messages m \
-             JOIN unnest($1::text[], $2::text[]) AS k(sender_id, client_msg_id) \
-             ON m.sender_id = k.sender_id AND m.client_msg_id = k.client_msg_id"
+            "SELECT {MESSAGE_COLUMNS} FROM messages \
+             JOIN unnest($1::text[], $2::text[]) AS k(k_sender, k_client) \
+             ON sender_id = k_sender AND client_msg_id = k_client"
         );
         let rows: Vec<MessageRow> = sqlx::query_as(&sql)
             .bind(senders)

@@ -227,6 +227,12 @@ impl From<GroupRequestRow> for GroupRequest {
 
 pub(crate) const MESSAGE_COLUMNS: &str = "conversation_id, seq, server_msg_id, client_msg_id, sender_id, sender_platform, sender_nickname, sender_face_url, session_type, recv_id, content_type, content, send_time, status, at_user_ids, ex";
 
+/// The `at_user_ids` column of a message: its ids as a JSON array.
+pub(crate) fn at_user_ids_column(ids: &[String]) -> Result<String, crate::common::AppendError> {
+    serde_json::to_string(ids)
+        .map_err(|e| crate::common::AppendError::Other(confab_core::Error::internal(e)))
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct MessageRow {
     conversation_id: String,

@@ -11,17 +11,19 @@
 //! write per message. Checkpoints run beside the writer, on a connection of
 //! their own (`checkpoint_loop`).
 
-use crate::common::{db_err, impl_store, Backend};
+use crate::common::{db_err, impl_store, AppendError, Backend};
 use crate::recent_sends::{RecentSends, SendKey, DEFAULT_WINDOW};
-use crate::rows::MESSAGE_COLUMNS;
-
-/// One row of `MESSAGE_COLUMNS`' placeholders.
-const MESSAGE_PLACEHOLDERS: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+use crate::rows::{MessageRow, MESSAGE_COLUMNS};
+use confab_core::message::{Message, NewMessage};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::time::Duration;
+
+/// One row of `MESSAGE_COLUMNS`' placeholders.
+const MESSAGE_PLACEHOLDERS: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// How far a commit must reach before it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,27 +49,23 @@ pub struct SqliteStore {
 fn lock_database(path: &std::path::Path) -> confab_core::Result<std::fs::File> {
     let mut name = path.as_os_str().to_owned();
     name.push(".lock");
+    let lock = std::path::PathBuf::from(name);
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(&name)
-        .map_err(|e| {
-            confab_core::Error::internal(format!(
-                "opening {}: {e}",
-                std::path::Path::new(&name).display()
-            ))
-        })?;
+        .open(&lock)
+        .map_err(|e| confab_core::Error::internal(format!("opening {}: {e}", lock.display())))?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(confab_core::Error::internal(format!(
             "{} is open in another Confab process (it holds {}); stop it first",
             path.display(),
-            std::path::Path::new(&name).display()
+            lock.display()
         ))),
         Err(std::fs::TryLockError::Error(e)) => Err(confab_core::Error::internal(format!(
             "locking {}: {e}",
-            std::path::Path::new(&name).display()
+            lock.display()
         ))),
     }
 }
@@ -263,20 +261,43 @@ impl SqliteStore {
         Ok(out)
     }
 
-    /// Resends are found through the index of recent sends, which this
-    /// backend always has (`recent_sends`); nothing calls this.
-    async fn resends_by_index(
-        _tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        _batch: &[confab_core::message::NewMessage],
-    ) -> Result<
-        std::collections::HashMap<(String, String), confab_core::message::Message>,
-        crate::common::AppendError,
-    > {
-        Err(crate::common::AppendError::Other(
-            confab_core::Error::internal(
-                "the embedded store finds resends in its index of recent sends",
-            ),
-        ))
+    /// The stored message of each resend in `batch`, through the index of
+    /// recent sends, which this backend always has: only the log rows it
+    /// names are read. A row whose key merely collides with a send's is
+    /// read too, and never looked up, since the append asks by exact pair.
+    async fn stored_sends(
+        tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+        batch: &[NewMessage],
+        recent: Option<&RecentSends>,
+    ) -> Result<HashMap<(String, String), Message>, AppendError> {
+        let recent = recent.ok_or_else(|| {
+            AppendError::Other(confab_core::Error::internal(
+                "the embedded store appends without its index of recent sends",
+            ))
+        })?;
+        let rows: Vec<i64> = batch
+            .iter()
+            .flat_map(|new| {
+                recent.rows_of(RecentSends::key(
+                    new.message.sender_id.as_str(),
+                    &new.message.client_msg_id,
+                ))
+            })
+            .collect();
+        let mut stored = HashMap::new();
+        for chunk in crate::common::shaped_chunks(&rows) {
+            let list = vec!["?"; chunk.len()].join(", ");
+            let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({list})");
+            let mut q = sqlx::query_as::<_, MessageRow>(&sql);
+            for row in chunk {
+                q = q.bind(*row);
+            }
+            for row in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
+                let m: Message = row.into();
+                stored.insert((m.sender_id.to_string(), m.client_msg_id.clone()), m);
+            }
+        }
+        Ok(stored)
     }
 
     /// Inserts the messages of an append, in multi-row statements of power
@@ -284,17 +305,15 @@ impl SqliteStore {
     /// rows, in order.
     async fn insert_messages(
         tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-        messages: &[confab_core::message::Message],
-    ) -> Result<Vec<i64>, crate::common::AppendError> {
-        use crate::common::AppendError;
+        messages: &[Message],
+    ) -> Result<Vec<i64>, AppendError> {
         let mut rows = Vec::with_capacity(messages.len());
         for chunk in crate::common::shaped_chunks(messages) {
             let values = vec![MESSAGE_PLACEHOLDERS; chunk.len()].join(", ");
             let sql = format!("INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES {values}");
             let mut q = sqlx::query(&sql);
             for m in chunk {
-                let at_user_ids = serde_json::to_string(&m.at_user_ids)
-                    .map_err(|e| AppendError::Other(confab_core::Error::internal(e)))?;
+                let at_user_ids = crate::rows::at_user_ids_column(&m.at_user_ids)?;
                 q = q
                     .bind(&m.conversation_id)
                     .bind(m.seq)

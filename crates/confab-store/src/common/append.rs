@@ -9,7 +9,6 @@ macro_rules! impl_append {
             use super::$store;
             use $crate::common::{db_err, is_transient, shaped_chunks, AppendError};
             use $crate::recent_sends::{RecentSends, SendKey};
-            use $crate::rows::{MessageRow, MESSAGE_COLUMNS};
             use confab_core::message::{Appended, Message, MessageStatus, NewMessage};
             use confab_core::{Error, Result, UserId};
             use std::collections::HashMap;
@@ -87,10 +86,7 @@ macro_rules! impl_append {
                     batch: &[NewMessage],
                     recent: Option<&RecentSends>,
                 ) -> std::result::Result<(Vec<Appended>, Vec<(i64, SendKey)>), AppendError> {
-                    let stored = match recent {
-                        Some(recent) => Self::resends_in_log(tx, batch, recent).await?,
-                        None => Self::resends_by_index(tx, batch).await?,
-                    };
+                    let stored = Self::stored_sends(tx, batch, recent).await?;
 
                     // What is new, in order; repeats within the batch are resends.
                     enum Slot {
@@ -103,8 +99,12 @@ macro_rules! impl_append {
                     let mut first: HashMap<(&str, &str), usize> = HashMap::new();
                     for new in batch {
                         let m = &new.message;
-                        let key = (m.sender_id.to_string(), m.client_msg_id.clone());
-                        if let Some(existing) = stored.get(&key) {
+                        // (No key is built when nothing was resent, the usual case.)
+                        let existing = match stored.is_empty() {
+                            true => None,
+                            false => stored.get(&(m.sender_id.to_string(), m.client_msg_id.clone())),
+                        };
+                        if let Some(existing) = existing {
                             slots.push(Slot::Stored(Box::new(existing.clone())));
                         } else if let Some(&i) = first.get(&(m.sender_id.as_str(), m.client_msg_id.as_str())) {
                             slots.push(Slot::SameAs(i));
@@ -243,38 +243,6 @@ macro_rules! impl_append {
                         out.push(Appended { message, duplicate });
                     }
                     Ok((out, sends))
-                }
-
-                /// The stored message of each resend in `batch`, through the
-                /// index of recent sends: only the log
-                /// rows it names are read, and kept if they hold the send
-                /// (not another whose key collides).
-                async fn resends_in_log(
-                    tx: &mut sqlx::Transaction<'_, Db>,
-                    batch: &[NewMessage],
-                    recent: &RecentSends,
-                ) -> std::result::Result<HashMap<(String, String), Message>, AppendError> {
-                    let rows: Vec<i64> = batch
-                        .iter()
-                        .flat_map(|new| recent.rows_of(RecentSends::key(new.message.sender_id.as_str(), &new.message.client_msg_id)))
-                        .collect();
-                    let mut stored = HashMap::new();
-                    for chunk in shaped_chunks(&rows) {
-                        let list = (1..=chunk.len()).map(Self::param).collect::<Vec<_>>().join(", ");
-                        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id IN ({list})");
-                        let mut q = sqlx::query_as::<_, MessageRow>(&sql);
-                        for row in chunk {
-                            q = q.bind(*row);
-                        }
-                        for row in q.fetch_all(&mut **tx).await.map_err(AppendError::Db)? {
-                            let m: Message = row.into();
-                            stored.insert((m.sender_id.to_string(), m.client_msg_id.clone()), m);
-                        }
-                    }
-                    let asked: std::collections::HashSet<(&str, &str)> =
-                        batch.iter().map(|new| (new.message.sender_id.as_str(), new.message.client_msg_id.as_str())).collect();
-                    stored.retain(|(sender, client), _| asked.contains(&(sender.as_str(), client.as_str())));
-                    Ok(stored)
                 }
             }
 
