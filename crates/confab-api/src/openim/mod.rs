@@ -7,6 +7,7 @@
 //! a top-level field (`failedUidList`, `uidList`, `result`,
 //! `successResult`); both are sent.
 
+mod client;
 mod conversations;
 mod extract;
 mod friends;
@@ -109,6 +110,7 @@ pub type ApiResult = Result<Reply, ApiError>;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(client::router())
         // auth
         .route("/auth/user_token", post(users::user_token))
         .route("/auth/user_register", post(users::user_register))

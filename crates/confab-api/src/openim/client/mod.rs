@@ -1,0 +1,15 @@
+//! The HTTP routes OpenIM's v3 client SDKs call (`docs/openim-client.md`),
+//! beside the v2 admin routes of the parent module: the incremental sync
+//! of friends, groups, members and conversations (`sync.rs`), the JS SDK's
+//! protobuf routes (`jssdk.rs`), and the message and conversation calls a
+//! client makes (`messages.rs`). Same envelope as the admin API:
+//! `{errCode, errMsg, errDlt, data}`.
+
+mod sync;
+
+use crate::AppState;
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new().merge(sync::router())
+}
