@@ -9,6 +9,7 @@ pub mod model;
 pub mod presence;
 pub mod store;
 pub mod validate;
+pub mod versions;
 
 pub use error::{Error, ErrorKind, Field, Result};
 pub use ids::{ChatroomId, GroupId, Platform, UserId};

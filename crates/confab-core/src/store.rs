@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::ids::{GroupId, Platform, UserId};
 use crate::message::{Appended, ConversationPatch, Message, NewMessage, UserConversation};
 use crate::model::*;
+use crate::versions::{VersionChange, VersionDelta, VersionDomain};
 use crate::Millis;
 use async_trait::async_trait;
 
@@ -458,6 +459,27 @@ pub trait SettingStore: Send + Sync {
     async fn setting_or_init(&self, key: &str, initial: &str) -> Result<String>;
 }
 
+/// The version logs of the incremental sync (`versions.rs`).
+#[async_trait]
+pub trait VersionStore: Send + Sync {
+    /// Records the changes in one transaction: the head of each (owner,
+    /// domain) touched goes up by one (created, with a fresh id, when it
+    /// has none), and each entity is stamped with that version. When an
+    /// entity appears more than once, the last change wins, except that an
+    /// update after an insert keeps it inserted.
+    async fn record_changes(&self, changes: &[VersionChange]) -> Result<()>;
+    /// Where the log of (owner, domain) stands (creating its head when it
+    /// has none) and what changed after `version`. `full` when `version_id`
+    /// is empty or not the log's, or `version` is not one the log has had.
+    async fn changes_since(
+        &self,
+        owner: &str,
+        domain: VersionDomain,
+        version_id: &str,
+        version: i64,
+    ) -> Result<VersionDelta>;
+}
+
 /// Everything the service needs from storage.
 pub trait Store:
     UserStore
@@ -468,6 +490,7 @@ pub trait Store:
     + SettingStore
     + AccessStore
     + NotificationStore
+    + VersionStore
 {
 }
 
@@ -479,7 +502,8 @@ impl<
             + MessageStore
             + SettingStore
             + AccessStore
-            + NotificationStore,
+            + NotificationStore
+            + VersionStore,
     > Store for T
 {
 }

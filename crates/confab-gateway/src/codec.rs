@@ -5,18 +5,19 @@
 //! events pushed to its sessions. The session loop does everything else
 //! (authentication, ordering, flow control, heartbeats, kicks), the same
 //! for every protocol. Confab's JSON frames at `/ws` are [`JsonCodec`],
-//! yunbay's notification frames at `/v1/ws` [`YunbayCodec`]; OpenIM's client
-//! protocol is meant to be a further one.
+//! yunbay's notification frames at `/v1/ws` [`YunbayCodec`], OpenIM v3's
+//! client protocol at `/` [`OpenImCodec`].
 //!
 //! [`JsonCodec`]: crate::JsonCodec
 //! [`YunbayCodec`]: crate::YunbayCodec
+//! [`OpenImCodec`]: crate::OpenImCodec
 
 use axum::body::Bytes;
 use axum::extract::ws::{Message as WsMessage, Utf8Bytes};
 use confab_core::bus::Payload;
 use confab_core::message::{Message, UserConversation};
 use confab_core::{ChatroomId, Error};
-use confab_service::{Caller, SendRequest, SentNotification};
+use confab_service::{Caller, PulledRange, SendRequest, SentNotification, SeqRange};
 
 /// One WebSocket data frame, as a codec reads or writes it. Cloning shares
 /// the bytes: an event encoded once goes to every session of a protocol.
@@ -96,6 +97,14 @@ pub enum Request {
     AckNotification {
         id: i64,
     },
+    /// Several ranges at once (OpenIM's 1002).
+    PullRanges(Vec<SeqRange>),
+    /// Messages by their seqs, per conversation (OpenIM's 1005).
+    PullSeqs(Vec<(String, Vec<i64>)>),
+    /// The client signs out: answered, then the session ends.
+    Logout,
+    /// The online status of these users (OpenIM's 2005 subscription).
+    OnlineStatus(Vec<confab_core::UserId>),
 }
 
 /// The answer to a [`Request`], in domain types; the codec shapes it.
@@ -116,6 +125,13 @@ pub enum Reply {
     Done,
     /// The revoke notice that was appended.
     Revoked(Box<Message>),
+    PulledRanges(Vec<PulledRange>),
+    /// The messages found of each conversation asked, in order.
+    PulledSeqs(Vec<(String, Vec<Message>)>),
+    /// Answers a `Logout`; the session closes once it is written.
+    LoggedOut,
+    /// Each user asked with the platforms it is online on.
+    OnlineStatus(Vec<(confab_core::UserId, Vec<confab_core::Platform>)>),
 }
 
 /// What a protocol sends unasked. It needs no session, so the registry
@@ -171,6 +187,14 @@ pub trait Codec: EventEncoder + 'static {
     /// The frame that reports a failed request. The session has logged an
     /// internal error already; `error.client_message()` is what to show.
     fn error(&self, tag: &Self::Tag, error: &Error) -> Frame;
+
+    /// A frame the sending session is sent after the ack of its message,
+    /// and how long after (OpenIM's clients learn their message's seq from
+    /// its push, which must not reach them with the ack). None: the ack is
+    /// all it gets. Other sessions get the message as a push, as ever.
+    fn echo(&self, _tag: &Self::Tag, _message: &Message) -> Option<(Frame, std::time::Duration)> {
+        None
+    }
 
     /// Whether the server pings this protocol's clients when they are
     /// quiet (their answers count as heartbeats), for clients that never

@@ -122,6 +122,11 @@ impl Codec for JsonCodec {
                 frame("pulled", req_id, Some(PulledData { messages, more }))
             }
             Reply::Done => frame::<()>("ok", req_id, None),
+            // Requests of other protocols: `/ws` never decodes them.
+            Reply::PulledRanges(_)
+            | Reply::PulledSeqs(_)
+            | Reply::LoggedOut
+            | Reply::OnlineStatus(_) => frame::<()>("ok", req_id, None),
             Reply::Conversation(info) => frame(
                 "conversation",
                 req_id,

@@ -15,12 +15,15 @@ mod codec;
 mod deliveries;
 mod handle;
 mod json;
+mod openim;
 mod registry;
 mod session;
 mod yunbay;
 
 pub use codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};
+use confab_wire::openim_v3::v3_err_code;
 pub use json::JsonCodec;
+pub use openim::OpenImCodec;
 pub use registry::Registry;
 pub use session::{run_session, run_session_with};
 pub use yunbay::YunbayCodec;
@@ -334,11 +337,138 @@ fn upgrade<C: Codec>(
         })
 }
 
+/// The query of an OpenIM v3 SDK's upgrade (`/?sendID=..&token=..`).
+#[derive(Deserialize, Default)]
+pub struct OpenImParams {
+    #[serde(rename = "sendID")]
+    send_id: Option<String>,
+    token: Option<String>,
+    #[serde(rename = "platformID")]
+    platform_id: Option<String>,
+    #[serde(rename = "isMsgResp")]
+    is_msg_resp: Option<String>,
+    compression: Option<String>,
+    #[serde(rename = "sdkType")]
+    sdk_type: Option<String>,
+}
+
+/// Why a connection of OpenIM's Go SDK core is refused: it frames the
+/// envelope with Go's gob encoding, which Confab does not speak.
+const GOB_REFUSED: &str =
+    "sdkType=go (gob frames) is not supported; connect with sdkType=js (JSON frames)";
+
+/// An OpenIM v3 SDK's upgrade, at `/` of the main listener or at any path
+/// of `openim_gateway_listen`. A refused token is told in the upgrade's
+/// first text frame when the client asked for one (`isMsgResp=true`, as
+/// browsers cannot read a failed upgrade), else as an HTTP 401.
+async fn connect_openim(
+    State(gateway): State<Arc<Gateway>>,
+    Query(params): Query<OpenImParams>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    uri: axum::http::Uri,
+) -> Response {
+    let (Some(send_id), Some(token), Ok(ws)) = (params.send_id, params.token, ws) else {
+        let body =
+            serde_json::json!({"errCode": 404, "errMsg": format!("no such route: {}", uri.path())});
+        return (StatusCode::NOT_FOUND, Json(body)).into_response();
+    };
+    let greet = params.is_msg_resp.as_deref() == Some("true");
+    if params.sdk_type.as_deref() == Some("go") {
+        return ws.on_upgrade(|mut socket| async move {
+            let _ = socket
+                .send(axum::extract::ws::Message::Close(Some(
+                    axum::extract::ws::CloseFrame {
+                        code: 1003,
+                        reason: GOB_REFUSED.into(),
+                    },
+                )))
+                .await;
+        });
+    }
+    let caller = match gateway.service.authenticate(&token).await {
+        Ok(c) => c,
+        Err(e) => return refuse_openim(ws, greet, e),
+    };
+    if caller.user_id.as_str() != send_id {
+        return refuse_openim(
+            ws,
+            greet,
+            Error::new(
+                confab_core::ErrorKind::TokenInvalid,
+                "sendID: is not the user of the token",
+            ),
+        );
+    }
+    if let Some(id) = params.platform_id.as_deref().filter(|p| !p.is_empty()) {
+        if id.parse::<i64>().ok() != Some(i64::from(caller.platform.id())) {
+            return refuse_openim(
+                ws,
+                greet,
+                Error::new(
+                    confab_core::ErrorKind::TokenInvalid,
+                    format!("platformID: {id} is not the platform of the token"),
+                ),
+            );
+        }
+    }
+    let codec = Arc::new(match params.compression.as_deref() {
+        Some("gzip") => OpenImCodec::GZIP,
+        _ => OpenImCodec::PLAIN,
+    });
+    let attributes = session::platform_attributes(&caller);
+    let config = &gateway.config;
+    ws.read_buffer_size(config.read_buffer_bytes)
+        .write_buffer_size(config.write_buffer_bytes)
+        .max_message_size(config.max_frame_bytes)
+        .max_frame_size(config.max_frame_bytes)
+        .on_upgrade(move |mut socket| async move {
+            // Written before the session registers: nothing comes first.
+            if greet
+                && socket
+                    .send(OpenImCodec::greeting(None).into())
+                    .await
+                    .is_err()
+            {
+                return;
+            }
+            let (sink, stream) = futures_util::StreamExt::split(socket);
+            run_session_with(gateway, codec, caller, attributes, sink, stream).await;
+        })
+}
+
+/// Refuses an OpenIM upgrade: in its first text frame, then a close,
+/// when the client asked for that frame; else as an HTTP 401.
+fn refuse_openim(ws: WebSocketUpgrade, greet: bool, e: Error) -> Response {
+    if !greet {
+        let body = serde_json::json!({"errCode": v3_err_code(e.kind()), "errMsg": e.client_message(), "errDlt": ""});
+        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+    }
+    let frame = OpenImCodec::greeting(Some(&e));
+    ws.on_upgrade(move |mut socket| async move {
+        let _ = socket.send(frame.into()).await;
+        let close = axum::extract::ws::CloseFrame {
+            code: 1008,
+            reason: e.client_message().into(),
+        };
+        let _ = socket
+            .send(axum::extract::ws::Message::Close(Some(close)))
+            .await;
+    })
+}
+
 /// The gateway's routes.
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
         .route("/ws", get(connect))
         .route("/v1/ws", get(connect_yunbay))
+        .route("/", get(connect_openim))
+        .with_state(gateway)
+}
+
+/// The routes of `openim_gateway_listen`: OpenIM's gateway, at any path.
+pub fn openim_router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .fallback(get(connect_openim))
         .with_state(gateway)
 }
 

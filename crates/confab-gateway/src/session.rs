@@ -103,6 +103,28 @@ pub async fn run_session_with<C, S, R, E>(
     // cut off.
     let answer = |(tag, result): Answer<C::Tag>| -> bool {
         let frame = match result {
+            Ok(Reply::LoggedOut) => {
+                if let Some(f) = codec.reply(&tag, Reply::LoggedOut) {
+                    handle.send(Outbound::Frame(f));
+                }
+                handle.send(Outbound::Close(1000, "logged out"));
+                return false;
+            }
+            Ok(Reply::Sent(m)) => {
+                let echo = codec.echo(&tag, &m);
+                let ack = codec.reply(&tag, Reply::Sent(m));
+                if ack.is_some_and(|f| !handle.send(Outbound::Frame(f))) {
+                    return false;
+                }
+                if let Some((frame, after)) = echo {
+                    let handle = handle.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(after).await;
+                        handle.send(Outbound::Frame(frame));
+                    });
+                }
+                return true;
+            }
             Ok(reply) => codec.reply(&tag, reply),
             Err(e) => {
                 if e.kind() == ErrorKind::Internal {
@@ -401,6 +423,47 @@ async fn handle_request<T: Send + 'static>(
     Handled::Now((tag, dispatch(gateway, caller, session, request).await))
 }
 
+/// The messages of `seqs` in a conversation, in order: one pull per run
+/// of seqs that fits a pull. A seq the user cannot see, or that does not
+/// exist, is left out.
+async fn pull_seqs(
+    gateway: &Gateway,
+    caller: &Caller,
+    conversation_id: &str,
+    mut seqs: Vec<i64>,
+) -> Result<Vec<confab_core::message::Message>> {
+    use confab_service::MAX_PULL;
+    confab_core::validate::batch(confab_core::Field::Seqs, &seqs, MAX_PULL as usize)?;
+    seqs.sort_unstable();
+    seqs.dedup();
+    seqs.retain(|s| *s > 0);
+    let mut out = Vec::with_capacity(seqs.len());
+    let mut rest = seqs.as_slice();
+    while let Some(&first) = rest.first() {
+        let run = rest.partition_point(|s| *s < first + i64::from(MAX_PULL));
+        let (now, later) = rest.split_at(run);
+        let last = now.last().copied().unwrap_or(first);
+        let (messages, _) = gateway
+            .service
+            .pull(
+                caller,
+                &caller.user_id,
+                conversation_id,
+                first,
+                last,
+                MAX_PULL,
+            )
+            .await?;
+        out.extend(
+            messages
+                .into_iter()
+                .filter(|m| now.binary_search(&m.seq).is_ok()),
+        );
+        rest = later;
+    }
+    Ok(out)
+}
+
 async fn dispatch(
     gateway: &Gateway,
     caller: &Caller,
@@ -472,6 +535,24 @@ async fn dispatch(
             service.leave_chatroom(caller, &room_id, user)?;
             Ok(Reply::Done)
         }
+        // OpenIM's SDK asks with no range when it has nothing to catch up.
+        Request::PullRanges(ranges) if ranges.is_empty() => Ok(Reply::PulledRanges(Vec::new())),
+        Request::PullRanges(ranges) => Ok(Reply::PulledRanges(
+            service.pull_ranges(caller, user, &ranges).await?,
+        )),
+        Request::PullSeqs(conversations) => {
+            let mut out = Vec::with_capacity(conversations.len());
+            for (conversation_id, seqs) in conversations {
+                let messages = pull_seqs(gateway, caller, &conversation_id, seqs).await?;
+                out.push((conversation_id, messages));
+            }
+            Ok(Reply::PulledSeqs(out))
+        }
+        Request::Logout => Ok(Reply::LoggedOut),
+        Request::OnlineStatus(users) if users.is_empty() => Ok(Reply::OnlineStatus(Vec::new())),
+        Request::OnlineStatus(users) => Ok(Reply::OnlineStatus(
+            service.users_online_status(caller, &users)?,
+        )),
         // Sessions pipeline their sends (`handle_request`); answering one
         // here waits for its commit.
         Request::Send(req) => {

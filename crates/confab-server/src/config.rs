@@ -19,6 +19,9 @@ pub struct Settings {
     /// Address the API listens on [default: 127.0.0.1:10000]
     #[arg(long, env = "CONFAB_LISTEN")]
     pub listen: Option<SocketAddr>,
+    /// A second address serving only OpenIM's v3 client gateway, at any path, as OpenIM's own port 10001 does [default: empty: the main listener serves it at /]
+    #[arg(long, env = "CONFAB_OPENIM_GATEWAY_LISTEN")]
+    pub openim_gateway_listen: Option<String>,
     /// Directory for the SQLite database and generated secrets [default: ./data]
     #[arg(long, env = "CONFAB_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
@@ -160,6 +163,7 @@ impl Settings {
             self,
             over,
             listen,
+            openim_gateway_listen,
             data_dir,
             database_url,
             admin_secret,
@@ -224,6 +228,7 @@ pub enum SecretSource {
 #[derive(Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    pub openim_gateway_listen: Option<SocketAddr>,
     pub data_dir: PathBuf,
     pub database_url: String,
     pub admin_secret: String,
@@ -306,6 +311,7 @@ impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Config")
             .field("listen", &self.listen)
+            .field("openim_gateway_listen", &self.openim_gateway_listen)
             .field("data_dir", &self.data_dir)
             .field("database_url", &redact_url(&self.database_url))
             .field("admin_user_ids", &self.admin_user_ids)
@@ -554,6 +560,12 @@ impl Config {
             listen: s
                 .listen
                 .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 10000))),
+            openim_gateway_listen: match s.openim_gateway_listen.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(at) => Some(at.parse().with_context(|| {
+                    format!("openim_gateway_listen: expected HOST:PORT or empty, got {at:?}")
+                })?),
+            },
             data_dir,
             database_url,
             admin_secret,

@@ -10,7 +10,7 @@ use anyhow::Context;
 use confab_gateway::{Gateway, GatewayConfig, Registry};
 use confab_service::{Service, ServiceConfig};
 use config::{Config, SecretSource};
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -205,26 +205,59 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with(app, listener, None, shutdown).await
+}
+
+/// [`serve`], and OpenIM's client gateway alone on `openim` when given
+/// (`openim_gateway_listen`); both stop at `shutdown`.
+pub async fn serve_with(
+    app: App,
+    listener: TcpListener,
+    openim: Option<TcpListener>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let gateway = app.gateway.clone();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let openim = openim.map(|listener| {
+        let router = confab_gateway::openim_router(app.gateway.clone())
+            .layer(tower_http::trace::TraceLayer::new_for_http());
+        tokio::spawn(
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped(stop_rx.clone()))
+                .into_future(),
+        )
+    });
     let router = confab_api::router(app.service, app.api)
         .merge(confab_gateway::router(app.gateway))
         .layer(tower_http::trace::TraceLayer::new_for_http());
     // The peer's address decides who is on a trusted network.
-    axum::serve(
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         shutdown.await;
+        let _ = stop_tx.send(true);
         gateway.registry().close_all();
     })
     .await
-    .context("serving HTTP")
+    .context("serving HTTP");
+    if let Some(task) = openim {
+        task.await
+            .context("OpenIM gateway task")?
+            .context("serving OpenIM's gateway")?;
+    }
+    served
 }
 
 /// A server running in the background, as tests and embedders use it.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// Where `openim_gateway_listen` is served, when set.
+    pub openim_addr: Option<SocketAddr>,
     pub service: Arc<Service>,
     pub gateway: Arc<Gateway>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -248,6 +281,15 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
         .await
         .with_context(|| format!("binding {}", config.listen))?;
     let addr = listener.local_addr()?;
+    let openim = match config.openim_gateway_listen {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("binding openim_gateway_listen {at}"))?,
+        ),
+        None => None,
+    };
+    let openim_addr = openim.as_ref().map(|l| l.local_addr()).transpose()?;
     // With port 0 only the bound address says where files are served.
     let mut config = config.clone();
     if config.public_url.is_none() {
@@ -255,11 +297,12 @@ pub async fn start(config: &Config) -> anyhow::Result<RunningServer> {
     }
     let app = build(&config).await?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(serve(app.clone(), listener, async {
+    let task = tokio::spawn(serve_with(app.clone(), listener, openim, async {
         let _ = rx.await;
     }));
     Ok(RunningServer {
         addr,
+        openim_addr,
         service: app.service,
         gateway: app.gateway,
         shutdown: Some(tx),

@@ -74,24 +74,38 @@ fn main() -> anyhow::Result<()> {
         .block_on(serve(config))
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(mut config: Config) -> anyhow::Result<()> {
     // One server process per SQLite database, held until it exits.
     let _lock = match confab_store::BackendKind::of_url(&config.database_url)? {
         confab_store::BackendKind::Sqlite => confab_store::SqliteStore::lock(&config.database_url)?,
         confab_store::BackendKind::Postgres => None,
     };
     confab_server::announce_secrets(&config);
-    let app = confab_server::build(&config).await?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
+    // Files (avatars, uploads) are served under the public URL; with port
+    // 0 only the bound address says what it is.
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{}", listener.local_addr()?));
+    }
+    let app = confab_server::build(&config).await?;
+    let openim = match config.openim_gateway_listen {
+        Some(at) => Some(
+            tokio::net::TcpListener::bind(at)
+                .await
+                .with_context(|| format!("binding openim_gateway_listen {at}"))?,
+        ),
+        None => None,
+    };
     tracing::info!(
         listen = %listener.local_addr()?,
+        openim_gateway = ?config.openim_gateway_listen,
         database = %confab_server::config::redact_url(&config.database_url),
         admins = ?config.admin_user_ids,
         "confab is serving"
     );
-    confab_server::serve(app, listener, shutdown_signal()).await?;
+    confab_server::serve_with(app, listener, openim, shutdown_signal()).await?;
     tracing::info!("confab stopped");
     Ok(())
 }

@@ -5,6 +5,7 @@ use crate::{dedup, Service};
 use confab_core::model::{Role, User, UserPatch};
 use confab_core::store::OwnedGroupFate;
 use confab_core::validate::{self, MAX_NAME_LEN, MAX_TEXT_LEN};
+use confab_core::versions::{ChangeKind, VersionChange, VersionDomain};
 use confab_core::{now_millis, Error, Field, Platform, Result, UserId};
 
 /// Most ids `account_check` takes at once (OpenIM's limit).
@@ -171,6 +172,13 @@ impl Service {
         if !self.store.update_user(user_id, patch, now_millis()).await? {
             return Err(Error::not_found(format!("user {user_id} does not exist")));
         }
+        if patch.nickname.is_some() || patch.face_url.is_some() || patch.ex.is_some() {
+            match self.profile_changes(user_id).await {
+                Ok(changes) => self.record_versions(changes).await,
+                Err(e) => tracing::error!(error = %e.log_message(), user = %user_id,
+                    "finding whom a profile change concerns failed"),
+            }
+        }
         Ok(())
     }
 
@@ -200,7 +208,9 @@ impl Service {
         let mut failed = Vec::new();
         for user_id in dedup(user_ids) {
             let fates = self.owned_group_fates(&user_id).await?;
+            let changes = self.deletion_changes(&user_id, &fates).await?;
             if self.store.delete_user(&user_id, &fates).await? {
+                self.record_versions(changes).await;
                 self.kick(&user_id, None, "the user was deleted");
             } else {
                 failed.push(user_id);
@@ -208,6 +218,59 @@ impl Service {
         }
         self.members.clear();
         Ok(failed)
+    }
+
+    /// Whose sync logs show a user's profile: their friends' lists (the
+    /// friend's nickname, face and ex) and their groups' members (who show
+    /// the profile's nickname and face when they have none of their own).
+    async fn profile_changes(&self, user_id: &UserId) -> Result<Vec<VersionChange>> {
+        let changed = |owner: &str, domain| {
+            VersionChange::new(owner, domain, user_id.as_str(), ChangeKind::Update)
+        };
+        let mut changes: Vec<VersionChange> = self
+            .store
+            .list_friends(user_id)
+            .await?
+            .iter()
+            .map(|f| changed(f.friend_user_id.as_str(), VersionDomain::Friends))
+            .collect();
+        for group in self.store.joined_groups(user_id).await? {
+            changes.push(changed(group.group_id.as_str(), VersionDomain::Members));
+        }
+        Ok(changes)
+    }
+
+    /// What deleting a user changes in others' sync logs: they leave their
+    /// friends' lists and their groups' members, and the groups they owned
+    /// get a new owner (a group dismissed for want of one has no one left).
+    async fn deletion_changes(
+        &self,
+        user_id: &UserId,
+        fates: &[OwnedGroupFate],
+    ) -> Result<Vec<VersionChange>> {
+        let gone = |owner: &str, domain| {
+            VersionChange::new(owner, domain, user_id.as_str(), ChangeKind::Delete)
+        };
+        let mut changes: Vec<VersionChange> = self
+            .store
+            .list_friends(user_id)
+            .await?
+            .iter()
+            .map(|f| gone(f.friend_user_id.as_str(), VersionDomain::Friends))
+            .collect();
+        for group in self.store.joined_groups(user_id).await? {
+            changes.push(gone(group.group_id.as_str(), VersionDomain::Members));
+        }
+        for fate in fates {
+            if let Some(successor) = &fate.successor {
+                changes.extend(crate::versions::member_updates(
+                    &fate.group_id,
+                    &[successor],
+                ));
+                changes.push(crate::versions::group_info_update(&fate.group_id));
+            }
+        }
+        Ok(changes)
     }
 
     async fn owned_group_fates(&self, user_id: &UserId) -> Result<Vec<OwnedGroupFate>> {

@@ -3,6 +3,7 @@
 
 use crate::appender::Delivery;
 use crate::auth::Caller;
+use crate::versions::conversation_update;
 use crate::Service;
 use confab_core::bus::{Event, Payload, SessionId};
 use confab_core::message::*;
@@ -266,6 +267,9 @@ impl Service {
                 "{user_id} has no conversation {conversation_id}"
             )));
         }
+        // Its `min_seq` moved, which OpenIM's conversation record shows.
+        self.record_versions(vec![conversation_update(user_id, conversation_id)])
+            .await;
         Ok(())
     }
 
@@ -311,6 +315,8 @@ impl Service {
                 "{user_id} has no conversation {conversation_id}"
             )));
         }
+        self.record_versions(vec![conversation_update(user_id, conversation_id)])
+            .await;
         Ok(())
     }
 }

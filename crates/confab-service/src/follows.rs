@@ -6,6 +6,7 @@ use crate::auth::Caller;
 use crate::notices::{FriendEdgeKind, Notice};
 use crate::Service;
 use confab_core::model::{Friend, User};
+use confab_core::versions::{ChangeKind, VersionChange, VersionDomain};
 use confab_core::{now_millis, Error, Field, Result, UserId};
 
 /// What `follow_operation` does.
@@ -59,6 +60,7 @@ impl Service {
                     ex: String::new(),
                 };
                 if self.store.add_friends(&[edge]).await? > 0 {
+                    self.record_follow(owner, target, ChangeKind::Insert).await;
                     self.notify_users(
                         owner,
                         &[owner.clone(), target.clone()],
@@ -72,14 +74,10 @@ impl Service {
                 }
             }
             FollowOp::Unfollow => {
-                self.store
-                    .delete_friends(&[(owner.clone(), target.clone())])
-                    .await?;
+                self.unfollow(owner, target).await?;
             }
             FollowOp::Block => {
-                self.store
-                    .delete_friends(&[(owner.clone(), target.clone())])
-                    .await?;
+                self.unfollow(owner, target).await?;
                 if self.store.get_black(owner, target).await?.is_none() {
                     self.add_black(caller, owner, target).await?;
                 }
@@ -91,6 +89,28 @@ impl Service {
             }
         }
         Ok(())
+    }
+
+    async fn unfollow(&self, owner: &UserId, target: &UserId) -> Result<()> {
+        let removed = self
+            .store
+            .delete_friends(&[(owner.clone(), target.clone())])
+            .await?;
+        if removed > 0 {
+            self.record_follow(owner, target, ChangeKind::Delete).await;
+        }
+        Ok(())
+    }
+
+    /// A follow is one edge: only the follower's friend list changes.
+    async fn record_follow(&self, owner: &UserId, target: &UserId, kind: ChangeKind) {
+        self.record_versions(vec![VersionChange::new(
+            owner.as_str(),
+            VersionDomain::Friends,
+            target.as_str(),
+            kind,
+        )])
+        .await;
     }
 
     /// A page (from 1) of those `owner` follows or blocked, oldest first,

@@ -7,6 +7,7 @@ mod accounts;
 mod appender;
 mod auth;
 mod chatrooms;
+mod client_sdk;
 mod conversations;
 mod follows;
 mod groups;
@@ -23,12 +24,16 @@ mod send;
 mod sessions;
 mod signatures;
 mod signed_requests;
+mod summaries;
+mod uploads;
 mod user_tokens;
+mod versions;
 
 pub use access::{canonical_phone, device_platform, LogSms, SignIn, SmsSender, SmsSettings};
 pub use accounts::{AccountStatus, NewUser};
 pub use auth::{AppTokenAsker, Caller, TokenGrant, TokenInfo};
 pub use chatrooms::{Chatroom, NewChatroom, DEFAULT_CHATROOM_MAX_MEMBERS, MAX_CHATROOM_MEMBERS};
+pub use client_sdk::{FriendRequestView, MemberPage, MAX_CLIENT_LOOKUP, MAX_MEMBER_PAGE};
 pub use conversations::{
     ConversationChange, PulledRange, SeqRange, MAX_CONVERSATION_BATCH, MAX_PULL,
 };
@@ -44,7 +49,10 @@ pub use send::{OutgoingMessage, PendingSend, SendOutcome, SendRequest, MAX_RECIP
 pub use sessions::MAX_ONLINE_STATUS;
 pub use signatures::{members_digest, CREATE_CONVERSATION, SIGNATURE_TTL_SECS};
 pub use signed_requests::sha1_hex;
+pub use summaries::{ConversationSummary, Summaries, MAX_SUMMARIES};
+pub use uploads::{StartedUpload, MAX_UPLOAD_BYTES, MIN_PART_SIZE};
 pub use user_tokens::UserToken;
+pub use versions::{IdsAt, MembersSynced, Synced, MAX_MEMBER_SYNC_GROUPS};
 
 use appender::{Appender, DeliveryContext};
 use chatrooms::Chatrooms;

@@ -71,7 +71,7 @@ impl Service {
         self
     }
 
-    fn files(&self) -> Result<&FileStore> {
+    pub(crate) fn files(&self) -> Result<&FileStore> {
         self.files
             .as_ref()
             .ok_or_else(|| Error::internal("no file store is configured"))

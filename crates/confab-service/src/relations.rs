@@ -8,9 +8,11 @@
 
 use crate::auth::Caller;
 use crate::notices::{FriendEdgeKind, Notice};
+use crate::versions::friendship;
 use crate::{dedup, Service};
 use confab_core::model::{Black, Friend, FriendRequest, HandleResult, User};
 use confab_core::validate::{self, MAX_NAME_LEN, MAX_TEXT_LEN};
+use confab_core::versions::{ChangeKind, VersionChange, VersionDomain};
 use confab_core::{now_millis, Error, Field, Result, UserId};
 
 /// Most friends imported in one request.
@@ -147,8 +149,26 @@ impl Service {
             handle_msg: handle_msg.to_owned(),
         };
         if accept {
+            self.record_versions(friendship(from, to, ChangeKind::Insert))
+                .await;
             self.notify_users(to, &[from.clone(), to.clone()], notice)
                 .await;
+            // Each user is also told of their new friend (FriendAdded), as
+            // seen from their side: OpenIM's JS SDK syncs its friends on
+            // that notice only, so without it the applicant's SDK would
+            // not learn of the friendship until its next login.
+            for (owner, friend) in [(from, to), (to, from)] {
+                self.notify_users(
+                    to,
+                    std::slice::from_ref(owner),
+                    Notice::FriendEdge {
+                        kind: FriendEdgeKind::Added,
+                        from_user_id: owner.clone(),
+                        to_user_id: friend.clone(),
+                    },
+                )
+                .await;
+            }
         } else {
             self.notify_users(to, std::slice::from_ref(from), notice)
                 .await;
@@ -196,6 +216,8 @@ impl Service {
                 "{friend} is not a friend of {owner}"
             )));
         }
+        self.record_versions(friendship(owner, friend, ChangeKind::Delete))
+            .await;
         self.notify_users(
             owner,
             &[owner.clone(), friend.clone()],
@@ -242,6 +264,13 @@ impl Service {
                 "{friend} is not a friend of {owner}"
             )));
         }
+        self.record_versions(vec![VersionChange::new(
+            owner.as_str(),
+            VersionDomain::Friends,
+            friend.as_str(),
+            ChangeKind::Update,
+        )])
+        .await;
         self.notify_users(
             owner,
             std::slice::from_ref(owner),
@@ -290,6 +319,8 @@ impl Service {
             .add_friends(&both_edges(owner, friend, now_millis()))
             .await?;
         if added > 0 {
+            self.record_versions(friendship(owner, friend, ChangeKind::Insert))
+                .await;
             self.notify_users(
                 owner,
                 &[owner.clone(), friend.clone()],
@@ -342,6 +373,8 @@ impl Service {
                     .await?
                     > 0
             {
+                self.record_versions(friendship(owner, &friend, ChangeKind::Insert))
+                    .await;
                 self.notify_users(
                     owner,
                     &[owner.clone(), friend.clone()],

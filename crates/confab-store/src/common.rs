@@ -15,7 +15,8 @@
 //! tokens), `relations` (friends, blocks, friend requests), `groups` (groups,
 //! members, join requests), `messages` (reads and per-user conversation
 //! state), `append` (the batch append), `access` (the app and yunbay APIs'
-//! sign-in state) and `notifications` (notification ids and acks). Each
+//! sign-in state), `notifications` (notification ids and acks) and
+//! `versions` (the version logs of the incremental sync). Each
 //! macro expands to a private module inside the backend's module, so that
 //! each file names its own imports; `impl_store!` instantiates them all,
 //! with the fetch helpers below that every get-by-key read goes through.
@@ -30,6 +31,7 @@ mod messages;
 mod notifications;
 mod relations;
 mod users;
+pub(crate) mod versions;
 
 use confab_core::Error;
 
@@ -120,6 +122,7 @@ macro_rules! impl_store {
         $crate::common::impl_append!($store);
         $crate::common::impl_access!($store);
         $crate::common::impl_notifications!($store);
+        $crate::common::impl_versions!($store);
     };
 }
 
@@ -210,6 +213,7 @@ pub(crate) use messages::impl_messages;
 pub(crate) use notifications::impl_notifications;
 pub(crate) use relations::impl_relations;
 pub(crate) use users::impl_users;
+pub(crate) use versions::impl_versions;
 
 #[cfg(test)]
 mod tests {

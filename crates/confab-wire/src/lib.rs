@@ -3,6 +3,7 @@
 //! message as OpenIM shows it, and OpenIM's error codes. Shared by the
 //! OpenIM HTTP dialect, the gateway's JSON codec and `confab-client`.
 
+pub mod openim_v3;
 pub mod yunbay;
 
 use confab_core::message::{content_type, Message};

@@ -1,11 +1,15 @@
 //! friend routes. `fromUserID` is the user acting: a user token may only
-//! act for its own user; an admin token for anyone.
+//! act for its own user; an admin token for anyone. OpenIM v3's client SDK
+//! calls some with its own spellings and reads its own shapes
+//! (`wire_v3.rs`); it alone calls the `designated` lookups.
 
 use super::wire::{id_results, user_id, user_ids, FriendRequestInfo, PublicUser, UserInfo};
-use super::{ApiResult, OpenIm, OpenImCaller, Reply};
+use super::wire_v3::{friend_requests_v3, friends_v3, Pagination, Spelled, V3Body};
+use super::{ApiError, ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::extract::State;
-use confab_core::UserId;
+use confab_core::{Field, UserId};
+use confab_service::Caller;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -50,17 +54,22 @@ pub async fn add_friend(
     s.service
         .add_friend(&caller, &from, &to, &req.req_msg)
         .await?;
-    Ok(Reply::ok())
+    // v3 clients read `data`; v2 clients ignore it.
+    Ok(Reply::data(json!({})))
 }
 
-/// `fromUserID` answers the request that `toUserID` sent them:
-/// `handleResult` 1 accepts, -1 refuses.
+/// `handleResult` 1 accepts, -1 refuses. v2 names the one answering
+/// `fromUserID` and the applicant `toUserID`; OpenIM v3 (its SDK's
+/// `acceptFriendApplication`) the other way round, with the same field
+/// names. The service tells them apart by the pending request: its
+/// recipient answers it; with none pending, v2's reading holds (and its
+/// errors).
 pub async fn add_friend_response(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
     OpenIm(req): OpenIm<PairReq>,
 ) -> ApiResult {
-    let (responder, applicant) = req.ids()?;
+    let (first, second) = req.ids()?;
     let accept = match req.handle_result {
         Some(1) => true,
         Some(-1) => false,
@@ -73,16 +82,69 @@ pub async fn add_friend_response(
         }
     };
     s.service
-        .answer_friend_request(&caller, &responder, &applicant, accept, &req.handle_msg)
+        .answer_friend_request_between(&caller, &first, &second, accept, &req.handle_msg)
         .await?;
-    Ok(Reply::ok())
+    Ok(Reply::data(json!({})))
 }
 
+/// v3's lists: `{userID, pagination}`.
+#[derive(Deserialize)]
+pub struct OwnerV3Req {
+    #[serde(rename = "userID")]
+    user_id: String,
+    pagination: Pagination,
+}
+
+impl V3Body for OwnerV3Req {
+    const MARKERS: &'static [&'static str] = &["pagination"];
+}
+
+/// Which requests a list shows.
+enum Side {
+    Received,
+    Sent,
+}
+
+/// A page of a user's requests in v3's shape, under the key OpenIM's
+/// answer uses: `FriendRequests` (sic, capitalised in OpenIM's protocol)
+/// for those received, `friendRequests` for those sent.
+async fn friend_requests_page_v3(
+    s: &AppState,
+    caller: &Caller,
+    req: OwnerV3Req,
+    side: Side,
+) -> ApiResult {
+    let owner = user_id("userID", &req.user_id)?;
+    let (key, list) = match side {
+        Side::Received => (
+            "FriendRequests",
+            s.service
+                .friend_requests_received_with_profiles(caller, &owner)
+                .await?,
+        ),
+        Side::Sent => (
+            "friendRequests",
+            s.service
+                .friend_requests_sent_with_profiles(caller, &owner)
+                .await?,
+        ),
+    };
+    let (total, page) = req.pagination.page(list)?;
+    Ok(Reply::data(
+        json!({ key: friend_requests_v3(&page), "total": total }),
+    ))
+}
+
+/// v2 answers the list; v3 (`pagination`) `{FriendRequests, total}`.
 pub async fn get_friend_apply_list(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
-    OpenIm(req): OpenIm<OwnerReq>,
+    body: Spelled<OwnerV3Req, OwnerReq>,
 ) -> ApiResult {
+    let req = match body {
+        Spelled::V2(req) => req,
+        Spelled::V3(req) => return friend_requests_page_v3(&s, &caller, req, Side::Received).await,
+    };
     let owner = user_id("fromUserID", &req.from)?;
     let list = s.service.friend_requests_received(&caller, &owner).await?;
     Ok(Reply::data(
@@ -90,11 +152,16 @@ pub async fn get_friend_apply_list(
     ))
 }
 
+/// v2 answers the list; v3 (`pagination`) `{friendRequests, total}`.
 pub async fn get_self_friend_apply_list(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
-    OpenIm(req): OpenIm<OwnerReq>,
+    body: Spelled<OwnerV3Req, OwnerReq>,
 ) -> ApiResult {
+    let req = match body {
+        Spelled::V2(req) => req,
+        Spelled::V3(req) => return friend_requests_page_v3(&s, &caller, req, Side::Sent).await,
+    };
     let owner = user_id("fromUserID", &req.from)?;
     let list = s.service.friend_requests_sent(&caller, &owner).await?;
     Ok(Reply::data(
@@ -123,11 +190,23 @@ struct FriendOut {
     ex: String,
 }
 
+/// v2 answers the list; v3 (`pagination`) `{friendsInfo, total}`, each
+/// with its `friendUser`.
 pub async fn get_friend_list(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
-    OpenIm(req): OpenIm<OwnerReq>,
+    body: Spelled<OwnerV3Req, OwnerReq>,
 ) -> ApiResult {
+    let req = match body {
+        Spelled::V2(req) => req,
+        Spelled::V3(req) => {
+            let owner = user_id("userID", &req.user_id)?;
+            let list = s.service.friend_list(&caller, &owner).await?;
+            let friends = friends_v3(&list, |u| s.service.is_admin(&u.user_id));
+            let (total, page) = req.pagination.page(friends)?;
+            return Ok(Reply::data(json!({ "friendsInfo": page, "total": total })));
+        }
+    };
     let owner = user_id("fromUserID", &req.from)?;
     let list = s.service.friend_list(&caller, &owner).await?;
     let out: Vec<FriendOut> = list
@@ -233,4 +312,54 @@ pub async fn get_black_list(
         })
         .collect();
     Ok(Reply::data(out))
+}
+
+/// `get_designated_friend_apply`: the requests between two users, both
+/// ways (the SDK asks with the pair in either order). One of the two asks.
+#[derive(Deserialize)]
+pub struct DesignatedApplyReq {
+    #[serde(rename = "fromUserID")]
+    from: String,
+    #[serde(rename = "toUserID")]
+    to: String,
+}
+
+pub async fn get_designated_friend_apply(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<DesignatedApplyReq>,
+) -> ApiResult {
+    let a = user_id("fromUserID", &req.from)?;
+    let b = user_id("toUserID", &req.to)?;
+    let list = s.service.friend_requests_between(&caller, &a, &b).await?;
+    Ok(Reply::data(
+        json!({ "friendRequests": friend_requests_v3(&list) }),
+    ))
+}
+
+/// `get_designated_friends`: the owner's friends among `friendUserIDs`;
+/// others are left out.
+#[derive(Deserialize)]
+pub struct DesignatedFriendsReq {
+    #[serde(rename = "ownerUserID")]
+    owner: String,
+    #[serde(rename = "friendUserIDs")]
+    friends: Vec<String>,
+}
+
+pub async fn get_designated_friends(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<DesignatedFriendsReq>,
+) -> ApiResult {
+    let owner = user_id("ownerUserID", &req.owner)?;
+    let friends = user_ids("friendUserIDs", &req.friends)?;
+    let list = s
+        .service
+        .designated_friends(&caller, &owner, &friends)
+        .await
+        .map_err(ApiError::naming(&[(Field::Users, "friendUserIDs")]))?;
+    Ok(Reply::data(json!({
+        "friendsInfo": friends_v3(&list, |u| s.service.is_admin(&u.user_id)),
+    })))
 }

@@ -12,9 +12,11 @@ mod conversations;
 mod extract;
 mod friends;
 mod groups;
+mod groups_v3;
 mod messages;
 mod users;
 mod wire;
+mod wire_v3;
 
 use crate::AppState;
 use axum::http::StatusCode;
@@ -118,6 +120,14 @@ pub fn router() -> Router<AppState> {
         .route("/auth/force_logout", post(users::force_logout))
         // users
         .route("/user/update_user_info", post(users::update_user_info))
+        .route(
+            "/user/update_user_info_ex",
+            post(users::update_user_info_ex),
+        )
+        .route(
+            "/user/subscribe_users_status",
+            post(users::subscribe_users_status),
+        )
         .route("/user/get_users_info", post(users::get_users_info))
         .route("/user/get_user_info", post(users::get_users_info))
         .route("/user/get_self_user_info", post(users::get_self_user_info))
@@ -149,6 +159,14 @@ pub fn router() -> Router<AppState> {
         .route("/friend/delete_friend", post(friends::delete_friend))
         .route("/friend/get_friend_list", post(friends::get_friend_list))
         .route(
+            "/friend/get_designated_friend_apply",
+            post(friends::get_designated_friend_apply),
+        )
+        .route(
+            "/friend/get_designated_friends",
+            post(friends::get_designated_friends),
+        )
+        .route(
             "/friend/set_friend_remark",
             post(friends::set_friend_remark),
         )
@@ -161,8 +179,12 @@ pub fn router() -> Router<AppState> {
         .route("/friend/get_black_list", post(friends::get_black_list))
         .route("/friend/get_blacklist", post(friends::get_black_list))
         // groups
-        .route("/group/create_group", post(groups::create_group))
+        .route("/group/create_group", post(groups_v3::create_group))
         .route("/group/set_group_info", post(groups::set_group_info))
+        .route(
+            "/group/set_group_info_ex",
+            post(groups_v3::set_group_info_ex),
+        )
         .route("/group/join_group", post(groups::join_group))
         .route("/group/quit_group", post(groups::quit_group))
         .route(
@@ -178,11 +200,11 @@ pub fn router() -> Router<AppState> {
             "/group/get_user_req_group_applicationList",
             post(groups::get_user_req_group_application_list),
         )
-        .route("/group/get_groups_info", post(groups::get_groups_info))
+        .route("/group/get_groups_info", post(groups_v3::get_groups_info))
         .route("/group/kick_group", post(groups::kick_group))
         .route(
             "/group/get_group_member_list",
-            post(groups::get_group_member_list),
+            post(groups_v3::get_group_member_list),
         )
         .route(
             "/group/get_group_all_member_list",
@@ -190,7 +212,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/group/get_group_members_info",
-            post(groups::get_group_members_info),
+            post(groups_v3::get_group_members_info),
         )
         .route(
             "/group/invite_user_to_group",
@@ -198,7 +220,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/group/get_joined_group_list",
-            post(groups::get_joined_group_list),
+            post(groups_v3::get_joined_group_list),
         )
         .route("/group/dismiss_group", post(groups::dismiss_group))
         .route("/group/mute_group_member", post(groups::mute_group_member))

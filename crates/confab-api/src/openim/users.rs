@@ -1,12 +1,14 @@
-//! auth, user and manager routes.
+//! auth, user and manager routes, with OpenIM v3's spellings where its
+//! client SDK calls them (`wire_v3.rs`).
 
 use super::wire::{string_or_number, user_id, user_ids, UserInfo};
-use super::{ApiResult, OpenIm, OpenImCaller, Reply};
+use super::wire_v3::{only_zero, wrapped, Spelled, UserV3, V3Body};
+use super::{ApiError, ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::extract::State;
 use confab_core::model::UserPatch;
-use confab_core::Platform;
-use confab_service::NewUser;
+use confab_core::{Field, Platform};
+use confab_service::{Caller, NewUser};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -176,11 +178,29 @@ pub struct UsersReq {
 /// Most users `get_users_info` returns at once.
 const MAX_USERS_INFO: usize = 1000;
 
+/// OpenIM v3's spelling (its client SDK's).
+#[derive(Deserialize)]
+pub struct UsersV3Req {
+    #[serde(rename = "userIDs")]
+    user_ids: Vec<String>,
+}
+
+impl V3Body for UsersV3Req {
+    const MARKERS: &'static [&'static str] = &["userIDs"];
+}
+
+/// v2's `userIDList` answers the list of v2 users; v3's `userIDs` answers
+/// `{usersInfo}` in v3's shape. Any token reads anyone's profile: a client
+/// looks its peer up before the first message.
 pub async fn get_users_info(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
-    OpenIm(req): OpenIm<UsersReq>,
+    body: Spelled<UsersV3Req, UsersReq>,
 ) -> ApiResult {
+    let req = match body {
+        Spelled::V2(req) => req,
+        Spelled::V3(req) => return get_users_info_v3(&s, &caller, req).await,
+    };
     let ids = user_ids("userIDList", &req.user_ids)?;
     let users = s.service.get_users(&caller, &ids, MAX_USERS_INFO).await?;
     let out: Vec<UserInfo> = users
@@ -188,6 +208,141 @@ pub async fn get_users_info(
         .map(|u| UserInfo::new(u, s.service.is_admin(&u.user_id)))
         .collect();
     Ok(Reply::data(out))
+}
+
+async fn get_users_info_v3(s: &AppState, caller: &Caller, req: UsersV3Req) -> ApiResult {
+    let naming = ApiError::naming(&[(Field::Users, "userIDs")]);
+    let ids = user_ids("userIDs", &req.user_ids)?;
+    let users = s
+        .service
+        .get_users(caller, &ids, MAX_USERS_INFO)
+        .await
+        .map_err(naming)?;
+    let out: Vec<UserV3> = users
+        .iter()
+        .map(|u| UserV3::new(u, s.service.is_admin(&u.user_id)))
+        .collect();
+    Ok(Reply::data(json!({ "usersInfo": out })))
+}
+
+/// `update_user_info_ex`: `{userInfo: {userID, nickname?, faceURL?, ex?,
+/// globalRecvMsgOpt?}}`, each optional plain or `{value}`-wrapped.
+#[derive(Deserialize)]
+pub struct UpdateUserInfoExReq {
+    #[serde(rename = "userInfo")]
+    user_info: UserInfoEx,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInfoEx {
+    #[serde(rename = "userID")]
+    user_id: String,
+    #[serde(default, deserialize_with = "wrapped")]
+    nickname: Option<String>,
+    #[serde(rename = "faceURL", default, deserialize_with = "wrapped")]
+    face_url: Option<String>,
+    #[serde(default, deserialize_with = "wrapped")]
+    ex: Option<String>,
+    #[serde(default, deserialize_with = "wrapped")]
+    global_recv_msg_opt: Option<i32>,
+}
+
+/// Users update their own profile (admins anyone's), as with
+/// `update_user_info`.
+pub async fn update_user_info_ex(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<UpdateUserInfoExReq>,
+) -> ApiResult {
+    let info = req.user_info;
+    let user = user_id("userInfo.userID", &info.user_id)?;
+    only_zero(
+        "userInfo.globalRecvMsgOpt",
+        info.global_recv_msg_opt,
+        "receive every message",
+    )?;
+    let patch = UserPatch {
+        nickname: info.nickname,
+        face_url: info.face_url,
+        ex: info.ex,
+        ..UserPatch::default()
+    };
+    if patch.is_empty() {
+        return Err(confab_core::Error::invalid(
+            "userInfo: no field to update: give at least one of nickname, faceURL, ex",
+        )
+        .into());
+    }
+    s.service
+        .update_user(&caller, &user, &patch)
+        .await
+        .map_err(ApiError::naming(PROFILE_V3))?;
+    Ok(Reply::data(json!({})))
+}
+
+/// Where v3 nests a profile's fields.
+const PROFILE_V3: &[(Field, &str)] = &[
+    (Field::Nickname, "userInfo.nickname"),
+    (Field::FaceUrl, "userInfo.faceURL"),
+    (Field::Ex, "userInfo.ex"),
+];
+
+/// OpenIM's `genre` of `subscribe_users_status`.
+const SUBSCRIBE: i32 = 1;
+const UNSUBSCRIBE: i32 = 2;
+
+#[derive(Deserialize)]
+pub struct SubscribeStatusReq {
+    #[serde(rename = "userID")]
+    user_id: String,
+    #[serde(rename = "userIDs")]
+    user_ids: Vec<String>,
+    genre: i32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StatusV3 {
+    #[serde(rename = "userID")]
+    user_id: String,
+    status: i32,
+    #[serde(rename = "platformIDs")]
+    platform_ids: Vec<i32>,
+}
+
+/// Subscriptions live on the WebSocket, where pushes go: the SDK
+/// subscribes there. This route keeps no subscription; subscribing
+/// answers the users' status now, unsubscribing answers an empty list.
+pub async fn subscribe_users_status(
+    State(s): State<AppState>,
+    OpenImCaller(caller): OpenImCaller,
+    OpenIm(req): OpenIm<SubscribeStatusReq>,
+) -> ApiResult {
+    let user = user_id("userID", &req.user_id)?;
+    caller.require_acts_for(&user)?;
+    let ids = user_ids("userIDs", &req.user_ids)?;
+    let status_list: Vec<StatusV3> = match req.genre {
+        SUBSCRIBE => s
+            .service
+            .users_online_status(&caller, &ids)
+            .map_err(ApiError::naming(&[(Field::Users, "userIDs")]))?
+            .into_iter()
+            .map(|(id, platforms)| StatusV3 {
+                user_id: id.to_string(),
+                status: i32::from(!platforms.is_empty()),
+                platform_ids: platforms.iter().map(|p| p.id()).collect(),
+            })
+            .collect(),
+        UNSUBSCRIBE => Vec::new(),
+        other => {
+            return Err(confab_core::Error::invalid(format!(
+                "genre: must be 1 (subscribe) or 2 (unsubscribe), got {other}"
+            ))
+            .into())
+        }
+    };
+    Ok(Reply::data(json!({ "statusList": status_list })))
 }
 
 #[derive(Deserialize)]

@@ -1,5 +1,6 @@
 //! OpenIM's wire shapes and their conversion from domain records. Times are
-//! seconds, as OpenIM v2 sends them.
+//! seconds, as OpenIM v2 sends them; v3's shapes, in milliseconds, are in
+//! `wire_v3.rs`.
 
 use confab_core::model::*;
 use confab_core::{GroupId, Result, UserId};

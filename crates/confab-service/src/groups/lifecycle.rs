@@ -69,6 +69,9 @@ impl Service {
             ..GroupMember::new(group_id.clone(), user_id, role, now)
         }));
         self.store.create_group(&group, &records).await?;
+        let member_ids: Vec<UserId> = records.iter().map(|m| m.user_id.clone()).collect();
+        self.record_versions(membership(&group_id, &member_ids, ChangeKind::Insert))
+            .await;
         self.members_changed(&group_id);
         self.notify_group(
             &caller.user_id,
@@ -78,7 +81,7 @@ impl Service {
                 group_name: group.group_name.clone(),
                 owner_user_id: group.owner_user_id.clone(),
                 op_user_id: caller.user_id.clone(),
-                member_user_ids: records.iter().map(|m| m.user_id.clone()).collect(),
+                member_user_ids: member_ids,
             },
         )
         .await;
@@ -98,6 +101,8 @@ impl Service {
         self.live_group(group_id).await?;
         self.manager_role(caller, group_id).await?;
         self.store.update_group(group_id, patch).await?;
+        self.record_versions(vec![group_info_update(group_id)])
+            .await;
         self.notify_group(
             &caller.user_id,
             group_id,
@@ -135,6 +140,9 @@ impl Service {
         self.store
             .transfer_owner(group_id, &group.owner_user_id, new_owner, Role::Member)
             .await?;
+        let mut changes = member_updates(group_id, &[&group.owner_user_id, new_owner]);
+        changes.push(group_info_update(group_id));
+        self.record_versions(changes).await;
         self.notify_group(
             &caller.user_id,
             group_id,
@@ -181,6 +189,17 @@ impl Service {
         self.store
             .set_group_status(group_id, GroupStatus::Dismissed)
             .await?;
+        // The members stay on record (with the group) for history; for
+        // their clients the group is gone.
+        match self.store.member_ids(group_id).await {
+            Ok(members) => {
+                let mut changes = membership(group_id, &members, ChangeKind::Delete);
+                changes.push(group_info_update(group_id));
+                self.record_versions(changes).await;
+            }
+            Err(e) => tracing::error!(error = %e.log_message(), group = %group_id,
+                "listing members to record a dismissal failed"),
+        }
         self.notify_group(
             &caller.user_id,
             group_id,
@@ -210,6 +229,8 @@ impl Service {
             GroupStatus::Ok
         };
         self.store.set_group_status(group_id, status).await?;
+        self.record_versions(vec![group_info_update(group_id)])
+            .await;
         let kind = if muted {
             GroupStateKind::Muted
         } else {

@@ -39,6 +39,8 @@ impl Service {
             .collect();
         let added = self.store.add_members(&records).await?;
         if !added.is_empty() {
+            self.record_versions(membership(group_id, &added, ChangeKind::Insert))
+                .await;
             self.members_changed(group_id);
             self.notify_group(
                 &caller.user_id,
@@ -80,6 +82,8 @@ impl Service {
             .collect();
         let removed = self.store.remove_members(group_id, &removable).await?;
         if !removed.is_empty() {
+            self.record_versions(membership(group_id, &removed, ChangeKind::Delete))
+                .await;
             self.members_changed(group_id);
             let notice = Notice::MembersKicked {
                 group_id: group_id.clone(),
@@ -116,6 +120,12 @@ impl Service {
         self.store
             .remove_members(group_id, std::slice::from_ref(user_id))
             .await?;
+        self.record_versions(membership(
+            group_id,
+            std::slice::from_ref(user_id),
+            ChangeKind::Delete,
+        ))
+        .await;
         self.members_changed(group_id);
         self.notify_group(
             user_id,
@@ -155,6 +165,8 @@ impl Service {
             ..Default::default()
         };
         self.store.update_member(group_id, user_id, &patch).await?;
+        self.record_versions(member_updates(group_id, &[user_id]))
+            .await;
         self.notify_group(
             &caller.user_id,
             group_id,
@@ -211,6 +223,8 @@ impl Service {
             ..patch.clone()
         };
         self.store.update_member(group_id, user_id, &patch).await?;
+        self.record_versions(member_updates(group_id, &[user_id]))
+            .await;
         let kind = match patch.role {
             Some(Role::Admin) => MemberInfoKind::SetToAdmin,
             Some(Role::Member) => MemberInfoKind::SetToOrdinary,

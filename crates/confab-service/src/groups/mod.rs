@@ -13,11 +13,13 @@ mod requests;
 use crate::appender::Delivery;
 use crate::auth::Caller;
 use crate::notices::GroupInfoChange;
+use crate::versions::{group_info_update, member_updates, membership};
 use crate::Service;
 use confab_core::bus::{Event, Payload};
 use confab_core::ids::GroupId;
 use confab_core::model::*;
 use confab_core::validate::{self, MAX_NAME_LEN, MAX_TEXT_LEN};
+use confab_core::versions::ChangeKind;
 use confab_core::{Error, Field, Result, UserId};
 
 /// Most users invited, kicked or listed by id in one request.

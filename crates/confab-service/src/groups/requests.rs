@@ -115,6 +115,12 @@ impl Service {
             handle_msg: handle_msg.to_owned(),
         };
         if accept {
+            self.record_versions(membership(
+                group_id,
+                std::slice::from_ref(applicant),
+                ChangeKind::Insert,
+            ))
+            .await;
             self.members_changed(group_id);
             self.notify_group(&caller.user_id, group_id, notice).await;
         } else {

@@ -540,6 +540,24 @@ impl NotificationStore for Counting {
 }
 
 #[async_trait]
+impl VersionStore for Counting {
+    async fn record_changes(&self, changes: &[confab_core::versions::VersionChange]) -> Result<()> {
+        self.inner.record_changes(changes).await
+    }
+    async fn changes_since(
+        &self,
+        owner: &str,
+        domain: confab_core::versions::VersionDomain,
+        version_id: &str,
+        version: i64,
+    ) -> Result<confab_core::versions::VersionDelta> {
+        self.inner
+            .changes_since(owner, domain, version_id, version)
+            .await
+    }
+}
+
+#[async_trait]
 impl AccessStore for Counting {
     async fn put_user_token(
         &self,

@@ -5,11 +5,18 @@
 //! client makes (`messages.rs`). Same envelope as the admin API:
 //! `{errCode, errMsg, errDlt, data}`.
 
+mod jssdk;
+mod messages;
+mod objects;
 mod sync;
 
 use crate::AppState;
 use axum::Router;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(sync::router())
+    Router::new()
+        .merge(sync::router())
+        .merge(jssdk::router())
+        .merge(messages::router())
+        .merge(objects::router())
 }
