@@ -111,11 +111,11 @@ function watch(sdk, name) {
   };
 }
 
-async function login(userID) {
+async function login(userID, platformID = 5) {
   const sdk = getSDK();
   const events = watch(sdk, userID);
-  const t = await token(userID);
-  await sdk.login({ userID, token: t, platformID: 5, apiAddr: base, wsAddr, logLevel: 5 });
+  const t = await token(userID, platformID);
+  await sdk.login({ userID, token: t, platformID, apiAddr: base, wsAddr, logLevel: 5 });
   await Promise.race([
     events.wait(CbEvents.OnSyncServerFinish, () => true, 10000),
     events.wait(CbEvents.OnSyncServerFailed, () => true, 10000).then((e) => fail(`sync failed: ${JSON.stringify(e)}`)),
@@ -183,11 +183,23 @@ await flow('conversation list with last message and unread count', async () => {
   eq(mine.unreadCount, 0, "the sender's unread");
 });
 
-await flow('mark as read', async () => {
+await flow('mark as read: the unread drops on the other device', async () => {
+  // Bob's second device, on Windows.
+  const B2 = await login(bob, 3);
+  eq((await conversation(B2.sdk, chat)).unreadCount, 1, 'unread on the other device before');
   await B.sdk.markConversationMessageAsRead(chat);
   eq((await conversation(B.sdk, chat)).unreadCount, 0, 'unread after reading');
   const receipt = await A.events.wait(CbEvents.OnRecvC2CReadReceipt);
   eq(receipt[0].userID, bob, 'the receipt names the reader');
+  await B2.events.wait(CbEvents.OnConversationChanged, (cs) => cs.some((c) => c.conversationID === chat && c.unreadCount === 0));
+  eq((await conversation(B2.sdk, chat)).unreadCount, 0, 'unread on the other device after');
+  await B2.sdk.logout();
+});
+
+await flow('conversation settings reach every device', async () => {
+  await A.sdk.setConversation({ conversationID: chat, isPinned: true });
+  const changed = await A.events.wait(CbEvents.OnConversationChanged, (cs) => cs.some((c) => c.conversationID === chat && c.isPinned));
+  check(changed, 'pinned');
 });
 
 await flow('revoke', async () => {

@@ -38,6 +38,12 @@ pub enum Payload {
         reason: String,
         except_session: Option<SessionId>,
     },
+    /// `user_id`'s settings of these conversations changed: their other
+    /// devices refresh them (OpenIM's SDK syncs its conversations then).
+    ConversationsChanged {
+        user_id: UserId,
+        conversation_ids: Vec<String>,
+    },
     /// The members of a group changed: every node drops its cached member
     /// list of the group. Sessions are not told (`recipients` is empty).
     GroupMembersChanged { group_id: GroupId },

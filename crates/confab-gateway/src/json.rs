@@ -55,7 +55,10 @@ impl EventEncoder for JsonCodec {
                     seq: *seq,
                 }),
             )),
-            Payload::Kick { .. } | Payload::GroupMembersChanged { .. } => None,
+            // Settings are read with the conversations, at sync.
+            Payload::ConversationsChanged { .. }
+            | Payload::Kick { .. }
+            | Payload::GroupMembersChanged { .. } => None,
         }
     }
 

@@ -167,7 +167,7 @@ impl Gateway {
 impl Deliver for Gateway {
     fn deliver(&self, event: &Event) {
         match &event.payload {
-            Payload::Message(_) | Payload::Read { .. } => {
+            Payload::Message(_) | Payload::Read { .. } | Payload::ConversationsChanged { .. } => {
                 self.registry.push(
                     &event.recipients,
                     event.origin.as_deref(),

@@ -214,6 +214,10 @@ impl Service {
         self.store
             .mark_read(&caller.user_id, conversation_id, seq, now_millis())
             .await?;
+        // The unread count is part of the conversation a syncing device
+        // gets (OpenIM's SDK learns a read on another device so).
+        self.record_versions(vec![conversation_update(&caller.user_id, conversation_id)])
+            .await;
         let mut recipients = vec![caller.user_id.clone()];
         if view.session_type == SessionType::Single {
             recipients.push(UserId::from_trusted(view.peer_id.clone()));
@@ -317,6 +321,17 @@ impl Service {
         }
         self.record_versions(vec![conversation_update(user_id, conversation_id)])
             .await;
+        // The user's other devices are told; online only: they read the
+        // settings with their conversations anyway.
+        self.appender.deliver(Delivery::Event(Event {
+            recipients: vec![user_id.clone()],
+            origin: None,
+            payload: Payload::ConversationsChanged {
+                user_id: user_id.clone(),
+                conversation_ids: vec![conversation_id.to_owned()],
+            },
+            filter: None,
+        }));
         Ok(())
     }
 }

@@ -127,7 +127,22 @@ impl EventEncoder for OpenImCodec {
                 conversation_id,
                 seq,
             } => {
-                let push = read_receipt(reader.as_str(), conversation_id, *seq);
+                let mut push = read_receipt(reader.as_str(), conversation_id, *seq);
+                // The reader's other devices ignore a receipt of their own
+                // user's: they learn the new unread count by syncing their
+                // conversations, which this tells them to.
+                merge(
+                    &mut push.notification_msgs,
+                    conversations_changed(reader.as_str(), std::slice::from_ref(conversation_id))
+                        .notification_msgs,
+                );
+                Some(self.push(ident::PUSH, &push.encode_to_vec()))
+            }
+            Payload::ConversationsChanged {
+                user_id,
+                conversation_ids,
+            } => {
+                let push = conversations_changed(user_id.as_str(), conversation_ids);
                 Some(self.push(ident::PUSH, &push.encode_to_vec()))
             }
             Payload::Kick { .. } | Payload::GroupMembersChanged { .. } => None,
@@ -300,13 +315,48 @@ impl Codec for OpenImCodec {
     }
 }
 
+/// OpenIM's conversation change (1300, `ConversationUpdateTips`), upon
+/// which the SDK syncs its conversations.
+fn conversations_changed(user: &str, conversation_ids: &[String]) -> sdkws::PushMessages {
+    let ids: Vec<String> = conversation_ids
+        .iter()
+        .map(|id| openim_conversation_id(id))
+        .collect();
+    let now = now_millis();
+    let notice = sdkws::MsgData {
+        send_id: user.to_owned(),
+        recv_id: user.to_owned(),
+        client_msg_id: format!("conv_{user}_{now}_{}", ids.join(",")),
+        session_type: 1,
+        msg_from: 200,
+        content_type: tips::CONVERSATION_CHANGED,
+        content: tips::content(&serde_json::json!({"userID": user, "conversationIDList": ids}))
+            .into_bytes(),
+        send_time: now,
+        create_time: now,
+        status: 2,
+        ..Default::default()
+    };
+    let mut push = sdkws::PushMessages::default();
+    push.notification_msgs
+        .entry(format!("n_{user}"))
+        .or_default()
+        .msgs
+        .push(notice);
+    push
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// A read mark as OpenIM's read receipt (2200), among notifications.
 fn read_receipt(reader: &str, conversation_id: &str, seq: i64) -> sdkws::PushMessages {
     let id = openim_conversation_id(conversation_id);
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
+    let now = now_millis();
     let group = id.strip_prefix("sg_");
     let notice = sdkws::MsgData {
         send_id: reader.to_owned(),

@@ -240,6 +240,11 @@ fn pushes_place_chat_and_notices() {
     };
     let push =
         sdkws::PushMessages::decode(bytes_of(&codec.event(&read).unwrap()).as_slice()).unwrap();
+    let changed = &push.notification_msgs["n_bob"].msgs[0];
+    assert_eq!(
+        changed.content_type, 1300,
+        "the reader's other devices sync"
+    );
     let receipt = &push.notification_msgs["n_alice_bob"].msgs[0];
     assert_eq!(receipt.content_type, 2200);
     let content: serde_json::Value = serde_json::from_slice(&receipt.content).unwrap();

@@ -314,14 +314,16 @@ fn at_of(user: &str, got: &Value) -> Value {
 const CONVERSATIONS: &str = "/conversation/get_incremental_conversations";
 const NOT_NOTIFY: &str = "/conversation/get_not_notify_conversation_ids";
 
-/// Alice's conversation as OpenIM shows it; its seqs are taken from `got`.
+/// Alice's conversation as OpenIM shows it (and its unread count, which
+/// OpenIM's record lacks); its seqs and count are taken from `got`.
 fn conversation(got: &Value, id: &str, kind: i64, peer: &str, opt: i64, pinned: bool) -> Value {
     let (user, group) = if kind == 3 { ("", peer) } else { (peer, "") };
     json!({"ownerUserID": "alice", "conversationID": id, "recvMsgOpt": opt,
            "conversationType": kind, "userID": user, "groupID": group, "isPinned": pinned,
            "attachedInfo": "", "isPrivateChat": false, "groupAtType": 0, "ex": "",
            "burnDuration": 0, "minSeq": got["minSeq"], "maxSeq": got["maxSeq"],
-           "msgDestructTime": 0, "latestMsgDestructTime": 0, "isMsgDestruct": false})
+           "msgDestructTime": 0, "latestMsgDestructTime": 0, "isMsgDestruct": false,
+           "unreadCount": got["unreadCount"]})
 }
 
 async fn conversations_since_a_version(t: &TestServer) {
@@ -344,6 +346,16 @@ async fn conversations_since_a_version(t: &TestServer) {
     let all = data(&alice, CONVERSATIONS, first("alice")).await;
     let listed = &all["insert"];
     assert_eq!(listed[1]["maxSeq"], 1, "one message: {all}");
+    // Unread: the group's creation notice, and the message the admin sent
+    // in her name (no device of hers read it).
+    assert_eq!(
+        (
+            listed[0]["unreadCount"].clone(),
+            listed[1]["unreadCount"].clone()
+        ),
+        (json!(1), json!(1)),
+        "{all}"
+    );
     assert_eq!(
         all,
         delta(

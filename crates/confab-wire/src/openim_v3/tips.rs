@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 /// OpenIM's revoke notification (`RevokeMsgTips`).
 pub const REVOKE_NOTIFICATION: i32 = 2101;
+/// OpenIM's conversation change (`ConversationUpdateTips`).
+pub const CONVERSATION_CHANGED: i32 = 1300;
 /// OpenIM's read receipt (`MarkAsReadTips`).
 pub const HAS_READ_RECEIPT: i32 = 2200;
 /// OpenIM's role levels of a group member.

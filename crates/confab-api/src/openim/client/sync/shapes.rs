@@ -110,6 +110,9 @@ pub struct ConversationV3 {
     msg_destruct_time: i64,
     latest_msg_destruct_time: i64,
     is_msg_destruct: bool,
+    /// Not OpenIM's: the JS SDK merges a synced conversation into its own
+    /// record, so this is how a read on another device lowers its count.
+    unread_count: i64,
 }
 
 impl From<&UserConversation> for ConversationV3 {
@@ -145,6 +148,7 @@ impl From<&UserConversation> for ConversationV3 {
             msg_destruct_time: 0,
             latest_msg_destruct_time: 0,
             is_msg_destruct: false,
+            unread_count: c.unread(),
         }
     }
 }
