@@ -1,9 +1,11 @@
 //! OpenIM's official JS client SDK, unchanged, against the `confab`
-//! binary: `tests/openim-sdk/flows.mjs` drives two and three SDK users
-//! (login, chat, read, revoke, groups, friends, history, kicks, and a
-//! Confab `/ws` client beside them). Needs Node and the pinned packages
-//! (`npm ci` in `tests/openim-sdk`, which `.ci/run` does); without them the
-//! test is skipped, and under `CI=true` it fails.
+//! binary (the release one `.ci/run` builds, named by
+//! `CONFAB_SDK_TEST_SERVER`; else this build's): `tests/openim-sdk/flows.mjs`
+//! drives two and three SDK users (login, chat, read, revoke, groups,
+//! friends, files, history, kicks, and a Confab `/ws` client beside them).
+//! Needs Node and the pinned packages (`npm ci` in `tests/openim-sdk`,
+//! which `.ci/run` does); without them the test is skipped, and under
+//! `CI=true` it fails.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -39,7 +41,9 @@ fn openim_js_sdk_works_unchanged() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_confab"))
+    let binary = std::env::var("CONFAB_SDK_TEST_SERVER")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_confab").to_owned());
+    let mut server = Command::new(binary)
         .args(["--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .env("CONFAB_ADMIN_SECRET", "sdk-secret")
