@@ -83,6 +83,12 @@ impl TestServer {
         self._dir.path()
     }
 
+    /// `ws://` of `openim_gateway_listen`, when the test set it.
+    pub fn openim_gateway_url(&self) -> Option<String> {
+        let addr = self.server.as_ref()?.openim_addr?;
+        Some(format!("ws://{addr}"))
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.server.as_ref().unwrap().addr)
     }

@@ -265,6 +265,56 @@ async fn a_refused_token_is_told_in_the_greeting(t: &TestServer) {
     }
 }
 
+/// OpenIM's own port: any path, as its gateway takes; without
+/// `isMsgResp` no greeting comes; a logout is answered, then the session
+/// ends.
+#[tokio::test]
+async fn openim_gateway_listen_serves_any_path() {
+    let t = TestServer::start_with(Backend::Sqlite, |s| {
+        s.openim_gateway_listen = Some("127.0.0.1:0".into());
+    })
+    .await
+    .unwrap();
+    t.user("v3erin").await;
+    let token = t.anon.user_token(SECRET, "v3erin", 5).await.unwrap();
+    let url = format!(
+        "{}/msg_gateway?sendID=v3erin&token={token}&platformID=5&operationID=o&isMsgResp=false&sdkType=js",
+        t.openim_gateway_url().unwrap()
+    );
+    let (mut s, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    request(&mut s, "v3erin", 1006, "1", &[]).await;
+    let answer = envelope(&mut s).await;
+    assert_eq!(
+        (&answer["reqIdentifier"], &answer["errCode"]),
+        (&json!(1006), &json!(0))
+    );
+    request(&mut s, "v3erin", 2003, "2", &[]).await;
+    let answer = envelope(&mut s).await;
+    assert_eq!(
+        (&answer["reqIdentifier"], &answer["msgIncr"]),
+        (&json!(2003), &json!("2"))
+    );
+    match next(&mut s).await {
+        Message::Close(Some(close)) => assert_eq!(close.reason.as_str(), "logged out"),
+        other => panic!("expected a close, got {other:?}"),
+    }
+    // The second port serves nothing else: only upgrades (GET).
+    let http = format!(
+        "{}/auth/user_token",
+        t.openim_gateway_url()
+            .unwrap()
+            .replacen("ws://", "http://", 1)
+    );
+    let r = reqwest::Client::new()
+        .post(http)
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    t.stop().await;
+}
+
 on_sqlite!(
     a_send_is_answered_then_echoed_and_pushed,
     bad_frames_are_answered_and_the_connection_stays,
