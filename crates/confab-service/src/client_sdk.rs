@@ -2,7 +2,16 @@
 //! admin use cases: the presence of the users it shows, the requests
 //! between two users with both profiles, chosen friends, pages of members
 //! with a total, and answering a friend request named by the pair of users
-//! in either order. Each builds on the rules of the topic's own file.
+//! in either order; friendships seen from both sides, chosen blacklist
+//! entries and remarks set on many friends (`relations.rs`); invitations
+//! and removals that succeed for all or none, and join requests with their
+//! user and group (`groups.rs`). Each builds on the rules of the topic's
+//! own file.
+
+mod groups;
+mod relations;
+
+pub use groups::GroupRequestView;
 
 use crate::auth::Caller;
 use crate::groups::MemberFilter;

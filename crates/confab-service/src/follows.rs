@@ -79,7 +79,7 @@ impl Service {
             FollowOp::Block => {
                 self.unfollow(owner, target).await?;
                 if self.store.get_black(owner, target).await?.is_none() {
-                    self.add_black(caller, owner, target).await?;
+                    self.add_black(caller, owner, target, "").await?;
                 }
             }
             FollowOp::Unblock => {

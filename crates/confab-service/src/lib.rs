@@ -33,7 +33,9 @@ pub use access::{canonical_phone, device_platform, LogSms, SignIn, SmsSender, Sm
 pub use accounts::{AccountStatus, NewUser};
 pub use auth::{AppTokenAsker, Caller, TokenGrant, TokenInfo};
 pub use chatrooms::{Chatroom, NewChatroom, DEFAULT_CHATROOM_MAX_MEMBERS, MAX_CHATROOM_MEMBERS};
-pub use client_sdk::{FriendRequestView, MemberPage, MAX_CLIENT_LOOKUP, MAX_MEMBER_PAGE};
+pub use client_sdk::{
+    FriendRequestView, GroupRequestView, MemberPage, MAX_CLIENT_LOOKUP, MAX_MEMBER_PAGE,
+};
 pub use conversations::{
     ConversationChange, PulledRange, SeqRange, MAX_CONVERSATION_BATCH, MAX_PULL,
 };

@@ -391,9 +391,17 @@ impl Service {
         Ok(results)
     }
 
-    /// `owner` blocks `blocked`. Idempotent.
-    pub async fn add_black(&self, caller: &Caller, owner: &UserId, blocked: &UserId) -> Result<()> {
+    /// `owner` blocks `blocked`, keeping `ex` with the entry. Idempotent:
+    /// blocking again keeps the first entry.
+    pub async fn add_black(
+        &self,
+        caller: &Caller,
+        owner: &UserId,
+        blocked: &UserId,
+        ex: &str,
+    ) -> Result<()> {
         caller.require_acts_for(owner)?;
+        validate::max_len(Field::Ex, ex, MAX_TEXT_LEN)?;
         if owner == blocked {
             return Err(Error::invalid_field(
                 Field::OtherUser,
@@ -407,7 +415,7 @@ impl Service {
                 owner_user_id: owner.clone(),
                 block_user_id: blocked.clone(),
                 created_at: now_millis(),
-                ex: String::new(),
+                ex: ex.to_owned(),
             })
             .await?;
         self.notify_users(

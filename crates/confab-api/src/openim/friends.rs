@@ -275,7 +275,7 @@ pub async fn add_black(
     OpenIm(req): OpenIm<PairReq>,
 ) -> ApiResult {
     let (owner, blocked) = req.ids()?;
-    s.service.add_black(&caller, &owner, &blocked).await?;
+    s.service.add_black(&caller, &owner, &blocked, "").await?;
     Ok(Reply::ok())
 }
 

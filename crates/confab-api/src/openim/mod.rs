@@ -11,6 +11,9 @@ mod client;
 mod conversations;
 mod extract;
 mod friends;
+mod friends_v3;
+mod group_members_v3;
+mod group_requests_v3;
 mod groups;
 mod groups_v3;
 mod messages;
@@ -156,7 +159,7 @@ pub fn router() -> Router<AppState> {
             "/friend/get_self_friend_apply_list",
             post(friends::get_self_friend_apply_list),
         )
-        .route("/friend/delete_friend", post(friends::delete_friend))
+        .route("/friend/delete_friend", post(friends_v3::delete_friend))
         .route("/friend/get_friend_list", post(friends::get_friend_list))
         .route(
             "/friend/get_designated_friend_apply",
@@ -170,13 +173,18 @@ pub fn router() -> Router<AppState> {
             "/friend/set_friend_remark",
             post(friends::set_friend_remark),
         )
-        .route("/friend/is_friend", post(friends::is_friend))
+        .route("/friend/is_friend", post(friends_v3::is_friend))
+        .route("/friend/update_friends", post(friends_v3::update_friends))
         .route("/friend/import_friend", post(friends::import_friend))
-        .route("/friend/add_black", post(friends::add_black))
+        .route("/friend/add_black", post(friends_v3::add_black))
         .route("/friend/add_blacklist", post(friends::add_black))
-        .route("/friend/remove_black", post(friends::remove_black))
+        .route("/friend/remove_black", post(friends_v3::remove_black))
         .route("/friend/remove_blacklist", post(friends::remove_black))
-        .route("/friend/get_black_list", post(friends::get_black_list))
+        .route("/friend/get_black_list", post(friends_v3::get_black_list))
+        .route(
+            "/friend/get_specified_blacks",
+            post(friends_v3::get_specified_blacks),
+        )
         .route("/friend/get_blacklist", post(friends::get_black_list))
         // groups
         .route("/group/create_group", post(groups_v3::create_group))
@@ -194,14 +202,18 @@ pub fn router() -> Router<AppState> {
         .route("/group/transfer_group", post(groups::transfer_group))
         .route(
             "/group/get_recv_group_applicationList",
-            post(groups::get_recv_group_application_list),
+            post(group_requests_v3::get_recv_group_application_list),
         )
         .route(
             "/group/get_user_req_group_applicationList",
-            post(groups::get_user_req_group_application_list),
+            post(group_requests_v3::get_user_req_group_application_list),
+        )
+        .route(
+            "/group/get_specified_user_group_request_info",
+            post(group_requests_v3::get_specified_user_group_request_info),
         )
         .route("/group/get_groups_info", post(groups_v3::get_groups_info))
-        .route("/group/kick_group", post(groups::kick_group))
+        .route("/group/kick_group", post(group_members_v3::kick_group))
         .route(
             "/group/get_group_member_list",
             post(groups_v3::get_group_member_list),
@@ -216,13 +228,16 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/group/invite_user_to_group",
-            post(groups::invite_user_to_group),
+            post(group_members_v3::invite_user_to_group),
         )
         .route(
             "/group/get_joined_group_list",
             post(groups_v3::get_joined_group_list),
         )
-        .route("/group/dismiss_group", post(groups::dismiss_group))
+        .route(
+            "/group/dismiss_group",
+            post(group_members_v3::dismiss_group),
+        )
         .route("/group/mute_group_member", post(groups::mute_group_member))
         .route(
             "/group/cancel_mute_group_member",

@@ -98,14 +98,25 @@ where
 }
 
 /// Refuses a setting Confab does not have unless it asks for what Confab
-/// does anyway (0), so that a client never believes a setting took.
-pub fn only_zero(field: &str, value: Option<i32>, meaning: &str) -> Result<()> {
+/// does anyway (`default`), so that a client never believes a setting
+/// took.
+pub fn only_default<T: PartialEq + std::fmt::Debug>(
+    field: &str,
+    value: Option<T>,
+    default: T,
+    meaning: &str,
+) -> Result<()> {
     match value {
-        None | Some(0) => Ok(()),
-        Some(other) => Err(Error::invalid(format!(
-            "{field}: Confab supports only 0 ({meaning}), got {other}"
+        Some(other) if other != default => Err(Error::invalid(format!(
+            "{field}: Confab supports only {default:?} ({meaning}), got {other:?}"
         ))),
+        _ => Ok(()),
     }
+}
+
+/// `only_default` for the settings whose default is 0.
+pub fn only_zero(field: &str, value: Option<i32>, meaning: &str) -> Result<()> {
+    only_default(field, value, 0, meaning)
 }
 
 /// OpenIM's `pagination`: `pageNumber` from 1, `showNumber` per page.
@@ -178,6 +189,29 @@ impl UserV3 {
             create_time: u.created_at,
             app_manger_level: manager_level(is_admin),
             global_recv_msg_opt: 0,
+        }
+    }
+}
+
+/// `sdkws.PublicUserInfo`: a user as blacklists and join requests show
+/// them (empty but for the id when the user was deleted).
+#[derive(Serialize)]
+pub struct PublicUserV3 {
+    #[serde(rename = "userID")]
+    user_id: String,
+    nickname: String,
+    #[serde(rename = "faceURL")]
+    face_url: String,
+    ex: String,
+}
+
+impl PublicUserV3 {
+    pub fn new(id: &confab_core::UserId, u: Option<&User>) -> PublicUserV3 {
+        PublicUserV3 {
+            user_id: id.to_string(),
+            nickname: u.map(|u| u.nickname.clone()).unwrap_or_default(),
+            face_url: u.map(|u| u.face_url.clone()).unwrap_or_default(),
+            ex: u.map(|u| u.ex.clone()).unwrap_or_default(),
         }
     }
 }

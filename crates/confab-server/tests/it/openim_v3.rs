@@ -7,10 +7,10 @@ use crate::harness::*;
 use serde_json::{json, Value};
 use std::time::Duration;
 
-const TIME_KEYS: &[&str] = &["createTime", "joinTime", "handleTime"];
+const TIME_KEYS: &[&str] = &["createTime", "joinTime", "handleTime", "reqTime"];
 
 /// `value` with every millisecond time of the last hour as `"<ms>"`.
-fn ms(mut value: Value) -> Value {
+pub(super) fn ms(mut value: Value) -> Value {
     fn walk(v: &mut Value, now: i64) {
         match v {
             Value::Object(m) => {
@@ -136,7 +136,7 @@ async fn users_info_and_self_update(t: &TestServer) {
     assert!(v2[0]["createTime"].as_i64().unwrap() < 10_000_000_000);
 }
 
-fn group_v3(gid: &str, name: &str, notification: &str, count: i64) -> Value {
+pub(super) fn group_v3(gid: &str, name: &str, notification: &str, count: i64) -> Value {
     json!({"groupID": gid, "groupName": name, "notification": notification,
            "introduction": "intro", "faceURL": "http://f/g.png", "ownerUserID": "alice",
            "createTime": "<ms>", "memberCount": count, "ex": "gx", "status": 0,
