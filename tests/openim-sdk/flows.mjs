@@ -265,6 +265,16 @@ await flow('a group created through the SDK', async () => {
   C.sdk.logout();
 });
 
+await flow('online status subscription', async () => {
+  const { data } = await A.sdk.subscribeUsersStatus([carol]);
+  eq([data[0].userID, data[0].status], [carol, 0], 'carol is offline');
+  const C = await login(carol);
+  const online = await A.events.wait(CbEvents.OnUserStatusChanged, (u) => u.userID === carol && u.status === 1);
+  eq(online.platformIDs, [5], 'carol on the web');
+  await C.sdk.logout();
+  await A.events.wait(CbEvents.OnUserStatusChanged, (u) => u.userID === carol && u.status === 0);
+});
+
 await flow('a friend request and its acceptance', async () => {
   await A.sdk.addFriend({ toUserID: bob, reqMsg: 'hi' });
   const req = await B.events.wait(CbEvents.OnFriendApplicationAdded);

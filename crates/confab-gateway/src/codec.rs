@@ -103,8 +103,13 @@ pub enum Request {
     PullSeqs(Vec<(String, Vec<i64>)>),
     /// The client signs out: answered, then the session ends.
     Logout,
-    /// The online status of these users (OpenIM's 2005 subscription).
-    OnlineStatus(Vec<confab_core::UserId>),
+    /// Watch the presence of `subscribe` (answered with their status now,
+    /// pushed on every change), and no longer of `unsubscribe` (OpenIM's
+    /// 2005 subscription).
+    OnlineStatus {
+        subscribe: Vec<confab_core::UserId>,
+        unsubscribe: Vec<confab_core::UserId>,
+    },
 }
 
 /// The answer to a [`Request`], in domain types; the codec shapes it.
@@ -144,6 +149,17 @@ pub trait EventEncoder: Send + Sync {
     /// The push of an event (a message, a read receipt), or None when this
     /// protocol does not show it.
     fn event(&self, payload: &Payload) -> Option<Frame>;
+
+    /// The push telling a session watching `user` that it is now on
+    /// `platforms` (none: offline), for protocols with presence
+    /// subscriptions.
+    fn status(
+        &self,
+        _user: &confab_core::UserId,
+        _platforms: &[confab_core::Platform],
+    ) -> Option<Frame> {
+        None
+    }
 
     /// The frame sent to a kicked session before it is closed (4001).
     fn kick(&self, reason: &str) -> Frame;

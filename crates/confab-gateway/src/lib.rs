@@ -18,6 +18,7 @@ mod json;
 mod openim;
 mod registry;
 mod session;
+mod watchers;
 mod yunbay;
 
 pub use codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};
@@ -88,6 +89,8 @@ pub struct Gateway {
     next_session: AtomicU64,
     json: Arc<JsonCodec>,
     yunbay: Arc<YunbayCodec>,
+    /// Sessions watching other users' presence.
+    watchers: watchers::Watchers,
 }
 
 impl Gateway {
@@ -108,6 +111,7 @@ impl Gateway {
             next_session: AtomicU64::new(1),
             json: Arc::new(JsonCodec),
             yunbay: Arc::new(YunbayCodec),
+            watchers: watchers::Watchers::default(),
         }
     }
 
@@ -153,6 +157,14 @@ impl Gateway {
         if let Err(e) = self.bus.publish(kick) {
             tracing::warn!(error = %e, user = %caller.user_id, "telling other nodes of a login");
         }
+        self.presence_changed(&caller.user_id);
+    }
+
+    /// Tells the sessions watching `user` on which platforms it is now.
+    pub(crate) fn presence_changed(&self, user: &confab_core::UserId) {
+        use confab_core::presence::Presence;
+        let platforms = self.registry.platforms(user);
+        self.watchers.changed(user, &platforms);
     }
 
     /// Whether `session` is one of this node's (`<node_id>-<n>`).

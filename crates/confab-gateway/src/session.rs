@@ -5,7 +5,6 @@ use crate::codec::{Codec, EventEncoder, Frame, Reply, Request};
 use crate::registry::{ended, Outbound, SessionHandle};
 use crate::Gateway;
 use axum::extract::ws::{CloseFrame, Message};
-use confab_core::bus::SessionId;
 use confab_core::presence::SessionAttributes;
 use confab_core::{ErrorKind, Result};
 use confab_service::Caller;
@@ -216,7 +215,7 @@ pub async fn run_session_with<C, S, R, E>(
         }
         let answered = match codec.decode(&caller, frame) {
             Ok((tag, request)) => {
-                Box::pin(handle_request(&gateway, &caller, &id, tag, request)).await
+                Box::pin(handle_request(&gateway, &caller, &handle, tag, request)).await
             }
             Err((tag, e)) => Handled::Now((tag, Err(e))),
         };
@@ -240,6 +239,7 @@ pub async fn run_session_with<C, S, R, E>(
         // Chatrooms are online-only: a user who is gone leaves them.
         gateway.service.leave_all_chatrooms(&caller.user_id);
     }
+    gateway.presence_changed(&caller.user_id);
     handle.finish();
     // A writer blocked on a peer that stopped reading would wait for TCP to
     // give up; it gets a moment to send its close frame, then is dropped
@@ -403,10 +403,11 @@ enum Handled<T> {
 async fn handle_request<T: Send + 'static>(
     gateway: &Gateway,
     caller: &Caller,
-    session: &SessionId,
+    handle: &Arc<SessionHandle>,
     tag: T,
     request: Request,
 ) -> Handled<T> {
+    let session = &handle.id;
     if let Request::Send(req) = request {
         let submitted = gateway
             .service
@@ -420,7 +421,7 @@ async fn handle_request<T: Send + 'static>(
             Err(e) => Handled::Now((tag, Err(e))),
         };
     }
-    Handled::Now((tag, dispatch(gateway, caller, session, request).await))
+    Handled::Now((tag, dispatch(gateway, caller, handle, request).await))
 }
 
 /// The messages of `seqs` in a conversation, in order: one pull per run
@@ -467,9 +468,10 @@ async fn pull_seqs(
 async fn dispatch(
     gateway: &Gateway,
     caller: &Caller,
-    session: &SessionId,
+    handle: &Arc<SessionHandle>,
     request: Request,
 ) -> Result<Reply> {
+    let session = &handle.id;
     let service = &gateway.service;
     let user = &caller.user_id;
     match request {
@@ -549,10 +551,18 @@ async fn dispatch(
             Ok(Reply::PulledSeqs(out))
         }
         Request::Logout => Ok(Reply::LoggedOut),
-        Request::OnlineStatus(users) if users.is_empty() => Ok(Reply::OnlineStatus(Vec::new())),
-        Request::OnlineStatus(users) => Ok(Reply::OnlineStatus(
-            service.users_online_status(caller, &users)?,
-        )),
+        Request::OnlineStatus {
+            subscribe,
+            unsubscribe,
+        } => {
+            gateway.watchers.unwatch(handle, &unsubscribe);
+            if subscribe.is_empty() {
+                return Ok(Reply::OnlineStatus(Vec::new()));
+            }
+            let statuses = service.users_online_status(caller, &subscribe)?;
+            gateway.watchers.watch(handle, &subscribe);
+            Ok(Reply::OnlineStatus(statuses))
+        }
         // Sessions pipeline their sends (`handle_request`); answering one
         // here waits for its commit.
         Request::Send(req) => {

@@ -152,6 +152,21 @@ impl EventEncoder for OpenImCodec {
     fn kick(&self, _reason: &str) -> Frame {
         self.push(ident::KICK, &[])
     }
+
+    /// A 2005 push (no `msgIncr`: the SDK tells it from an answer so).
+    fn status(
+        &self,
+        user: &confab_core::UserId,
+        platforms: &[confab_core::Platform],
+    ) -> Option<Frame> {
+        let tips = sdkws::SubUserOnlineStatusTips {
+            subscribers: vec![sdkws::SubUserOnlineStatusElem {
+                user_id: user.to_string(),
+                online_platform_ids: platforms.iter().map(|p| p.id()).collect(),
+            }],
+        };
+        Some(self.push(ident::SUBSCRIBE_STATUS, &tips.encode_to_vec()))
+    }
 }
 
 /// Messages as pushed or pulled, each where `convert::place` puts it:
@@ -482,16 +497,18 @@ fn request_of(caller: &Caller, req: &Req, tag: &mut Tag) -> Result<Request, Erro
             Request::Send(Box::new(send::send_request(caller, msg)?))
         }
         ident::LOGOUT => Request::Logout,
-        // The statuses of the users subscribed to; Confab does not push
-        // their changes (yet), so unsubscribing needs no state.
+        // Watches: the current statuses now, their changes pushed.
         ident::SUBSCRIBE_STATUS => {
             let sub: sdkws::SubUserOnlineStatus = data(req)?;
-            let users = sub
-                .subscribe_user_id
-                .iter()
-                .map(|u| confab_core::UserId::parse("subscribeUserID", u))
-                .collect::<Result<Vec<_>, _>>()?;
-            Request::OnlineStatus(users)
+            let ids = |list: &[String], field: &str| {
+                list.iter()
+                    .map(|u| confab_core::UserId::parse(field, u))
+                    .collect::<Result<Vec<_>, _>>()
+            };
+            Request::OnlineStatus {
+                subscribe: ids(&sub.subscribe_user_id, "subscribeUserID")?,
+                unsubscribe: ids(&sub.unsubscribe_user_id, "unsubscribeUserID")?,
+            }
         }
         // Confab pushes the same whether the app is in the background.
         ident::SET_BACKGROUND => {

@@ -128,8 +128,15 @@ fn every_request_identifier_decodes() {
         unsubscribe_user_id: Vec::new(),
     };
     match decode(2005, &sub.encode_to_vec()) {
-        Ok((tag, Request::OnlineStatus(users))) => {
+        Ok((
+            tag,
+            Request::OnlineStatus {
+                subscribe: users,
+                unsubscribe,
+            },
+        )) => {
             assert_eq!(users[0].as_str(), "bob");
+            assert!(unsubscribe.is_empty());
             let answer = codec
                 .reply(
                     &tag,

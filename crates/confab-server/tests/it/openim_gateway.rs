@@ -61,6 +61,11 @@ async fn request(socket: &mut Socket, user: &str, ident: i32, incr: &str, body: 
 
 async fn greeted(t: &TestServer, user: &str) -> Socket {
     t.user(user).await;
+    greeted_again(t, user).await
+}
+
+/// A greeted socket of a user registered already.
+async fn greeted_again(t: &TestServer, user: &str) -> Socket {
     let token = t.anon.user_token(SECRET, user, 5).await.unwrap();
     let mut socket = connect(t, user, &token).await;
     assert_eq!(
@@ -315,7 +320,66 @@ async fn openim_gateway_listen_serves_any_path() {
     t.stop().await;
 }
 
+async fn a_subscription_is_pushed_each_change(t: &TestServer) {
+    let mut watcher = greeted(t, "v3fred").await;
+    t.user("v3gina").await;
+    let sub = sdkws::SubUserOnlineStatus {
+        subscribe_user_id: vec!["v3gina".into()],
+        unsubscribe_user_id: Vec::new(),
+    };
+    request(&mut watcher, "v3fred", 2005, "1", &sub.encode_to_vec()).await;
+    let answer = envelope(&mut watcher).await;
+    assert_eq!(answer["msgIncr"], json!("1"));
+    let now = sdkws::SubUserOnlineStatusTips::decode(data(&answer).as_slice()).unwrap();
+    assert_eq!(
+        (
+            now.subscribers[0].user_id.as_str(),
+            now.subscribers[0].online_platform_ids.len()
+        ),
+        ("v3gina", 0)
+    );
+    let status = |e: &Value| {
+        assert_eq!(
+            (&e["reqIdentifier"], &e["msgIncr"]),
+            (&json!(2005), &json!("")),
+            "a push: {e}"
+        );
+        sdkws::SubUserOnlineStatusTips::decode(data(e).as_slice())
+            .unwrap()
+            .subscribers[0]
+            .online_platform_ids
+            .clone()
+    };
+    let gina = greeted_again(t, "v3gina").await;
+    assert_eq!(
+        status(&envelope(&mut watcher).await),
+        vec![5],
+        "gina is online on the web"
+    );
+    drop(gina);
+    assert_eq!(
+        status(&envelope(&mut watcher).await),
+        Vec::<i32>::new(),
+        "and offline"
+    );
+    // Unsubscribed: no more pushes.
+    let unsub = sdkws::SubUserOnlineStatus {
+        subscribe_user_id: Vec::new(),
+        unsubscribe_user_id: vec!["v3gina".into()],
+    };
+    request(&mut watcher, "v3fred", 2005, "2", &unsub.encode_to_vec()).await;
+    assert_eq!(envelope(&mut watcher).await["msgIncr"], json!("2"));
+    let _gina = greeted_again(t, "v3gina").await;
+    request(&mut watcher, "v3fred", 1006, "3", &[]).await;
+    assert_eq!(
+        envelope(&mut watcher).await["msgIncr"],
+        json!("3"),
+        "no status push came first"
+    );
+}
+
 on_sqlite!(
+    a_subscription_is_pushed_each_change,
     a_send_is_answered_then_echoed_and_pushed,
     bad_frames_are_answered_and_the_connection_stays,
     a_refused_token_is_told_in_the_greeting

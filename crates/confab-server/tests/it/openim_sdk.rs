@@ -100,6 +100,7 @@ fn openim_js_sdk_works_unchanged() {
         "ok a Confab /ws client and the admin API talk with the SDK",
         "ok an image message, fetched back by the other user",
         "ok a group created through the SDK",
+        "ok online status subscription",
         "ok a friend request and its acceptance",
         "ok log out, log in on a fresh SDK, see the history",
         "ok a second login on the same platform kicks the first",
