@@ -181,7 +181,11 @@ fn push_messages(messages: &[confab_core::message::Message]) -> sdkws::PushMessa
             push.msgs.entry(id.clone()).or_default().msgs.push(chat);
         }
         if let Some(notice) = placed.notification {
-            let key = match id.strip_prefix("sg_").or_else(|| id.strip_prefix("si_")) {
+            let key = match id
+                .strip_prefix("sg_")
+                .or_else(|| id.strip_prefix("si_"))
+                .or_else(|| id.strip_prefix("sn_"))
+            {
                 Some(rest) => format!("n_{rest}"),
                 None => id,
             };

@@ -31,11 +31,16 @@ const FROM_SYSTEM: i32 = 200;
 /// OpenIM's `status` of a stored message, and of a deleted one.
 const STATUS_SENT: i32 = 2;
 
-/// OpenIM's id of a Confab conversation: groups are `sg_<groupID>`; chats
-/// (`si_`) and the others keep theirs.
+/// OpenIM's id of a Confab conversation: groups are `sg_<groupID>`, a
+/// user's notification conversation `sn_<userID>` (OpenIM's notification
+/// chats, where its SDK shows an app's notices); chats (`si_`) and the
+/// others keep theirs.
 pub fn openim_conversation_id(confab: &str) -> String {
-    match confab.strip_prefix("g_") {
-        Some(group) => format!("sg_{group}"),
+    if let Some(group) = confab.strip_prefix("g_") {
+        return format!("sg_{group}");
+    }
+    match confab.strip_prefix("n_") {
+        Some(user) => format!("sn_{user}"),
         None => confab.to_owned(),
     }
 }
@@ -46,8 +51,12 @@ pub fn is_chat_conversation(confab: &str) -> bool {
     confab.starts_with("si_") || confab.starts_with("g_")
 }
 
-/// Confab's id of a conversation the SDK names: `sg_` and `g_` are groups.
+/// Confab's id of a conversation the SDK names: `sg_` and `g_` are groups,
+/// `sn_` a user's notifications.
 pub fn confab_conversation_id(openim: &str) -> String {
+    if let Some(user) = openim.strip_prefix("sn_") {
+        return format!("n_{user}");
+    }
     match openim.strip_prefix("sg_") {
         Some(group) => format!("g_{group}"),
         None => openim.to_owned(),
@@ -92,6 +101,19 @@ pub fn place(m: &Message) -> Placed {
         return Placed {
             chat: Some(hidden),
             notification: Some(notice),
+        };
+    }
+    // An app's notice to a user (Confab's system notification, OpenIM's
+    // "OA" notification) is a message of the user's notification chat.
+    if m.content_type == ct::SYSTEM_NOTIFICATION && m.session_type == SessionType::Notification {
+        let mut notice = data;
+        notice.content = tips::content(
+            &serde_json::from_str::<serde_json::Value>(&m.content).unwrap_or_default(),
+        )
+        .into_bytes();
+        return Placed {
+            chat: Some(notice),
+            notification: None,
         };
     }
     if ct::is_notification(m.content_type) {
@@ -213,6 +235,8 @@ mod tests {
         assert_eq!(confab_conversation_id("sg_team"), "g_team");
         assert_eq!(confab_conversation_id("g_team"), "g_team");
         assert_eq!(confab_conversation_id("si_a_b"), "si_a_b");
+        assert_eq!(openim_conversation_id("n_ann"), "sn_ann");
+        assert_eq!(confab_conversation_id("sn_ann"), "n_ann");
     }
 
     #[test]

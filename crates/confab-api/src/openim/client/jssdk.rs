@@ -168,10 +168,10 @@ fn conversation_msg(owner: &UserId, s: ConversationSummary) -> jssdk::Conversati
             owner_user_id: owner.to_string(),
             conversation_id: openim_conversation_id(&c.conversation_id),
             recv_msg_opt: c.recv_msg_opt,
-            conversation_type: if group {
-                v3::SUPER_GROUP
-            } else {
-                SessionType::Single as i32
+            conversation_type: match c.session_type {
+                _ if group => v3::SUPER_GROUP,
+                SessionType::Notification => SessionType::Notification as i32,
+                _ => SessionType::Single as i32,
             },
             user_id: if group {
                 String::new()
