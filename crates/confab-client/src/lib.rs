@@ -2,7 +2,9 @@
 //! drive the server through it.
 
 pub mod openim;
+pub mod openim_ws;
 pub mod ws;
 
 pub use openim::{ApiReply, ClientError, OpenImClient};
+pub use openim_ws::{OpenImPushed, OpenImWsClient, OpenImWsOptions, PushedMsg};
 pub use ws::{Pushed, WsClient, WsOptions};

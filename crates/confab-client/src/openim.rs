@@ -122,17 +122,28 @@ impl OpenImClient {
         token_of(&body)
     }
 
-    /// Registers `user_id` and returns its first token.
+    /// Registers `user_id` and returns its first token (for platform 1).
     pub async fn register(
         &self,
         secret: &str,
         user_id: &str,
         nickname: &str,
     ) -> Result<String, ClientError> {
+        self.register_on(secret, user_id, nickname, 1).await
+    }
+
+    /// Registers `user_id` and returns its first token, for `platform`.
+    pub async fn register_on(
+        &self,
+        secret: &str,
+        user_id: &str,
+        nickname: &str,
+        platform: i32,
+    ) -> Result<String, ClientError> {
         let body = self
             .ok(
                 "/auth/user_register",
-                &json!({"secret": secret, "platform": 1, "userID": user_id, "nickname": nickname, "operationID": op_id()}),
+                &json!({"secret": secret, "platform": platform, "userID": user_id, "nickname": nickname, "operationID": op_id()}),
             )
             .await?;
         token_of(&body)

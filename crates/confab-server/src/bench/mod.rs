@@ -6,14 +6,19 @@
 //! Latency is measured on this machine's clock: each message carries its
 //! send time in microseconds (`content.t`), and the receiving task subtracts
 //! it from the time the push arrived.
+//!
+//! `--protocol` picks the wire: Confab's JSON frames at `/ws`, or OpenIM
+//! v3's client gateway at `/` (`conn.rs` hides which from the scenarios).
 
+mod conn;
+mod drive;
 mod relay;
 mod report;
 
 pub use report::Report;
 mod scenarios;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Args, Debug, Clone)]
@@ -39,6 +44,20 @@ pub struct BenchArgs {
     /// (no auth, no storage), and report Confab's figure as a fraction of it
     #[arg(long, global = true)]
     pub baseline: bool,
+    /// The WebSocket protocol the users connect and send with
+    #[arg(long, global = true, value_enum, default_value_t = Protocol::Json)]
+    pub protocol: Protocol,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    /// Confab's JSON frames at `/ws`
+    #[default]
+    Json,
+    /// OpenIM v3's client gateway at `/`: binary JSON envelopes holding
+    /// base64 protobuf, as OpenIM's JS SDK speaks it
+    Openim,
 }
 
 #[derive(Subcommand, Debug, Clone)]

@@ -1,10 +1,13 @@
 //! The bench's baseline (`--baseline`): a bare relay, started in the
 //! bench's own process, that speaks the wire shapes the bench uses (the
-//! token and group routes, `/ws` frames) and does none of Confab's work:
-//! no authentication (a token is the user id), no storage, no rules, no
-//! group commit. Seqs are counters in memory; a send is acked at once and
-//! pushed to the recipients' sessions. What Confab reaches of it, in one run
-//! on one machine, is a figure another machine can compare.
+//! token and group routes, `/ws` frames, and OpenIM v3's gateway at `/`,
+//! in `openim.rs`) and does none of Confab's work: no authentication (a
+//! token is the user id), no storage, no rules, no group commit. Seqs are
+//! counters in memory; a send is acked at once and pushed to the
+//! recipients' sessions. What Confab reaches of it, in one run on one
+//! machine, is a figure another machine can compare.
+
+mod openim;
 
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -24,8 +27,16 @@ use tokio::sync::mpsc;
 /// Frames queued for one session before the relay drops its pushes.
 const QUEUE: usize = 1024;
 
-/// A session: its id and the queue to its writer.
-type Session = (u64, mpsc::Sender<WsMessage>);
+/// The wire of a session. A push goes only to sessions of its sender's
+/// wire: the bench's users of one run all speak one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wire {
+    Json,
+    OpenIm,
+}
+
+/// A session: its id, its wire and the queue to its writer.
+type Session = (u64, Wire, mpsc::Sender<WsMessage>);
 
 #[derive(Default)]
 struct Relay {
@@ -45,6 +56,7 @@ pub async fn start() -> anyhow::Result<String> {
         .route("/group/create_group", post(create_group))
         .route("/group/invite_user_to_group", post(invite))
         .route("/ws", get(connect))
+        .route("/", get(openim::connect))
         .with_state(relay);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
@@ -117,14 +129,20 @@ fn text<D: serde::Serialize>(kind: &str, req_id: &str, data: Option<D>) -> WsMes
     WsMessage::Text(ServerFrame::ok_text(kind, req_id, data).into())
 }
 
-async fn session(r: Arc<Relay>, user: String, socket: WebSocket) {
+/// Registers a session of `user` and starts its writer, which feeds the
+/// frames queued for it and flushes once the queue is empty.
+fn open(
+    r: &Relay,
+    user: &str,
+    wire: Wire,
+    mut sink: futures_util::stream::SplitSink<WebSocket, WsMessage>,
+) -> (u64, mpsc::Sender<WsMessage>, tokio::task::JoinHandle<()>) {
     let id = r.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let (tx, mut rx) = mpsc::channel::<WsMessage>(QUEUE);
     lock(&r.sessions)
-        .entry(user.clone())
+        .entry(user.to_owned())
         .or_default()
-        .push((id, tx.clone()));
-    let (mut sink, mut stream) = socket.split();
+        .push((id, wire, tx.clone()));
     let writer = tokio::spawn(async move {
         while let Some(m) = rx.recv().await {
             if sink.feed(m).await.is_err() {
@@ -140,6 +158,19 @@ async fn session(r: Arc<Relay>, user: String, socket: WebSocket) {
             }
         }
     });
+    (id, tx, writer)
+}
+
+fn close(r: &Relay, user: &str, id: u64, writer: tokio::task::JoinHandle<()>) {
+    if let Some(list) = lock(&r.sessions).get_mut(user) {
+        list.retain(|(s, _, _)| *s != id);
+    }
+    writer.abort();
+}
+
+async fn session(r: Arc<Relay>, user: String, socket: WebSocket) {
+    let (sink, mut stream) = socket.split();
+    let (id, tx, writer) = open(&r, &user, Wire::Json, sink);
     while let Some(Ok(WsMessage::Text(t))) = stream.next().await {
         let Ok(frame) = serde_json::from_str::<ClientFrame>(&t) else {
             continue;
@@ -160,10 +191,47 @@ async fn session(r: Arc<Relay>, user: String, socket: WebSocket) {
             _ => {}
         }
     }
-    if let Some(list) = lock(&r.sessions).get_mut(&user) {
-        list.retain(|(s, _)| *s != id);
+    close(&r, &user, id, writer);
+}
+
+/// Where a send goes: its conversation (Confab's id), the seq it takes
+/// there, and the queues of the recipients' sessions of `wire` but the
+/// sending one.
+struct Routed {
+    conversation_id: String,
+    seq: i64,
+    targets: Vec<mpsc::Sender<WsMessage>>,
+}
+
+fn route(r: &Relay, user: &str, session: u64, wire: Wire, to: &str, group: bool) -> Routed {
+    let (conversation_id, recipients) = if group {
+        let members = lock(&r.groups).get(to).cloned().unwrap_or_default();
+        (format!("g_{to}"), members)
+    } else {
+        let (a, b) = if user <= to { (user, to) } else { (to, user) };
+        (format!("si_{a}_{b}"), vec![user.to_owned(), to.to_owned()])
+    };
+    let seq = {
+        let mut seqs = lock(&r.seqs);
+        let seq = seqs.entry(conversation_id.clone()).or_default();
+        *seq += 1;
+        *seq
+    };
+    let targets = {
+        let sessions = lock(&r.sessions);
+        recipients
+            .iter()
+            .filter_map(|u| sessions.get(u))
+            .flatten()
+            .filter(|(s, w, _)| *s != session && *w == wire)
+            .map(|(_, _, q)| q.clone())
+            .collect()
+    };
+    Routed {
+        conversation_id,
+        seq,
+        targets,
     }
-    writer.abort();
 }
 
 /// Acks a send and pushes it to the recipients' sessions but the sender's.
@@ -176,29 +244,12 @@ fn relay(
     data: SendData,
 ) {
     let group = data.session_type == 2;
-    let (conversation_id, recipients) = if group {
-        let members = lock(&r.groups)
-            .get(&data.group_id)
-            .cloned()
-            .unwrap_or_default();
-        (format!("g_{}", data.group_id), members)
-    } else {
-        let (a, b) = if user <= data.recv_id.as_str() {
-            (user, data.recv_id.as_str())
-        } else {
-            (data.recv_id.as_str(), user)
-        };
-        (
-            format!("si_{a}_{b}"),
-            vec![user.to_owned(), data.recv_id.clone()],
-        )
-    };
-    let seq = {
-        let mut seqs = lock(&r.seqs);
-        let seq = seqs.entry(conversation_id.clone()).or_default();
-        *seq += 1;
-        *seq
-    };
+    let to = if group { &data.group_id } else { &data.recv_id };
+    let Routed {
+        conversation_id,
+        seq,
+        targets,
+    } = route(r, user, session, Wire::Json, to, group);
     let message = Message {
         conversation_id: conversation_id.clone(),
         seq,
@@ -213,11 +264,7 @@ fn relay(
         } else {
             SessionType::Single
         },
-        recv_id: if group {
-            data.group_id.clone()
-        } else {
-            data.recv_id.clone()
-        },
+        recv_id: to.clone(),
         content_type: data.content_type,
         content: data.content.to_string(),
         send_time: confab_core::now_millis(),
@@ -235,16 +282,6 @@ fn relay(
     let _ = tx.try_send(text("ack", req_id, Some(ack)));
     // Encoded once, shared by every recipient.
     let push = text("push", "", Some(MessageView::new(&message)));
-    let targets: Vec<mpsc::Sender<WsMessage>> = {
-        let sessions = lock(&r.sessions);
-        recipients
-            .iter()
-            .filter_map(|u| sessions.get(u))
-            .flatten()
-            .filter(|(s, _)| *s != session)
-            .map(|(_, q)| q.clone())
-            .collect()
-    };
     for q in targets {
         let _ = q.try_send(push.clone());
     }
