@@ -9,7 +9,6 @@
 //! read is skipped, an answer it cannot decode is the request's error.
 
 use crate::ClientError;
-use base64::Engine;
 use confab_openim_pb::openim::sdkws::{MsgData, PushMessages, UserSendMsgResp};
 use confab_openim_pb::Message as _;
 use futures_util::stream::{SplitSink, StreamExt};
@@ -91,13 +90,8 @@ struct TextFrame {
 pub const PING: &str = r#"{"type":"ping"}"#;
 pub const PONG: &str = r#"{"type":"pong"}"#;
 
-pub fn encode_data(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-pub fn decode_data(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
-    base64::engine::general_purpose::STANDARD.decode(text)
-}
+/// The envelope's `data` both ways (the gateway's own functions).
+pub use confab_wire::openim_v3::{decode_data, encode_data};
 
 /// One message of a push.
 #[derive(Debug, Clone)]

@@ -5,7 +5,6 @@
 //! whole when the client connected with `compression=gzip`. Text frames
 //! are heartbeats: `{"type":"ping"}` is answered `{"type":"pong"}`.
 
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
@@ -62,14 +61,6 @@ pub struct TextFrame {
 }
 
 pub const PONG: &str = r#"{"type":"pong"}"#;
-
-pub fn encode_data(bytes: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-pub fn decode_data(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
-    base64::engine::general_purpose::STANDARD.decode(text)
-}
 
 /// Gzips a frame.
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -14,7 +14,7 @@ use confab_wire::openim_v3::{
 use crate::codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};
 use confab_core::bus::Payload;
 use confab_core::message::UserConversation;
-use confab_core::Error;
+use confab_core::{now_millis, Error};
 use confab_openim_pb::openim::{msg as pb_msg, sdkws};
 use confab_openim_pb::Message as _;
 use confab_service::{Caller, SeqRange};
@@ -83,26 +83,18 @@ impl OpenImCodec {
             operation_id,
             err_code: 0,
             err_msg: "",
-            data: envelope::encode_data(data),
+            data: convert::encode_data(data),
         })
     }
 
     fn answer(&self, tag: &Tag, data: &[u8]) -> Frame {
-        // An answer of all defaults is no bytes, which the SDK reads as no
-        // answer at all and fails on: an unknown field (100, varint 0)
-        // makes it an empty message that every decoder skips.
-        let data = if data.is_empty() {
-            &[0xa0, 0x06, 0x00][..]
-        } else {
-            data
-        };
         self.frame(&Resp {
             req_identifier: tag.ident,
             msg_incr: &tag.msg_incr,
             operation_id: &tag.operation_id,
             err_code: 0,
             err_msg: "",
-            data: envelope::encode_data(data),
+            data: convert::answer_data(data),
         })
     }
 }
@@ -365,13 +357,6 @@ fn conversations_changed(user: &str, conversation_ids: &[String]) -> sdkws::Push
     push
 }
 
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}
-
 /// A read mark as OpenIM's read receipt (2200), among notifications.
 fn read_receipt(reader: &str, conversation_id: &str, seq: i64) -> sdkws::PushMessages {
     let id = openim_conversation_id(conversation_id);
@@ -444,7 +429,7 @@ fn read_and_max_seqs(
 
 /// Decodes a request's `data` as the protobuf message `T`.
 fn data<T: confab_openim_pb::Message + Default>(req: &Req) -> Result<T, Error> {
-    let bytes = envelope::decode_data(&req.data)
+    let bytes = convert::decode_data(&req.data)
         .map_err(|e| Error::invalid(format!("data: not base64: {e}")))?;
     T::decode(bytes.as_slice()).map_err(|e| Error::invalid(format!("data: not protobuf: {e}")))
 }

@@ -7,6 +7,30 @@ pub mod tips;
 use confab_core::message::{content_type as ct, Message, MessageStatus, SessionType};
 use confab_openim_pb::openim::sdkws::MsgData;
 
+/// A protobuf message in an envelope's `data`: its base64 (Go's `[]byte`
+/// in JSON), both ways.
+pub fn encode_data(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn decode_data(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.decode(text)
+}
+
+/// `data` of an answer, never empty: a message of all defaults is no
+/// bytes, which the SDK reads as no answer at all and fails on, so an
+/// unknown field (100, varint 0) stands in, a message every decoder reads
+/// as the defaults (base64 `oAYA`).
+pub fn answer_data(bytes: &[u8]) -> String {
+    if bytes.is_empty() {
+        encode_data(&[0xa0, 0x06, 0x00])
+    } else {
+        encode_data(bytes)
+    }
+}
+
 /// OpenIM v3's error codes, for the client gateway and the SDK's routes.
 pub fn v3_err_code(kind: confab_core::ErrorKind) -> i32 {
     match kind {

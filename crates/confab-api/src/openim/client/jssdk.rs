@@ -12,7 +12,6 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use axum::Router;
-use base64::Engine;
 use confab_core::message::SessionType;
 use confab_core::{Error, UserId};
 use confab_openim_pb::openim::{conversation, jssdk, relation, sdkws};
@@ -136,15 +135,9 @@ async fn get_conversations(
     }))
 }
 
-/// `data` as the base64 of `message`. An answer of all defaults would be
-/// no bytes, which the SDK takes for no answer and fails on; an unknown
-/// field (100, varint 0) keeps it a message that decodes to the defaults.
+/// `data` as the base64 of `message`, never empty (`answer_data`).
 fn protobuf(message: impl confab_openim_pb::Message) -> Reply {
-    let mut bytes = message.encode_to_vec();
-    if bytes.is_empty() {
-        bytes.extend_from_slice(&[0xa0, 0x06, 0x00]);
-    }
-    Reply::data(base64::engine::general_purpose::STANDARD.encode(bytes))
+    Reply::data(v3::answer_data(&message.encode_to_vec()))
 }
 
 fn answer(owner: &UserId, summaries: Summaries) -> (i64, Vec<jssdk::ConversationMsg>) {
