@@ -4,25 +4,46 @@
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 /// Longest user or group id accepted, in bytes.
 pub const MAX_ID_LEN: usize = 64;
 
-fn check_id(field: &str, value: &str) -> Result<()> {
+/// Characters that show nothing (zero-width spaces and joiners, bidi
+/// controls, variation selectors, tags: Unicode's Default_Ignorable_Code_Point
+/// set): an id holding one would look like another id without it.
+fn is_invisible(c: char) -> bool {
+    matches!(c as u32,
+        0x00AD | 0x034F | 0x061C | 0x115F | 0x1160 | 0x17B4 | 0x17B5
+        | 0x180B..=0x180F | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x206F
+        | 0x3164 | 0xFE00..=0xFE0F | 0xFEFF | 0xFFA0 | 0xFFF0..=0xFFF8
+        | 0x1BCA0..=0x1BCA3 | 0x1D173..=0x1D17A | 0xE0000..=0xE0FFF)
+}
+
+/// Checks an id and returns it in NFC, Unicode's composed form, so that
+/// `é` typed as one character or as `e` and a combining accent is one id.
+fn check_id(field: &str, value: &str) -> Result<String> {
     if value.is_empty() {
         return Err(Error::invalid(format!("{field}: must not be empty")));
     }
+    if value
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace() || is_invisible(c))
+    {
+        return Err(Error::invalid(format!(
+            "{field}: must not contain whitespace, control or invisible characters"
+        )));
+    }
+    let value = match is_nfc_quick(value.chars()) {
+        IsNormalized::Yes => value.to_owned(),
+        _ => value.nfc().collect(),
+    };
     if value.len() > MAX_ID_LEN {
         return Err(Error::invalid(format!(
             "{field}: must be at most {MAX_ID_LEN} characters"
         )));
     }
-    if value.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(Error::invalid(format!(
-            "{field}: must not contain whitespace or control characters"
-        )));
-    }
-    Ok(())
+    Ok(value)
 }
 
 macro_rules! id_type {
@@ -35,8 +56,7 @@ macro_rules! id_type {
         impl $name {
             /// Checks `value`; `field` names it in the error message.
             pub fn parse(field: &str, value: &str) -> Result<Self> {
-                check_id(field, value)?;
-                Ok($name(value.to_owned()))
+                check_id(field, value).map($name)
             }
             /// Wraps a value read back from the store, already checked on write.
             pub fn from_trusted(value: String) -> Self {
@@ -176,6 +196,30 @@ mod tests {
         let err = GroupId::parse("group", "").unwrap_err();
         assert_eq!(err.client_message(), "group: must not be empty");
         assert!(UserId::parse("userID", "a b").is_err());
+    }
+
+    #[test]
+    fn ids_are_one_spelling_of_one_name() {
+        // `é` composed, and `e` with a combining acute accent: one id.
+        let composed = UserId::parse("userID", "ren\u{e9}").unwrap();
+        let decomposed = UserId::parse("userID", "rene\u{301}").unwrap();
+        assert_eq!(composed, decomposed);
+        assert_eq!(decomposed.as_str(), "ren\u{e9}");
+        // Invisible characters would make a second `alice`.
+        for invisible in [
+            "\u{200b}", "\u{200d}", "\u{feff}", "\u{2060}", "\u{202e}", "\u{fe0f}", "\u{ad}",
+        ] {
+            let err = UserId::parse("userID", &format!("ali{invisible}ce")).unwrap_err();
+            assert_eq!(
+                err.client_message(),
+                "userID: must not contain whitespace, control or invisible characters",
+                "{invisible:?}"
+            );
+        }
+        assert!(GroupId::parse("groupID", "g\u{0}").is_err());
+        // Letters of other scripts are names of their own.
+        assert!(UserId::parse("userID", "\u{430}lice").is_ok());
+        assert!(UserId::parse("userID", "\u{674e}\u{96f7}").is_ok());
     }
 
     #[test]

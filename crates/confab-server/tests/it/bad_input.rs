@@ -206,7 +206,50 @@ async fn unknown_route(t: &TestServer) {
     assert_eq!(reply.body["errMsg"], "no such route: /nothing/here");
 }
 
-on_both_backends!(nothing_half_written);
+/// Ids that look alike are one id or refused: `é` composed and decomposed
+/// name one user (NFC), and invisible characters are refused, on every
+/// route that takes an id.
+async fn look_alike_ids(t: &TestServer) {
+    t.anon.register(SECRET, "ren\u{e9}", "René").await.unwrap();
+    let found = t
+        .admin
+        .ok(
+            "/user/get_users_info",
+            &json!({"userIDList": ["rene\u{301}"], "operationID": "1"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found["data"][0]["userID"], "ren\u{e9}", "{found}");
+    let twice = t
+        .anon
+        .register(SECRET, "rene\u{301}", "René")
+        .await
+        .unwrap_err();
+    assert!(twice.to_string().contains("already"), "{twice}");
+    for id in [
+        "ali\u{200b}ce",
+        "ali\u{200d}ce",
+        "\u{feff}alice",
+        "alice\u{202e}",
+        "al\u{7}ice",
+    ] {
+        let refused = t.anon.register(SECRET, id, "x").await.unwrap_err();
+        let text = refused.to_string();
+        assert!(
+            text.contains("803")
+                && text.contains("must not contain whitespace, control or invisible characters"),
+            "{id:?}: {text}"
+        );
+    }
+    let all = t
+        .admin
+        .ok("/user/get_all_users_uid", &json!({"operationID": "1"}))
+        .await
+        .unwrap();
+    assert!(!all.to_string().contains("ali"), "{all}");
+}
+
+on_both_backends!(nothing_half_written, look_alike_ids);
 mod single {
     use super::*;
     on_sqlite!(malformed_bodies, bounds, unknown_route);
