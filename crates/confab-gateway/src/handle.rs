@@ -266,6 +266,11 @@ pub(crate) async fn ended(watcher: &mut watch::Receiver<State>) {
     let _ = watcher.wait_for(|s| *s != State::Open).await;
 }
 
+/// Completes once the session is cut off for not keeping up.
+pub(crate) async fn too_slow(watcher: &mut watch::Receiver<State>) {
+    let _ = watcher.wait_for(|s| *s == State::TooSlow).await;
+}
+
 /// Whether a session goes on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum State {

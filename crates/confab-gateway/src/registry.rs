@@ -9,7 +9,7 @@
 //! disagreeing (with a second map, a replaced session closing as its
 //! replacement registered could mark an online user offline).
 
-pub(crate) use crate::handle::{ended, Outbound, SessionHandle};
+pub(crate) use crate::handle::{ended, too_slow, Outbound, SessionHandle};
 
 use crate::codec::{EventEncoder, Frame, Protocol};
 use confab_core::bus::Payload;

@@ -2,7 +2,7 @@
 //! can drive it with channels, and over its protocol's codec.
 
 use crate::codec::{Codec, EventEncoder, Frame, Reply, Request};
-use crate::registry::{ended, Outbound, SessionHandle};
+use crate::registry::{ended, too_slow, Outbound, SessionHandle};
 use crate::Gateway;
 use axum::extract::ws::{CloseFrame, Message};
 use confab_core::presence::SessionAttributes;
@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 /// Close code for a client that cannot keep up (1008: policy violation).
 const CLOSE_TOO_SLOW: u16 = 1008;
+/// The reason sent with `CLOSE_TOO_SLOW`.
+const TOO_SLOW_REASON: &str = "too slow: the client does not read what it is sent";
 /// Close code for a client that stopped sending heartbeats (1001: going away).
 const CLOSE_IDLE: u16 = 1001;
 /// Close code for a frame over the size limit (1009: message too big).
@@ -317,38 +319,54 @@ where
     S: Sink<Message> + Unpin,
 {
     let mut watcher = handle.watch();
+    let mut slow = handle.watch();
     loop {
         let next = tokio::select! {
             biased;
+            _ = too_slow(&mut slow) => None,
             next = rx.recv_async() => next.ok(),
             _ = ended(&mut watcher) => None,
         };
         let Some(first) = next else {
-            let code = if handle.was_too_slow() {
-                CLOSE_TOO_SLOW
-            } else {
-                1000
-            };
-            close(&mut sink, code, "closing").await;
+            if handle.was_too_slow() {
+                break;
+            }
+            close(&mut sink, 1000, "closing").await;
             return;
         };
         // Write what is queued, then flush once; what it delivered is
-        // recorded once flushed.
+        // recorded once flushed. A write blocked on a client that does not
+        // read is abandoned when the session is cut off for it, so that the
+        // close frame goes out next instead of behind the whole queue.
         let mut out = Some(first);
         let mut written = Vec::new();
         while let Some(o) = out {
-            if !write(&mut sink, o, &mut written).await {
+            let wrote = tokio::select! {
+                biased;
+                _ = too_slow(&mut slow) => None,
+                wrote = write(&mut sink, o, &mut written) => Some(wrote),
+            };
+            match wrote {
+                None => break,
                 // Kicked or closed: the reader stops too.
-                handle.finish();
-                return;
+                Some(false) => {
+                    handle.finish();
+                    return;
+                }
+                Some(true) => out = rx.try_recv().ok(),
             }
-            out = rx.try_recv().ok();
+        }
+        if handle.was_too_slow() {
+            break;
         }
         if sink.flush().await.is_err() {
             return;
         }
         handle.record(written);
     }
+    // What is still queued is dropped: the client is told why, once what it
+    // has not read yet is through.
+    close(&mut sink, CLOSE_TOO_SLOW, TOO_SLOW_REASON).await;
 }
 
 /// Writes one outbound item, adding what it delivers to `written`; false
