@@ -53,6 +53,16 @@ impl Dialect {
         (status, Json(body)).into_response()
     }
 
+    /// `e` in the dialect's error envelope, as its routes answer it.
+    pub fn refuse(self, e: confab_core::Error) -> Response {
+        match self {
+            Dialect::OpenIm => crate::openim::ApiError::from(e).into_response(),
+            Dialect::Easemob => crate::easemob::HxError::from(e).into_response(),
+            Dialect::Yunbay => crate::yunbay::YbError::from(e).into_response(),
+            Dialect::App => crate::app::AppError::from(e).into_response(),
+        }
+    }
+
     pub fn no_route(self, path: &str) -> Response {
         self.error(StatusCode::NOT_FOUND, format!("no such route: {path}"))
     }

@@ -7,6 +7,7 @@ mod batch;
 mod body;
 pub mod easemob;
 pub mod fallback;
+pub mod limits;
 pub mod openim;
 pub mod yunbay;
 
@@ -33,19 +34,24 @@ pub struct ApiSettings {
 
 impl AppState {
     /// Whether a caller at `peer` is on the trusted networks. A request
-    /// relayed by a proxy (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`)
-    /// comes from the proxy's address, not its sender's: it is never trusted
-    /// by address.
+    /// relayed by a proxy comes from the proxy's address, not its
+    /// sender's: it is never trusted by address.
     pub(crate) fn trusts(
         &self,
         peer: &std::net::SocketAddr,
         headers: &axum::http::HeaderMap,
     ) -> bool {
-        let relayed = ["forwarded", "x-forwarded-for", "x-real-ip"]
-            .iter()
-            .any(|h| headers.contains_key(*h));
-        let ip = peer.ip().to_canonical();
-        !relayed && self.trusted_networks.iter().any(|n| n.contains(&ip))
+        self.client_address(*peer, headers).trusted
+    }
+
+    /// The caller behind `peer` (`confab_wire::peer::client_address`).
+    pub(crate) fn client_address(
+        &self,
+        peer: std::net::SocketAddr,
+        headers: &axum::http::HeaderMap,
+    ) -> confab_wire::peer::ClientAddress {
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        confab_wire::peer::client_address(peer, header, &self.trusted_networks)
     }
 }
 
@@ -65,6 +71,10 @@ pub fn router(service: Arc<Service>, settings: ApiSettings) -> Router {
         .merge(app::router(settings_max_upload))
         .merge(yunbay::router())
         .fallback(fallback::no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            limits::limit_credentials,
+        ))
         .layer(axum::middleware::from_fn(fallback::method_envelope))
         .layer(axum::middleware::from_fn(app::request_id))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -30,6 +30,9 @@ pub enum ErrorKind {
     /// A service outside Confab that a request needs (the app's account
     /// service) did not answer, or answered nonsense; the message says which.
     Unavailable,
+    /// The caller asked too often (a rate limit on logins, tokens, SMS or
+    /// connects); the message says when to try again.
+    TooManyRequests,
     /// Anything else; the client sees only "internal error".
     Internal,
 }
@@ -48,6 +51,7 @@ impl ErrorKind {
             ErrorKind::TokenExpired => "token_expired",
             ErrorKind::TokenRevoked => "token_revoked",
             ErrorKind::Unavailable => "unavailable",
+            ErrorKind::TooManyRequests => "too_many_requests",
             ErrorKind::Internal => "internal",
         }
     }

@@ -12,6 +12,7 @@
 //! `YunbayCodec`.
 
 mod codec;
+mod connections;
 mod deliveries;
 mod handle;
 mod json;
@@ -64,6 +65,13 @@ pub struct GatewayConfig {
     pub write_buffer_bytes: usize,
     /// Largest frame a client may send, in bytes.
     pub max_frame_bytes: usize,
+    /// Callers on these networks are not limited by address (the app's
+    /// servers, a proxy in front that names its clients).
+    pub trusted_networks: Vec<ipnet::IpNet>,
+    /// Connections open at once, in all and from one untrusted address;
+    /// 0 is no cap.
+    pub max_connections: usize,
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for GatewayConfig {
@@ -75,6 +83,9 @@ impl Default for GatewayConfig {
             read_buffer_bytes: 2048,
             write_buffer_bytes: 2048,
             max_frame_bytes: 256 * 1024,
+            trusted_networks: Vec::new(),
+            max_connections: 0,
+            max_connections_per_ip: 0,
         }
     }
 }
@@ -91,6 +102,7 @@ pub struct Gateway {
     yunbay: Arc<YunbayCodec>,
     /// Sessions watching other users' presence.
     watchers: watchers::Watchers,
+    connections: Arc<connections::Connections>,
 }
 
 impl Gateway {
@@ -112,6 +124,7 @@ impl Gateway {
             json: Arc::new(JsonCodec),
             yunbay: Arc::new(YunbayCodec),
             watchers: watchers::Watchers::default(),
+            connections: Arc::default(),
         }
     }
 
@@ -220,6 +233,14 @@ pub struct ConnectParams {
     platform_id: Option<i64>,
 }
 
+/// The peer of a connection, when it came over TCP.
+fn peer_of(extensions: &axum::http::Extensions) -> Option<std::net::SocketAddr> {
+    use axum::extract::ConnectInfo;
+    extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0)
+}
+
 fn reject(status: StatusCode, e: &Error) -> Response {
     let body = serde_json::json!({"errCode": err_code(e.kind()), "errMsg": e.client_message()});
     (status, Json(body)).into_response()
@@ -231,8 +252,13 @@ async fn connect(
     State(gateway): State<Arc<Gateway>>,
     Query(params): Query<ConnectParams>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let slot = match gateway.admit(peer_of(&extensions), &headers) {
+        Ok(slot) => slot,
+        Err(e) => return reject(StatusCode::TOO_MANY_REQUESTS, &e),
+    };
     let token = params
         .token
         .or_else(|| {
@@ -265,7 +291,7 @@ async fn connect(
     }
     let codec = gateway.json.clone();
     let attributes = session::platform_attributes(&caller);
-    upgrade(gateway, codec, caller, attributes, ws)
+    upgrade(gateway, codec, caller, attributes, ws, slot)
 }
 
 #[derive(Deserialize)]
@@ -288,8 +314,13 @@ async fn connect_yunbay(
     State(gateway): State<Arc<Gateway>>,
     Query(params): Query<YunbayParams>,
     headers: HeaderMap,
+    extensions: axum::http::Extensions,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let slot = match gateway.admit(peer_of(&extensions), &headers) {
+        Ok(slot) => slot,
+        Err(e) => return yunbay_refusal(&e),
+    };
     let token = match header(&headers, "x-yf-token") {
         "" => params.token.unwrap_or_default(),
         t => t.to_owned(),
@@ -302,15 +333,7 @@ async fn connect_yunbay(
         .await
     {
         Ok(c) => c,
-        Err(e) => {
-            let (reason, status) = confab_wire::yunbay::reason(e.kind());
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED);
-            if status.is_server_error() {
-                tracing::error!(error = %e.log_message(), "authenticating a /v1/ws connection");
-            }
-            let body = confab_wire::yunbay::failure(reason, &e.client_message());
-            return (status, Json(body)).into_response();
-        }
+        Err(e) => return yunbay_refusal(&e),
     };
     // What a broadcast's `filter` is matched against.
     let mut attributes = confab_core::presence::SessionAttributes::new();
@@ -326,7 +349,18 @@ async fn connect_yunbay(
         }
     }
     let codec = gateway.yunbay.clone();
-    upgrade(gateway, codec, caller, attributes, ws)
+    upgrade(gateway, codec, caller, attributes, ws, slot)
+}
+
+/// A refused `/v1/ws` upgrade, in the yunbay API's envelope.
+fn yunbay_refusal(e: &Error) -> Response {
+    let (reason, status) = confab_wire::yunbay::reason(e.kind());
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::UNAUTHORIZED);
+    if status.is_server_error() {
+        tracing::error!(error = %e.log_message(), "authenticating a /v1/ws connection");
+    }
+    let body = confab_wire::yunbay::failure(reason, &e.client_message());
+    (status, Json(body)).into_response()
 }
 
 /// Upgrades an authenticated connection to a session of `codec`'s
@@ -337,6 +371,7 @@ fn upgrade<C: Codec>(
     caller: Caller,
     attributes: confab_core::presence::SessionAttributes,
     ws: WebSocketUpgrade,
+    slot: connections::Slot,
 ) -> Response {
     let config = &gateway.config;
     ws.read_buffer_size(config.read_buffer_bytes)
@@ -346,6 +381,7 @@ fn upgrade<C: Codec>(
         .on_upgrade(move |socket| async move {
             let (sink, stream) = futures_util::StreamExt::split(socket);
             run_session_with(gateway, codec, caller, attributes, sink, stream).await;
+            drop(slot);
         })
 }
 
@@ -378,6 +414,8 @@ async fn connect_openim(
     Query(params): Query<OpenImParams>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     uri: axum::http::Uri,
+    headers: HeaderMap,
+    extensions: axum::http::Extensions,
 ) -> Response {
     let (Some(send_id), Some(token), Ok(ws)) = (params.send_id, params.token, ws) else {
         let body =
@@ -385,6 +423,10 @@ async fn connect_openim(
         return (StatusCode::NOT_FOUND, Json(body)).into_response();
     };
     let greet = params.is_msg_resp.as_deref() == Some("true");
+    let slot = match gateway.admit(peer_of(&extensions), &headers) {
+        Ok(slot) => slot,
+        Err(e) => return refuse_openim(ws, greet, e),
+    };
     if params.sdk_type.as_deref() == Some("go") {
         return ws.on_upgrade(|mut socket| async move {
             let _ = socket
@@ -445,6 +487,7 @@ async fn connect_openim(
             }
             let (sink, stream) = futures_util::StreamExt::split(socket);
             run_session_with(gateway, codec, caller, attributes, sink, stream).await;
+            drop(slot);
         })
 }
 
@@ -453,7 +496,12 @@ async fn connect_openim(
 fn refuse_openim(ws: WebSocketUpgrade, greet: bool, e: Error) -> Response {
     if !greet {
         let body = serde_json::json!({"errCode": v3_err_code(e.kind()), "errMsg": e.client_message(), "errDlt": ""});
-        return (StatusCode::UNAUTHORIZED, Json(body)).into_response();
+        let status = if e.kind() == confab_core::ErrorKind::TooManyRequests {
+            StatusCode::TOO_MANY_REQUESTS
+        } else {
+            StatusCode::UNAUTHORIZED
+        };
+        return (status, Json(body)).into_response();
     }
     let frame = OpenImCodec::greeting(Some(&e));
     ws.on_upgrade(move |mut socket| async move {

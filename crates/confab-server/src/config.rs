@@ -70,6 +70,21 @@ pub struct Settings {
     /// Comma-separated CIDR networks whose callers are trusted [default: 127.0.0.0/8,::1/128]
     #[arg(long, env = "CONFAB_TRUSTED_NETWORKS", value_delimiter = ',')]
     pub trusted_networks: Option<Vec<String>>,
+    /// Requests a minute to credential routes (tokens, logins, SMS) from one address off the trusted networks; 0: no limit [default: 60]
+    #[arg(long, env = "CONFAB_RATE_LIMIT_CREDENTIALS_PER_IP")]
+    pub rate_limit_credentials_per_ip: Option<u32>,
+    /// Login attempts a minute (password, SMS code) for one account; 0: no limit [default: 10]
+    #[arg(long, env = "CONFAB_RATE_LIMIT_LOGINS_PER_ACCOUNT")]
+    pub rate_limit_logins_per_account: Option<u32>,
+    /// WebSocket connects a minute from one address off the trusted networks; 0: no limit [default: 120]
+    #[arg(long, env = "CONFAB_RATE_LIMIT_CONNECTS_PER_IP")]
+    pub rate_limit_connects_per_ip: Option<u32>,
+    /// WebSocket connections open at once on this node; 0: no cap [default: 50000]
+    #[arg(long, env = "CONFAB_WS_MAX_CONNECTIONS")]
+    pub ws_max_connections: Option<usize>,
+    /// WebSocket connections open at once from one address off the trusted networks; 0: no cap [default: 1000]
+    #[arg(long, env = "CONFAB_WS_MAX_CONNECTIONS_PER_IP")]
+    pub ws_max_connections_per_ip: Option<usize>,
     /// The Easemob proxy's organization name [default: confab]
     #[arg(long, env = "CONFAB_EASEMOB_ORG")]
     pub easemob_org: Option<String>,
@@ -180,6 +195,11 @@ impl Settings {
             ws_buffer_bytes,
             node_id,
             trusted_networks,
+            rate_limit_credentials_per_ip,
+            rate_limit_logins_per_account,
+            rate_limit_connects_per_ip,
+            ws_max_connections,
+            ws_max_connections_per_ip,
             easemob_org,
             easemob_app,
             easemob_client_id,
@@ -246,6 +266,9 @@ pub struct Config {
     pub ws_buffer_bytes: usize,
     pub node_id: String,
     pub trusted_networks: Vec<ipnet::IpNet>,
+    pub rate_limits: confab_service::RateLimits,
+    pub ws_max_connections: usize,
+    pub ws_max_connections_per_ip: usize,
     pub easemob: EasemobConfig,
     pub sms: SmsConfig,
     /// None: `http://` + the address the server is bound to.
@@ -583,6 +606,13 @@ impl Config {
             ws_buffer_bytes,
             node_id,
             trusted_networks,
+            rate_limits: confab_service::RateLimits {
+                credentials_per_ip: s.rate_limit_credentials_per_ip.unwrap_or(60),
+                logins_per_account: s.rate_limit_logins_per_account.unwrap_or(10),
+                connects_per_ip: s.rate_limit_connects_per_ip.unwrap_or(120),
+            },
+            ws_max_connections: s.ws_max_connections.unwrap_or(50_000),
+            ws_max_connections_per_ip: s.ws_max_connections_per_ip.unwrap_or(1000),
             easemob,
             sms,
             public_url,

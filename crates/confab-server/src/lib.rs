@@ -97,7 +97,10 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             .unwrap_or_else(|| format!("http://{}", config.listen)),
         avatar_max_bytes: config.avatar_max_bytes,
     };
-    let mut service = service.with_sms(sms).with_files(files);
+    let mut service = service
+        .with_sms(sms)
+        .with_files(files)
+        .with_rate_limits(config.rate_limits);
     if let Some(url) = &config.yunbay.account_url {
         service = service.with_profile_source(Arc::new(profiles::HttpProfiles::new(
             url.clone(),
@@ -116,6 +119,9 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             read_buffer_bytes: config.ws_buffer_bytes,
             write_buffer_bytes: config.ws_buffer_bytes,
             max_frame_bytes: config.max_message_bytes + 16 * 1024,
+            trusted_networks: config.trusted_networks.clone(),
+            max_connections: config.ws_max_connections,
+            max_connections_per_ip: config.ws_max_connections_per_ip,
         },
     ));
     bus.subscribe(gateway.clone());

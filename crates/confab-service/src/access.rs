@@ -220,6 +220,7 @@ impl Service {
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::invalid("check_code: must be the 6 digits sent"));
         }
+        self.admit_login(&e164)?;
         let now = now_millis();
         match self
             .store

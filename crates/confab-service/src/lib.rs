@@ -12,6 +12,7 @@ mod conversations;
 mod follows;
 mod groups;
 mod inbox;
+mod limits;
 mod members;
 mod notices;
 mod notify;
@@ -42,6 +43,7 @@ pub use conversations::{
 pub use follows::{FollowList, FollowOp, MAX_FOLLOW_PAGE};
 pub use groups::{GroupInfo, MemberFilter, NewGroup, MEMBER_PAGE};
 pub use inbox::{CatchUp, Looked, MAX_CATCH_UP};
+pub use limits::RateLimits;
 pub use notify::{Audience, Notification, NotifyOutcome, SentNotification, MAX_AUDIENCE};
 pub use numbered::{numbered_user_id, AppProfile, ProfileSource, RefreshPage, REFRESH_PAGE};
 pub use passwords::{MAX_PASSWORD_LEN, MIN_PASSWORD_LEN};
@@ -151,6 +153,8 @@ pub struct Service {
     /// The app's account service, for profile refreshes
     /// (`with_profile_source` sets it).
     profile_source: Option<Arc<dyn ProfileSource>>,
+    /// Abuse limits (`with_rate_limits` sets them; none by default).
+    limiters: limits::Limiters,
 }
 
 impl Service {
@@ -181,6 +185,7 @@ impl Service {
             sms: Arc::new(LogSms),
             files: None,
             profile_source: None,
+            limiters: limits::Limiters::new(RateLimits::default()),
         }
     }
 

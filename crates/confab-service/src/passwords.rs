@@ -105,6 +105,9 @@ impl Service {
         platform: Platform,
     ) -> Result<(TokenGrant, User)> {
         let refused = || Error::new(ErrorKind::TokenInvalid, "wrong username or password");
+        // Limited whether or not the user exists, so that the limit says
+        // nothing of who does.
+        self.admit_login(user_id.as_str())?;
         let user = self.store.get_user(user_id).await?;
         let hash = user.as_ref().and_then(|u| u.password_hash.as_deref());
         let matches = self.verify(password, hash.unwrap_or(DECOY_HASH)).await?;

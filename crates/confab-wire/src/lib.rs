@@ -4,6 +4,7 @@
 //! OpenIM HTTP dialect, the gateway's JSON codec and `confab-client`.
 
 pub mod openim_v3;
+pub mod peer;
 pub mod yunbay;
 
 use confab_core::message::{content_type, Message};
@@ -385,6 +386,8 @@ pub fn err_code(kind: confab_core::ErrorKind) -> i32 {
         TokenInvalid => 702,
         TokenExpired => 701,
         TokenRevoked => 706,
+        // OpenIM has no code of its own for it: the HTTP status's.
+        TooManyRequests => 429,
         Unavailable | Internal => 500,
     }
 }

@@ -36,6 +36,7 @@ pub fn reason(kind: ErrorKind) -> (&'static str, u16) {
         | ErrorKind::TokenInvalid
         | ErrorKind::TokenExpired
         | ErrorKind::TokenRevoked => ("ERR_TOKEN_INVALID", 401),
+        ErrorKind::TooManyRequests => ("ERR_TOO_MANY_REQUESTS", 429),
         ErrorKind::Unavailable | ErrorKind::Internal => ("ERR_SERVER_ERROR", 500),
     }
 }

@@ -25,6 +25,7 @@ pub fn error_code(kind: ErrorKind) -> i64 {
         | ErrorKind::TokenInvalid
         | ErrorKind::TokenExpired
         | ErrorKind::TokenRevoked => 10,
+        ErrorKind::TooManyRequests => 429,
         ErrorKind::Unavailable => 503,
         ErrorKind::Internal => 500,
     }
@@ -45,6 +46,8 @@ impl IntoResponse for AppError {
         let status = if e.kind() == ErrorKind::Internal {
             tracing::error!(error = %e.log_message(), "app request failed");
             StatusCode::INTERNAL_SERVER_ERROR
+        } else if e.kind() == ErrorKind::TooManyRequests {
+            StatusCode::TOO_MANY_REQUESTS
         } else {
             StatusCode::OK
         };

@@ -64,6 +64,7 @@ impl HxError {
             | ErrorKind::TokenInvalid
             | ErrorKind::TokenExpired
             | ErrorKind::TokenRevoked => 401,
+            ErrorKind::TooManyRequests => 429,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
@@ -82,6 +83,8 @@ impl IntoResponse for HxError {
         let status = if code == 500 {
             tracing::error!(error = %self.0.log_message(), "easemob request failed");
             StatusCode::INTERNAL_SERVER_ERROR
+        } else if code == 429 {
+            StatusCode::TOO_MANY_REQUESTS
         } else {
             StatusCode::OK
         };

@@ -71,6 +71,8 @@ impl IntoResponse for ApiError {
         let status = if e.kind() == ErrorKind::Internal {
             tracing::error!(error = %e.log_message(), "openim request failed");
             StatusCode::INTERNAL_SERVER_ERROR
+        } else if e.kind() == ErrorKind::TooManyRequests {
+            StatusCode::TOO_MANY_REQUESTS
         } else {
             StatusCode::OK
         };

@@ -18,6 +18,7 @@ mod easemob;
 mod easemob_messages;
 mod friends;
 mod groups;
+mod limits;
 mod messaging;
 mod openim_client_routes;
 mod openim_gateway;

@@ -42,6 +42,7 @@ pub fn v3_err_code(kind: confab_core::ErrorKind) -> i32 {
         confab_core::ErrorKind::TokenInvalid => 1502,
         confab_core::ErrorKind::TokenMalformed => 1503,
         confab_core::ErrorKind::TokenRevoked => 1506,
+        confab_core::ErrorKind::TooManyRequests => 429,
         confab_core::ErrorKind::Unavailable | confab_core::ErrorKind::Internal => 500,
     }
 }
