@@ -568,7 +568,16 @@ async fn dispatch(
             }
             Ok(Reply::PulledSeqs(out))
         }
-        Request::Logout => Ok(Reply::LoggedOut),
+        Request::Logout => {
+            service.sign_out(caller, Some(session.clone())).await?;
+            // The service's kick spares this session, and a kick that spares
+            // a session of this node is this node's to carry out (as for a
+            // login): the user's other sessions here on the platform end now.
+            let user = std::slice::from_ref(user);
+            let platform = Some(caller.platform);
+            (gateway.registry).kick(user, platform, Some(session), None, "logged out");
+            Ok(Reply::LoggedOut)
+        }
         Request::OnlineStatus {
             subscribe,
             unsubscribe,

@@ -2,6 +2,7 @@
 //! so that a new login or a force-logout revokes the previous one.
 
 use crate::Service;
+use confab_core::bus::SessionId;
 use confab_core::{now_millis, Error, ErrorKind, Platform, Result, UserId};
 use jsonwebtoken::{
     decode, encode, errors::ErrorKind as JwtError, Algorithm, DecodingKey, EncodingKey, Header,
@@ -324,14 +325,37 @@ impl Service {
     ) -> Result<()> {
         caller.require_acts_for(user_id)?;
         self.require_user(user_id).await?;
-        self.store.delete_tokens(user_id, platform).await?;
-        // Logged out everywhere: the app API's sessions and the opaque user
-        // tokens end too.
-        if platform.is_none() {
-            self.store.delete_user_sessions(user_id).await?;
-            self.store.delete_user_tokens(user_id).await?;
+        match platform {
+            Some(_) => {
+                self.store.delete_tokens(user_id, platform).await?;
+                self.kick(user_id, platform, "logged out by force_logout");
+                Ok(())
+            }
+            None => {
+                self.revoke_everything(user_id, "logged out by force_logout")
+                    .await
+            }
         }
-        self.kick(user_id, platform, "logged out by force_logout");
+    }
+
+    /// Ends a session's login (its protocol's logout): the token of the
+    /// caller's platform is revoked, and the user's other sessions on that
+    /// platform end; `session`, which asked, is left to close itself.
+    pub async fn sign_out(&self, caller: &Caller, session: Option<SessionId>) -> Result<()> {
+        let platform = Some(caller.platform);
+        self.store.delete_tokens(&caller.user_id, platform).await?;
+        self.kick_except(&caller.user_id, platform, "logged out", session);
+        Ok(())
+    }
+
+    /// Revokes every credential of a user: the IM tokens of all platforms,
+    /// the app API's sessions and the opaque user tokens; and ends their
+    /// connections.
+    pub(crate) async fn revoke_everything(&self, user_id: &UserId, reason: &str) -> Result<()> {
+        self.store.delete_tokens(user_id, None).await?;
+        self.store.delete_user_sessions(user_id).await?;
+        self.store.delete_user_tokens(user_id).await?;
+        self.kick(user_id, None, reason);
         Ok(())
     }
 }

@@ -75,7 +75,8 @@ impl Service {
         password_matches(password, hash).await
     }
 
-    /// Sets a user's password: the user themselves, or an app admin.
+    /// Sets a user's password: the user themselves, or an app admin. Every
+    /// token of the user is revoked, the caller's own included.
     pub async fn set_password(
         &self,
         caller: &Caller,
@@ -92,7 +93,11 @@ impl Service {
         {
             return Err(Error::not_found(format!("user {user_id} does not exist")));
         }
-        Ok(())
+        // A new password ends every login made with the old one (or with a
+        // token someone took): every token and session of the user, on
+        // every dialect and connection.
+        self.revoke_everything(user_id, "the password was changed")
+            .await
     }
 
     /// A token for `user_id` on `platform` if `password` is theirs, with the

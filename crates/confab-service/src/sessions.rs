@@ -5,7 +5,7 @@
 use crate::appender::Delivery;
 use crate::auth::Caller;
 use crate::Service;
-use confab_core::bus::{Event, Payload};
+use confab_core::bus::{Event, Payload, SessionId};
 use confab_core::{validate, Field, Platform, Result, UserId};
 
 /// Most users `online_status` takes at once (OpenIM's limit).
@@ -46,13 +46,24 @@ impl Service {
 
     /// Ends the sessions of a user (on one platform, or all).
     pub(crate) fn kick(&self, user_id: &UserId, platform: Option<Platform>, reason: &str) {
+        self.kick_except(user_id, platform, reason, None);
+    }
+
+    /// `kick`, sparing the session `spared`.
+    pub(crate) fn kick_except(
+        &self,
+        user_id: &UserId,
+        platform: Option<Platform>,
+        reason: &str,
+        spared: Option<SessionId>,
+    ) {
         self.appender.deliver(Delivery::Event(Event {
             recipients: vec![user_id.clone()],
             origin: None,
             payload: Payload::Kick {
                 platform,
                 reason: reason.to_owned(),
-                except_session: None,
+                except_session: spared,
             },
             filter: None,
         }));

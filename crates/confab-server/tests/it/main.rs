@@ -26,6 +26,7 @@ mod openim_sdk;
 mod openim_sync;
 mod openim_v3;
 mod openim_v3_more;
+mod revocation;
 mod spec_examples;
 mod users;
 mod ws_close;
