@@ -456,9 +456,10 @@ fn request_of(caller: &Caller, req: &Req, tag: &mut Tag) -> Result<Request, Erro
                 .into_iter()
                 .map(|r| {
                     let num = r.num.clamp(1, MAX_RANGE_NUM);
-                    // Descending asks for the newest `num` of the range.
+                    // Descending asks for the newest `num` of the range;
+                    // saturating, as the client picks `end` (i64::MIN too).
                     let begin = if desc {
-                        r.begin.max(r.end - num + 1)
+                        r.begin.max(r.end.saturating_sub(num - 1))
                     } else {
                         r.begin
                     };
