@@ -22,7 +22,7 @@ use proptest::test_runner::Config;
 
 /// Cases per property when `PROPTEST_CASES` is unset: small enough that
 /// the suite takes a few seconds in a debug build.
-const DEFAULT_CASES: u32 = 256;
+const DEFAULT_CASES: u32 = 128;
 
 /// The runner's config: `PROPTEST_CASES` when set, else `DEFAULT_CASES`.
 pub fn config() -> Config {
