@@ -465,12 +465,12 @@ async fn connect_openim(
             );
         }
     }
+    let config = &gateway.config;
     let codec = Arc::new(match params.compression.as_deref() {
-        Some("gzip") => OpenImCodec::GZIP,
+        Some("gzip") => OpenImCodec::GZIP.with_max_unzipped(config.max_frame_bytes),
         _ => OpenImCodec::PLAIN,
     });
     let attributes = session::platform_attributes(&caller);
-    let config = &gateway.config;
     ws.read_buffer_size(config.read_buffer_bytes)
         .write_buffer_size(config.write_buffer_bytes)
         .max_message_size(config.max_frame_bytes)

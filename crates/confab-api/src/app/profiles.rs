@@ -3,6 +3,8 @@
 
 use super::envelope::{AppCaller, AppError, AppResult, Reply};
 use crate::AppState;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -13,8 +15,11 @@ use serde_json::json;
 pub async fn update_user_info(
     State(s): State<AppState>,
     AppCaller(caller): AppCaller,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> AppResult {
+    // axum's rejection is plain text: answered in the envelope instead.
+    let mut form =
+        form.map_err(|e| AppError(Error::invalid(format!("request body: {}", e.body_text()))))?;
     let max = s.service.avatar_max_bytes();
     let too_big = || AppError(Error::invalid(format!("avatar: at most {max} bytes")));
     let mut nickname = None;
@@ -62,8 +67,10 @@ pub async fn update_user_info(
 /// `GET /files/{kind}/{name}`: a stored file with its content type.
 pub async fn file(
     State(s): State<AppState>,
-    Path((kind, name)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, AppError> {
+    let Path((kind, name)) =
+        path.map_err(|e| AppError(Error::invalid(format!("path: {}", e.body_text()))))?;
     let (bytes, content_type) = match s.service.file(&format!("{kind}/{name}")).await {
         Ok(found) => found,
         // A file, not an API answer: a missing one is HTTP 404.

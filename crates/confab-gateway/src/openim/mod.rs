@@ -34,20 +34,46 @@ pub struct Tag {
 
 /// The v3 codec; `gzip` when the client connected with
 /// `compression=gzip` (a protocol of its own: its bytes differ).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct OpenImCodec {
     gzip: bool,
+    /// Largest frame a gzipped frame may unpack to.
+    max_unzipped: usize,
+}
+
+impl Default for OpenImCodec {
+    fn default() -> Self {
+        OpenImCodec::PLAIN
+    }
 }
 
 /// How long after its ack a sender is pushed its own message.
 const ECHO_DELAY: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// Largest frame a gzipped frame may unpack to.
+/// Largest frame a gzipped frame may unpack to, unless the gateway says
+/// (`with_max_unzipped`).
 const MAX_UNZIPPED: usize = 1 << 20;
 
 impl OpenImCodec {
-    pub const PLAIN: OpenImCodec = OpenImCodec { gzip: false };
-    pub const GZIP: OpenImCodec = OpenImCodec { gzip: true };
+    pub const PLAIN: OpenImCodec = OpenImCodec {
+        gzip: false,
+        max_unzipped: MAX_UNZIPPED,
+    };
+    pub const GZIP: OpenImCodec = OpenImCodec {
+        gzip: true,
+        max_unzipped: MAX_UNZIPPED,
+    };
+
+    /// The codec whose gzipped frames may unpack to `bytes` at most. The
+    /// gateway gives its frame limit: a frame of repeated empty protobuf
+    /// records packs a thousandfold and decodes to some eighty times its
+    /// unpacked size, so a gzip client must not send more than a plain one.
+    pub const fn with_max_unzipped(self, bytes: usize) -> OpenImCodec {
+        OpenImCodec {
+            max_unzipped: bytes,
+            ..self
+        }
+    }
 
     /// The text frame sent right after the upgrade when the client asked
     /// for it (`isMsgResp=true`): success, or why the connection is refused.
@@ -209,7 +235,7 @@ impl Codec for OpenImCodec {
         };
         let unzipped;
         let json: &[u8] = if self.gzip {
-            unzipped = envelope::gunzip(&bytes, MAX_UNZIPPED)
+            unzipped = envelope::gunzip(&bytes, self.max_unzipped)
                 .map_err(|e| (Tag::default(), Error::invalid(e)))?;
             &unzipped
         } else {
@@ -456,9 +482,10 @@ fn request_of(caller: &Caller, req: &Req, tag: &mut Tag) -> Result<Request, Erro
                 .into_iter()
                 .map(|r| {
                     let num = r.num.clamp(1, MAX_RANGE_NUM);
-                    // Descending asks for the newest `num` of the range.
+                    // Descending asks for the newest `num` of the range;
+                    // saturating, as the client picks `end` (i64::MIN too).
                     let begin = if desc {
-                        r.begin.max(r.end - num + 1)
+                        r.begin.max(r.end.saturating_sub(num - 1))
                     } else {
                         r.begin
                     };

@@ -6,6 +6,7 @@
 use super::super::{ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::routing::{post, put};
 use axum::Router;
@@ -101,9 +102,12 @@ async fn initiate_multipart_upload(
 /// presigned URL is).
 async fn put_part(
     State(s): State<AppState>,
-    Path((id, part)): Path<(String, i64)>,
-    bytes: Bytes,
+    path: Result<Path<(String, i64)>, PathRejection>,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
+    // axum's rejections are plain text: answered in the envelope instead.
+    let Path((id, part)) = path.map_err(|e| Error::invalid(format!("path: {}", e.body_text())))?;
+    let bytes = bytes.map_err(|e| Error::invalid(format!("request body: {}", e.body_text())))?;
     s.service.put_upload_part(&id, part, bytes).await?;
     Ok(Reply::data(json!({})))
 }
