@@ -1,6 +1,7 @@
 //! The Confab server: wiring of store, service and API, listeners and
 //! graceful shutdown. `start` is what `confab serve` and the tests use.
 
+pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod profiles;

@@ -25,6 +25,10 @@ use std::time::Duration;
 /// One row of `MESSAGE_COLUMNS`' placeholders.
 const MESSAGE_PLACEHOLDERS: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+/// The embedded backend's migrations, applied on open (and read by a
+/// restore, which refuses a backup with migrations this build lacks).
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
 /// How far a commit must reach before it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -180,7 +184,7 @@ impl SqliteStore {
             .connect_with(base.clone().create_if_missing(true))
             .await
             .map_err(|e| confab_core::Error::internal(format!("opening {url}: {e}")))?;
-        sqlx::migrate!("./migrations/sqlite")
+        MIGRATOR
             .run(&writer)
             .await
             .map_err(|e| confab_core::Error::internal(format!("migrating {url}: {e}")))?;
