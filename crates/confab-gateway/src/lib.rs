@@ -13,6 +13,7 @@
 
 mod codec;
 mod deliveries;
+mod drain;
 mod handle;
 mod json;
 mod openim;
@@ -91,6 +92,8 @@ pub struct Gateway {
     yunbay: Arc<YunbayCodec>,
     /// Sessions watching other users' presence.
     watchers: watchers::Watchers,
+    /// The sessions' graceful shutdown.
+    drain: drain::Drain,
 }
 
 impl Gateway {
@@ -112,6 +115,7 @@ impl Gateway {
             json: Arc::new(JsonCodec),
             yunbay: Arc::new(YunbayCodec),
             watchers: watchers::Watchers::default(),
+            drain: drain::Drain::default(),
         }
     }
 
@@ -125,6 +129,26 @@ impl Gateway {
 
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
+    }
+
+    /// Tells every session to drain (the server is stopping, see
+    /// `drain.rs`): answer what it read, refuse new sends, then close.
+    pub fn begin_drain(&self) {
+        self.drain.start();
+    }
+
+    /// Waits for the drained sessions to end, at most `within` from the
+    /// drain's start; then closes those left and waits for them a moment
+    /// more. Returns how many had to be closed.
+    pub async fn drained(&self, within: Duration) -> usize {
+        self.drain.start();
+        let left = self.drain.ended(self.drain.began() + within).await;
+        if left > 0 {
+            self.registry.close_all();
+            let grace = tokio::time::Instant::now() + 2 * session::WRITER_GRACE;
+            self.drain.ended(grace).await;
+        }
+        left
     }
 
     pub(crate) fn new_session_id(&self) -> Arc<str> {
