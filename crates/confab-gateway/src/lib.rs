@@ -14,6 +14,7 @@
 mod codec;
 mod connections;
 mod deliveries;
+mod drain;
 mod handle;
 mod json;
 mod openim;
@@ -103,6 +104,8 @@ pub struct Gateway {
     /// Sessions watching other users' presence.
     watchers: watchers::Watchers,
     connections: Arc<connections::Connections>,
+    /// The sessions' graceful shutdown.
+    drain: drain::Drain,
 }
 
 impl Gateway {
@@ -125,6 +128,7 @@ impl Gateway {
             yunbay: Arc::new(YunbayCodec),
             watchers: watchers::Watchers::default(),
             connections: Arc::default(),
+            drain: drain::Drain::default(),
         }
     }
 
@@ -138,6 +142,26 @@ impl Gateway {
 
     pub fn registry(&self) -> &Arc<Registry> {
         &self.registry
+    }
+
+    /// Tells every session to drain (the server is stopping, see
+    /// `drain.rs`): answer what it read, refuse new sends, then close.
+    pub fn begin_drain(&self) {
+        self.drain.start();
+    }
+
+    /// Waits for the drained sessions to end, at most `within` from the
+    /// drain's start; then closes those left and waits for them a moment
+    /// more. Returns how many had to be closed.
+    pub async fn drained(&self, within: Duration) -> usize {
+        self.drain.start();
+        let left = self.drain.ended(self.drain.began() + within).await;
+        if left > 0 {
+            self.registry.close_all();
+            let grace = tokio::time::Instant::now() + 2 * session::WRITER_GRACE;
+            self.drain.ended(grace).await;
+        }
+        left
     }
 
     pub(crate) fn new_session_id(&self) -> Arc<str> {

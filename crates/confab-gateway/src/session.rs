@@ -2,6 +2,7 @@
 //! can drive it with channels, and over its protocol's codec.
 
 use crate::codec::{Codec, EventEncoder, Frame, Reply, Request};
+use crate::drain::SessionDrain;
 use crate::registry::{ended, too_slow, Outbound, SessionHandle};
 use crate::Gateway;
 use axum::extract::ws::{CloseFrame, Message};
@@ -26,10 +27,12 @@ const CLOSE_TOO_BIG: u16 = 1009;
 const CLOSE_NOT_UTF8: u16 = 1007;
 /// Close code when the server cannot serve the session now (1011).
 const CLOSE_UNAVAILABLE: u16 = 1011;
+/// Close code once a drain is over (1001: going away).
+const CLOSE_SHUTTING_DOWN: u16 = 1001;
 /// Close code after a kick (4001, application-defined).
 const CLOSE_KICKED: u16 = 4001;
 /// How long a closing session waits for its writer.
-const WRITER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+pub(crate) const WRITER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// Sends of one session that may await their commit at once; beyond this
 /// the session stops reading until the oldest is answered.
 const MAX_UNACKED_SENDS: usize = 64;
@@ -81,6 +84,10 @@ pub async fn run_session_with<C, S, R, E>(
     E: std::error::Error + 'static,
 {
     let id = gateway.new_session_id();
+    // Counted until the end, so that a stopping server waits for it.
+    let (_live, signal) = gateway.drain.session();
+    let mut drain = SessionDrain::new(signal);
+    drain.heard();
     attributes.insert(crate::PROTOCOL.to_owned(), codec.protocol().0.to_owned());
     let (tx, rx) = flume::bounded(gateway.config.queue_capacity);
     let encoder: Arc<dyn EventEncoder> = codec.clone();
@@ -169,6 +176,7 @@ pub async fn run_session_with<C, S, R, E>(
         if !open || handle.is_cut() {
             break;
         }
+        let read_timeout = drain.read_timeout(wait);
         let next = tokio::select! {
             Some(done) = committing.next(), if !committing.is_empty() => {
                 if !answer(done) {
@@ -176,10 +184,28 @@ pub async fn run_session_with<C, S, R, E>(
                 }
                 continue;
             }
-            next = tokio::time::timeout(wait, stream.next()) => next,
+            _ = drain.begins() => {
+                drain.heard();
+                continue;
+            }
+            next = tokio::time::timeout(read_timeout, stream.next()) => next,
             _ = ended(&mut watcher) => break,
         };
         let message = match next {
+            // Draining and quiet: once every send read is answered, the
+            // session closes.
+            Err(_) if drain.draining() => match committing.next().await {
+                Some(done) => {
+                    if !answer(done) {
+                        break;
+                    }
+                    continue;
+                }
+                None => {
+                    handle.send(Outbound::Close(CLOSE_SHUTTING_DOWN, "server shutting down"));
+                    break;
+                }
+            },
             Err(_) if pings && !pinged => {
                 pinged = true;
                 if !handle.send(Outbound::Ping) {
@@ -208,6 +234,7 @@ pub async fn run_session_with<C, S, R, E>(
             // Pings are answered by the WebSocket layer; any frame counts as a heartbeat.
             Message::Ping(_) | Message::Pong(_) => continue,
         };
+        drain.heard();
         if committing.len() >= MAX_UNACKED_SENDS {
             if let Some(done) = committing.next().await {
                 if !answer(done) {
@@ -216,6 +243,9 @@ pub async fn run_session_with<C, S, R, E>(
             }
         }
         let answered = match codec.decode(&caller, frame) {
+            Ok((tag, Request::Send(_))) if drain.draining() => {
+                Handled::Now((tag, Err(crate::drain::refusal())))
+            }
             Ok((tag, request)) => {
                 Box::pin(handle_request(&gateway, &caller, &handle, tag, request)).await
             }

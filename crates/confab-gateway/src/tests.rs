@@ -460,3 +460,82 @@ async fn an_idle_session_holds_little() {
     let item = std::mem::size_of::<crate::handle::Outbound>();
     assert!(item <= 48, "a queued item takes {item} bytes");
 }
+
+/// A draining session refuses the sends it reads with an error frame,
+/// keeps answering other requests, and closes with 1001 once quiet; the
+/// server's wait for its sessions then ends. (That sends read before the
+/// drain are answered is the binary's test, `tests/it/shutdown.rs`.)
+#[tokio::test]
+async fn a_draining_session_answers_every_send_then_closes() {
+    let (gw, _dir) = gateway(GatewayConfig::default()).await;
+    let users: Vec<_> = ["dora", "dan"]
+        .iter()
+        .map(|id| confab_service::NewUser {
+            user_id: confab_core::UserId::parse("u", id).unwrap(),
+            profile: Default::default(),
+            password: None,
+        })
+        .collect();
+    gw.service().register_users("s", &users).await.unwrap();
+    let mut client = connect(&gw, caller("dora"));
+    let send = |req: &str| {
+        let frame = serde_json::json!({"type": "send", "reqID": req, "data": {
+            "recvID": "dan", "sessionType": 1, "contentType": 101,
+            "clientMsgID": format!("c{req}"), "content": {"text": req}}});
+        Ok(Message::Text(frame.to_string().into()))
+    };
+    let ping = |req: &str| {
+        let frame = serde_json::json!({"type": "ping", "reqID": req});
+        Ok(Message::Text(frame.to_string().into()))
+    };
+    let mut answers = Vec::new();
+    let mut answer = async || loop {
+        let frame = text(client.from_server.next().await.unwrap());
+        if frame["reqID"].as_str().is_some_and(|r| !r.is_empty()) {
+            return frame;
+        }
+    };
+    // The pong comes after the acks: every send before it was read.
+    for frame in [send("1"), send("2"), ping("3")] {
+        client.to_server.send(frame).await.unwrap();
+    }
+    for _ in 0..3 {
+        answers.push(answer().await);
+    }
+    gw.begin_drain();
+    for frame in [send("4"), ping("5")] {
+        client.to_server.send(frame).await.unwrap();
+    }
+    for _ in 0..2 {
+        answers.push(answer().await);
+    }
+    let kinds: Vec<_> = answers
+        .iter()
+        .map(|a| a["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["ack", "ack", "pong", "error", "pong"],
+        "{answers:?}"
+    );
+    assert_eq!(answers[1]["data"]["seq"], 2);
+    assert_eq!(
+        answers[3]["errMsg"],
+        "the server is shutting down; send again after reconnecting"
+    );
+    let started = tokio::time::Instant::now();
+    assert_eq!(gw.drained(Duration::from_secs(10)).await, 0);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    loop {
+        match client.from_server.next().await {
+            Some(Message::Close(Some(frame))) => {
+                assert_eq!(frame.code, 1001);
+                assert_eq!(frame.reason, "server shutting down");
+                break;
+            }
+            Some(Message::Text(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    }
+    client.session.await.unwrap();
+}

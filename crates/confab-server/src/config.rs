@@ -393,18 +393,31 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl Settings {
+    /// The data dir and the database URL these settings name, defaults
+    /// filled in (SQLite in the data dir). `confab backup` and `restore`
+    /// find the database as `serve` does through this.
+    pub fn database_location(&self) -> (PathBuf, String) {
+        let data_dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = match self.database_url.clone().filter(|u| !u.is_empty()) {
+            Some(url) => url,
+            None => format!("sqlite://{}", data_dir.join("confab.db").display()),
+        };
+        (data_dir, database_url)
+    }
+}
+
 impl Config {
     /// Validates settings, fills defaults, and loads or generates the
     /// secrets the settings do not give.
     pub fn resolve(s: Settings) -> anyhow::Result<Config> {
         let yunbay = YunbayConfig::from_settings(&s)?;
-        let data_dir = s.data_dir.unwrap_or_else(|| PathBuf::from("./data"));
+        let (data_dir, database_url) = s.database_location();
         std::fs::create_dir_all(&data_dir)
             .with_context(|| format!("creating data dir {}", data_dir.display()))?;
-        let database_url = match s.database_url.filter(|u| !u.is_empty()) {
-            Some(url) => url,
-            None => format!("sqlite://{}", data_dir.join("confab.db").display()),
-        };
         confab_store::BackendKind::of_url(&database_url)
             .map_err(|e| anyhow::anyhow!("{}", e.client_message()))?;
         let admin_user_ids: Vec<String> = s

@@ -1,6 +1,7 @@
 //! The Confab server: wiring of store, service and API, listeners and
 //! graceful shutdown. `start` is what `confab serve` and the tests use.
 
+pub mod backup;
 pub mod bench;
 pub mod config;
 pub mod profiles;
@@ -244,13 +245,26 @@ pub async fn serve_with(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-        gateway.registry().close_all();
+    .with_graceful_shutdown({
+        let gateway = gateway.clone();
+        async move {
+            shutdown.await;
+            let _ = stop_tx.send(true);
+            gateway.begin_drain();
+        }
     })
     .await
     .context("serving HTTP");
+    // WebSocket sessions outlive their HTTP connection: the server stops
+    // once they have drained (every send read is answered), or at the
+    // deadline.
+    let closed = gateway.drained(SESSION_DRAIN).await;
+    if closed > 0 {
+        tracing::warn!(
+            sessions = closed,
+            "closed sessions still open {SESSION_DRAIN:?} after the shutdown began"
+        );
+    }
     if let Some(task) = openim {
         task.await
             .context("OpenIM gateway task")?
@@ -258,6 +272,10 @@ pub async fn serve_with(
     }
     served
 }
+
+/// How long a stopping server waits for its WebSocket sessions to drain
+/// before closing them.
+pub const SESSION_DRAIN: Duration = Duration::from_secs(10);
 
 /// A server running in the background, as tests and embedders use it.
 pub struct RunningServer {

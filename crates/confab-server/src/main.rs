@@ -33,6 +33,10 @@ enum Command {
     Serve(Box<ServeArgs>),
     /// Load a running server with real WebSockets and report throughput and latency.
     Bench(confab_server::bench::BenchArgs),
+    /// Copy the SQLite database to a file, while a server runs on it.
+    Backup(confab_server::backup::BackupArgs),
+    /// Put a backup in place of the SQLite database (with no server running on it).
+    Restore(confab_server::backup::RestoreArgs),
 }
 
 #[derive(clap::Args)]
@@ -48,12 +52,12 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => *args,
-        Some(Command::Bench(args)) => {
-            return tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("starting the runtime")?
-                .block_on(confab_server::bench::run(args));
+        Some(Command::Bench(args)) => return runtime()?.block_on(confab_server::bench::run(args)),
+        Some(Command::Backup(args)) => {
+            return runtime()?.block_on(confab_server::backup::backup(args))
+        }
+        Some(Command::Restore(args)) => {
+            return runtime()?.block_on(confab_server::backup::restore(args))
         }
         None => cli.serve,
     };
@@ -67,11 +71,14 @@ fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(EnvFilter::try_new(&config.log).context("log filter")?)
         .init();
+    runtime()?.block_on(serve(config))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .context("starting the runtime")?
-        .block_on(serve(config))
+        .context("starting the runtime")
 }
 
 async fn serve(mut config: Config) -> anyhow::Result<()> {

@@ -187,9 +187,17 @@ impl Service {
         // and an app's chat socket pulls every conversation.
         if let Some(last) = messages.last() {
             if last.seq > view.delivered_seq && view.session_type != SessionType::Notification {
-                self.store
+                // A read must not fail for its bookkeeping: on a full disk
+                // the mark cannot be written, and the messages are still
+                // the client's (a mark not moved costs at most a message
+                // counted as undelivered once more).
+                let marked = self
+                    .store
                     .mark_delivered(user_id, conversation_id, last.seq, now_millis())
-                    .await?;
+                    .await;
+                if let Err(e) = marked {
+                    tracing::warn!(error = %e.log_message(), conversation = conversation_id, "recording what a pull delivered");
+                }
             }
         }
         Ok((messages, more))

@@ -2,6 +2,7 @@
 //! the default) and PostgreSQL (shared by several nodes). Each backend has its
 //! own migrations, applied on open.
 
+pub mod backup;
 mod common;
 pub mod postgres;
 mod recent_sends;

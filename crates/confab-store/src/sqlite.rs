@@ -25,6 +25,10 @@ use std::time::Duration;
 /// One row of `MESSAGE_COLUMNS`' placeholders.
 const MESSAGE_PLACEHOLDERS: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
+/// The embedded backend's migrations, applied on open (and read by a
+/// restore, which refuses a backup with migrations this build lacks).
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
 /// How far a commit must reach before it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -106,6 +110,27 @@ async fn restart_wal(writer: &SqlitePool) -> Result<(), sqlx::Error> {
     restarted.map(|_| ())
 }
 
+/// Whether the writer connection may go back to the pool: not while it is
+/// still inside a transaction. When a commit fails on a full disk, SQLite
+/// rolls the transaction back itself, and sqlx's rollback then fails too
+/// and leaves its count of open transactions at one: every later `begin`
+/// became a SAVEPOINT inside a transaction that never commits, so appends
+/// were acked that no other connection saw and that a restart lost. Such a
+/// connection is closed instead (closing rolls back whatever is open) and
+/// the pool opens a new one. The ping first runs what is queued on the
+/// connection (the rollback of a dropped transaction).
+async fn discard_if_in_transaction(conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+    use sqlx::Connection;
+    conn.ping().await?;
+    if conn.is_in_transaction() {
+        tracing::warn!(
+            "the writer connection was left inside a transaction after a failed write: closed"
+        );
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// How often the checkpointer copies the WAL into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(1000);
 /// WAL pages past which the checkpointer makes the writer start the WAL
@@ -177,10 +202,11 @@ impl SqliteStore {
             .pragma("cache_size", "-65536");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .after_release(|conn, _| Box::pin(discard_if_in_transaction(conn)))
             .connect_with(base.clone().create_if_missing(true))
             .await
             .map_err(|e| confab_core::Error::internal(format!("opening {url}: {e}")))?;
-        sqlx::migrate!("./migrations/sqlite")
+        MIGRATOR
             .run(&writer)
             .await
             .map_err(|e| confab_core::Error::internal(format!("migrating {url}: {e}")))?;
