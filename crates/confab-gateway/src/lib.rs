@@ -21,6 +21,7 @@ mod openim;
 mod registry;
 mod session;
 mod watchers;
+mod writer;
 mod yunbay;
 
 pub use codec::{Codec, EventEncoder, Frame, Protocol, Reply, Request};

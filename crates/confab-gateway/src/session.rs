@@ -3,22 +3,18 @@
 
 use crate::codec::{Codec, EventEncoder, Frame, Reply, Request};
 use crate::drain::SessionDrain;
-use crate::registry::{ended, too_slow, Outbound, SessionHandle};
+use crate::registry::{ended, Outbound, SessionHandle};
 use crate::Gateway;
-use axum::extract::ws::{CloseFrame, Message};
+use axum::extract::ws::Message;
 use confab_core::presence::SessionAttributes;
 use confab_core::{ErrorKind, Result};
 use confab_service::Caller;
 use futures_util::stream::FuturesOrdered;
-use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use futures_util::{Sink, Stream, StreamExt};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-/// Close code for a client that cannot keep up (1008: policy violation).
-const CLOSE_TOO_SLOW: u16 = 1008;
-/// The reason sent with `CLOSE_TOO_SLOW`.
-const TOO_SLOW_REASON: &str = "too slow: the client does not read what it is sent";
 /// Close code for a client that stopped sending heartbeats (1001: going away).
 const CLOSE_IDLE: u16 = 1001;
 /// Close code for a frame over the size limit (1009: message too big).
@@ -29,8 +25,6 @@ const CLOSE_NOT_UTF8: u16 = 1007;
 const CLOSE_UNAVAILABLE: u16 = 1011;
 /// Close code once a drain is over (1001: going away).
 const CLOSE_SHUTTING_DOWN: u16 = 1001;
-/// Close code after a kick (4001, application-defined).
-const CLOSE_KICKED: u16 = 4001;
 /// How long a closing session waits for its writer.
 pub(crate) const WRITER_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
 /// Sends of one session that may await their commit at once; beyond this
@@ -103,7 +97,7 @@ pub async fn run_session_with<C, S, R, E>(
     gateway.login(&caller, handle.clone());
     tracing::debug!(session = %id, user = %caller.user_id, platform = caller.platform.name(), protocol = codec.protocol().0, "session opened");
 
-    let writer = tokio::spawn(write_loop(sink, rx, handle.clone()));
+    let writer = tokio::spawn(crate::writer::write_loop(sink, rx, handle.clone()));
     let timeout = gateway.config.heartbeat_timeout;
     let mut watcher = handle.watch();
     let mut committing: Committing<C::Tag> = FuturesOrdered::new();
@@ -342,103 +336,6 @@ fn read_error_close(e: &(dyn std::error::Error + 'static)) -> Option<(u16, &'sta
         }
     }
     None
-}
-
-async fn write_loop<S>(mut sink: S, rx: flume::Receiver<Outbound>, handle: Arc<SessionHandle>)
-where
-    S: Sink<Message> + Unpin,
-{
-    let mut watcher = handle.watch();
-    let mut slow = handle.watch();
-    loop {
-        let next = tokio::select! {
-            biased;
-            _ = too_slow(&mut slow) => None,
-            next = rx.recv_async() => next.ok(),
-            _ = ended(&mut watcher) => None,
-        };
-        let Some(first) = next else {
-            if handle.was_too_slow() {
-                break;
-            }
-            close(&mut sink, 1000, "closing").await;
-            return;
-        };
-        // Write what is queued, then flush once; what it delivered is
-        // recorded once flushed. A write blocked on a client that does not
-        // read is abandoned when the session is cut off for it, so that the
-        // close frame goes out next instead of behind the whole queue.
-        let mut out = Some(first);
-        let mut written = Vec::new();
-        while let Some(o) = out {
-            let wrote = tokio::select! {
-                biased;
-                _ = too_slow(&mut slow) => None,
-                wrote = write(&mut sink, o, &mut written) => Some(wrote),
-            };
-            match wrote {
-                None => break,
-                // Kicked or closed: the reader stops too.
-                Some(false) => {
-                    handle.finish();
-                    return;
-                }
-                Some(true) => out = rx.try_recv().ok(),
-            }
-        }
-        if handle.was_too_slow() {
-            break;
-        }
-        if sink.flush().await.is_err() {
-            return;
-        }
-        handle.record(written);
-    }
-    // What is still queued is dropped: the client is told why, once what it
-    // has not read yet is through.
-    close(&mut sink, CLOSE_TOO_SLOW, TOO_SLOW_REASON).await;
-}
-
-/// Writes one outbound item, adding what it delivers to `written`; false
-/// when the connection is done.
-async fn write<S: Sink<Message> + Unpin>(
-    sink: &mut S,
-    out: Outbound,
-    written: &mut Vec<confab_service::Looked>,
-) -> bool {
-    match out {
-        Outbound::Frame(f) => sink.feed(f.into()).await.is_ok(),
-        Outbound::Push(f, delivered) => {
-            let ok = sink.feed(f.into()).await.is_ok();
-            if ok {
-                written.extend(delivered.map(|looked| *looked));
-            }
-            ok
-        }
-        Outbound::Note(delivered) => {
-            written.extend(delivered);
-            true
-        }
-        Outbound::Last(f) => {
-            let _ = sink.feed(f.into()).await;
-            close(sink, CLOSE_KICKED, "kicked").await;
-            false
-        }
-        Outbound::Close(code, reason) => {
-            close(sink, code, reason).await;
-            false
-        }
-        Outbound::Ping => sink.feed(Message::Ping(Default::default())).await.is_ok(),
-    }
-}
-
-async fn close<S: Sink<Message> + Unpin>(sink: &mut S, code: u16, reason: &str) {
-    let _ = sink.flush().await;
-    let frame = CloseFrame {
-        code,
-        reason: reason.to_owned().into(),
-    };
-    let _ = sink.send(Message::Close(Some(frame))).await;
 }
 
 /// The answer to a request: known now, or (a send) once its message is
