@@ -9,6 +9,7 @@ mod harness;
 
 mod app;
 mod auth;
+mod authz;
 mod backup_restore;
 mod bad_input;
 mod bench_baseline;
