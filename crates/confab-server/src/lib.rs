@@ -230,7 +230,8 @@ pub async fn serve_with(
                 .into_future(),
         )
     });
-    let router = confab_api::router(app.service, app.api)
+    let (api, _doc) = confab_api::router(app.service, app.api);
+    let router = api
         .merge(confab_gateway::router(app.gateway))
         .layer(tower_http::trace::TraceLayer::new_for_http());
     // The peer's address decides who is on a trusted network.

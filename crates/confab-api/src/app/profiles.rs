@@ -9,7 +9,23 @@ use axum::response::{IntoResponse, Response};
 use confab_core::Error;
 use serde_json::json;
 
+/// The multipart form of `updateuserinfo`, read field by field.
+#[derive(utoipa::ToSchema)]
+#[schema(as = app::UpdateUserInfoForm)]
+#[allow(dead_code)]
+struct UpdateUserInfoForm {
+    /// The new nickname.
+    nickname: Option<String>,
+    /// The new avatar: a PNG, JPEG, WebP or GIF image, at most
+    /// `avatar_max_bytes`.
+    #[schema(value_type = Option<String>, format = Binary)]
+    avatar: Option<Vec<u8>>,
+}
+
 /// `updateuserinfo`: a new avatar and/or nickname for the caller.
+#[utoipa::path(post, path = "/accessuser/updateuserinfo", tag = "app",
+    request_body(content = UpdateUserInfoForm, content_type = "multipart/form-data"),
+    security(("app_session" = [])), responses(crate::openapi::AppAnswer))]
 pub async fn update_user_info(
     State(s): State<AppState>,
     AppCaller(caller): AppCaller,
@@ -60,6 +76,12 @@ pub async fn update_user_info(
 }
 
 /// `GET /files/{kind}/{name}`: a stored file with its content type.
+#[utoipa::path(get, path = "/files/{kind}/{name}", tag = "app",
+    params(
+        ("kind" = String, Path, description = "The file's kind: `avatars`, `objects`"),
+        ("name" = String, Path, description = "The file's name"),
+    ),
+    security(()), responses(crate::openapi::FileAnswer))]
 pub async fn file(
     State(s): State<AppState>,
     Path((kind, name)): Path<(String, String)>,
