@@ -59,7 +59,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// avatar upload (`app::router`).
 pub fn routes(max_upload: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .merge(OpenApiRouter::from(openim::router()))
+        .merge(openim::router())
         .merge(easemob::router())
         .merge(app::router(max_upload))
         .merge(yunbay::router())

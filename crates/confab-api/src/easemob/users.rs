@@ -12,6 +12,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 
+crate::with_app_token!(RegisterReqWithToken, RegisterReq);
+crate::with_app_token!(GetUserReqWithToken, GetUserReq);
+crate::with_app_token!(ResetPasswordReqWithToken, ResetPasswordReq);
+crate::with_app_token!(StatusReqWithToken, StatusReq);
+
 /// A user as Easemob shows it. Its `uuid` is derived from the application,
 /// the username and the creation time: stable for the user's life, new if
 /// the name is registered again after a deletion.
@@ -45,11 +50,6 @@ fn required<'a>(field: &str, value: &'a Option<String>) -> confab_core::Result<&
         .as_deref()
         .ok_or_else(|| Error::invalid(format!("{field}: missing")))
 }
-
-crate::with_app_token!(RegisterReqWithToken, RegisterReq);
-crate::with_app_token!(GetUserReqWithToken, GetUserReq);
-crate::with_app_token!(ResetPasswordReqWithToken, ResetPasswordReq);
-crate::with_app_token!(StatusReqWithToken, StatusReq);
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[schema(as = easemob::TokenReq)]

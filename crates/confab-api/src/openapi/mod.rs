@@ -15,10 +15,11 @@ mod shapes;
 
 pub use answers::{AppAnswer, FileAnswer, HxAnswer, OpenImAnswer, YbAnswer};
 pub use shapes::{
-    string_or_integer, uint64, with_app_token, wrapped_bool, wrapped_i32, wrapped_string,
+    either, string_or_integer, uint64, with_app_token, wrapped_bool, wrapped_i32, wrapped_string,
 };
 
 use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::OpenApi;
@@ -227,6 +228,14 @@ pub fn complete(doc: &mut OpenApi) {
             })
             .collect(),
     );
+    // One id per operation, from its path (each path has one method):
+    // handlers of several dialects share names.
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let id = operation_id(path);
+        for operation in operations(item) {
+            operation.operation_id = Some(id.clone());
+        }
+    }
     let components = doc
         .components
         .get_or_insert_with(utoipa::openapi::Components::new);
@@ -236,4 +245,26 @@ pub fn complete(doc: &mut OpenApi) {
     for (name, schema) in answers::envelopes() {
         components.schemas.insert(name.to_owned(), schema);
     }
+}
+
+/// `/object/upload/{id}/{part}` -> `object.upload.id.part`.
+fn operation_id(path: &str) -> String {
+    path.trim_start_matches('/')
+        .replace(['{', '}'], "")
+        .replace('/', ".")
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.options,
+        &mut item.head,
+        &mut item.patch,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
 }

@@ -116,3 +116,63 @@ macro_rules! with_app_token {
         }
     };
 }
+
+/// The schema of a body in either of two spellings (`wire_v3::Spelled`):
+/// `anyOf` the two, since one body may fit both.
+pub fn either<A: utoipa::ToSchema, B: utoipa::ToSchema>() -> RefOr<Schema> {
+    AnyOfBuilder::new()
+        .item(utoipa::openapi::Ref::from_schema_name(A::name()))
+        .item(utoipa::openapi::Ref::from_schema_name(B::name()))
+        .description(Some(
+            "OpenIM v3's spelling (the client SDK's) when the body has one of its own \
+             keys, else v2's.",
+        ))
+        .into()
+}
+
+/// `$name`: the schema of a `Spelled<$v3, $v2>` body (`either`).
+#[macro_export]
+macro_rules! spelled_schema {
+    ($name:ident, $v3:ty, $v2:ty) => {
+        struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::openapi::either::<$v3, $v2>()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                format!(
+                    "{}.or.{}",
+                    <$v3 as utoipa::ToSchema>::name(),
+                    <$v2 as utoipa::ToSchema>::name().trim_start_matches("openim.")
+                )
+                .into()
+            }
+
+            fn schemas(
+                schemas: &mut Vec<(
+                    String,
+                    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+                )>,
+            ) {
+                for (name, schema) in [
+                    (
+                        <$v3 as utoipa::ToSchema>::name(),
+                        <$v3 as utoipa::PartialSchema>::schema(),
+                    ),
+                    (
+                        <$v2 as utoipa::ToSchema>::name(),
+                        <$v2 as utoipa::PartialSchema>::schema(),
+                    ),
+                ] {
+                    schemas.push((name.into_owned(), schema));
+                }
+                <$v3 as utoipa::ToSchema>::schemas(schemas);
+                <$v2 as utoipa::ToSchema>::schemas(schemas);
+            }
+        }
+    };
+}

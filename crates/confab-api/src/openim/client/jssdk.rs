@@ -10,22 +10,21 @@ use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::Router;
 use confab_core::message::SessionType;
 use confab_core::{Error, UserId};
 use confab_openim_pb::openim::{conversation, jssdk, relation, sdkws};
 use confab_service::{ConversationSummary, Summaries};
 use confab_wire::openim_v3::{self as v3, confab_conversation_id, openim_conversation_id};
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/jssdk/get_active_conversations",
-            post(get_active_conversations),
-        )
-        .route("/jssdk/get_conversations", post(get_conversations))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes({
+            let (schemas, paths, route) = routes!(get_active_conversations);
+            (schemas, paths, route)
+        })
+        .routes(routes!(get_conversations))
 }
 
 /// The SDK asks for its 20 newest when it gives no count.
@@ -48,7 +47,8 @@ where
     P::decode(bytes).map_err(|e| Error::invalid(format!("request body: not protobuf: {e}")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ActiveJson)]
 struct ActiveJson {
     #[serde(rename = "ownerUserID")]
     owner_user_id: String,
@@ -65,7 +65,8 @@ impl From<ActiveJson> for jssdk::GetActiveConversationsReq {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ConversationsJson)]
 struct ConversationsJson {
     #[serde(rename = "ownerUserID")]
     owner_user_id: String,
@@ -82,6 +83,10 @@ impl From<ConversationsJson> for jssdk::GetConversationsReq {
     }
 }
 
+#[utoipa::path(post, path = "/jssdk/get_active_conversations", tag = "openim",
+    request_body(description = "A protobuf message (OpenIM's jssdk request), or JSON with the same field names.",
+        content((ActiveJson = "application/json"), ([u8] = "application/x-protobuf"))),
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn get_active_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -105,6 +110,10 @@ async fn get_active_conversations(
     }))
 }
 
+#[utoipa::path(post, path = "/jssdk/get_conversations", tag = "openim",
+    request_body(description = "A protobuf message (OpenIM's jssdk request), or JSON with the same field names.",
+        content((ConversationsJson = "application/json"), ([u8] = "application/x-protobuf"))),
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn get_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
