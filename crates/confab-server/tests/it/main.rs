@@ -19,6 +19,7 @@ mod easemob_messages;
 mod friends;
 mod groups;
 mod messaging;
+mod openapi;
 mod openim_client_routes;
 mod openim_gateway;
 mod openim_sdk;
