@@ -3,6 +3,8 @@
 
 use super::envelope::{AppCaller, AppError, AppResult, Reply};
 use crate::AppState;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Multipart, Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -29,8 +31,12 @@ struct UpdateUserInfoForm {
 pub async fn update_user_info(
     State(s): State<AppState>,
     AppCaller(caller): AppCaller,
-    mut form: Multipart,
+    form: Result<Multipart, MultipartRejection>,
 ) -> AppResult {
+    // Not multipart, or no boundary: in the envelope (axum's answer is
+    // plain text).
+    let mut form =
+        form.map_err(|e| AppError(Error::invalid(format!("request body: {}", e.body_text()))))?;
     let max = s.service.avatar_max_bytes();
     let too_big = || AppError(Error::invalid(format!("avatar: at most {max} bytes")));
     let mut nickname = None;
@@ -84,8 +90,13 @@ pub async fn update_user_info(
     security(()), responses(crate::openapi::FileAnswer))]
 pub async fn file(
     State(s): State<AppState>,
-    Path((kind, name)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, AppError> {
+    // A name that is not UTF-8 names no file.
+    let Ok(Path((kind, name))) = path else {
+        let missing = Error::not_found("no such file");
+        return Ok((axum::http::StatusCode::NOT_FOUND, AppError(missing)).into_response());
+    };
     let (bytes, content_type) = match s.service.file(&format!("{kind}/{name}")).await {
         Ok(found) => found,
         // A file, not an API answer: a missing one is HTTP 404.

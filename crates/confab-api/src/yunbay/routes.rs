@@ -294,8 +294,10 @@ const TO: &[(Field, &str)] = &[(Field::Users, "to"), (Field::User, "to")];
 pub async fn send(
     State(s): State<AppState>,
     Trusted(caller): Trusted,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> YbResult {
+    // A body past the bound, in the envelope (axum's answer is plain text).
+    let body = body.map_err(|e| Error::invalid(format!("request body: {}", e.body_text())))?;
     let req: SendIn = crate::body::parse_object(&body)?;
     let audience = if req.to.is_empty() {
         Audience::All

@@ -8,6 +8,7 @@
 use super::super::{ApiResult, OpenImCaller, Reply};
 use crate::AppState;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use confab_core::message::SessionType;
@@ -91,8 +92,9 @@ async fn get_active_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
     headers: HeaderMap,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
+    let bytes = bytes.map_err(rejected)?;
     let req: jssdk::GetActiveConversationsReq = body::<_, ActiveJson>(&headers, &bytes)?;
     let owner = UserId::parse("ownerUserID", &req.owner_user_id)?;
     let count = usize::try_from(req.count)
@@ -118,8 +120,9 @@ async fn get_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
     headers: HeaderMap,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
+    let bytes = bytes.map_err(rejected)?;
     let req: jssdk::GetConversationsReq = body::<_, ConversationsJson>(&headers, &bytes)?;
     let owner = UserId::parse("ownerUserID", &req.owner_user_id)?;
     let ids: Vec<String> = req
@@ -142,6 +145,11 @@ async fn get_conversations(
         unread_count,
         conversations,
     }))
+}
+
+/// A body past the bound, in the envelope (axum's answer is plain text).
+fn rejected(e: BytesRejection) -> Error {
+    Error::invalid(format!("request body: {}", e.body_text()))
 }
 
 /// `data` as the base64 of `message`, never empty (`answer_data`).

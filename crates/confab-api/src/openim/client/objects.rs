@@ -6,6 +6,7 @@
 use super::super::{ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use confab_core::Error;
 use serde::Deserialize;
@@ -119,9 +120,15 @@ async fn initiate_multipart_upload(
     security(()), responses(crate::openapi::OpenImAnswer))]
 async fn put_part(
     State(s): State<AppState>,
-    Path((id, part)): Path<(String, i64)>,
-    bytes: Bytes,
+    path: Result<Path<(String, String)>, PathRejection>,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
+    // axum's rejections are plain text: each is given in the envelope.
+    let Path((id, part)) = path.map_err(|e| Error::invalid(format!("path: {}", e.body_text())))?;
+    let part: i64 = part
+        .parse()
+        .map_err(|_| Error::invalid(format!("part: not a part number: {part:?}")))?;
+    let bytes = bytes.map_err(|e| Error::invalid(format!("request body: {}", e.body_text())))?;
     s.service.put_upload_part(&id, part, bytes).await?;
     Ok(Reply::data(json!({})))
 }
