@@ -8,12 +8,14 @@ mod body;
 pub mod easemob;
 pub mod fallback;
 pub mod limits;
+pub mod openapi;
 pub mod openim;
 pub mod yunbay;
 
 use axum::Router;
 use confab_service::Service;
 use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Shared state of every route.
 #[derive(Clone)]
@@ -58,18 +60,37 @@ impl AppState {
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
-/// All dialects on one router: their paths do not collide.
-pub fn router(service: Arc<Service>, settings: ApiSettings) -> Router {
+/// Every dialect's routes, each with its operation in the OpenAPI
+/// document: registering a route documents it. `max_upload` bounds an
+/// avatar upload (`app::router`).
+pub fn routes(max_upload: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(openim::router())
+        .merge(easemob::router())
+        .merge(app::router(max_upload))
+        .merge(yunbay::router())
+}
+
+/// The OpenAPI document of every dialect's routes.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    // The bound of an upload is not in the document.
+    let (_, mut doc) = routes(0).split_for_parts();
+    openapi::complete(&mut doc);
+    doc
+}
+
+/// All dialects on one router (their paths do not collide), and the
+/// OpenAPI document of its routes.
+pub fn router(service: Arc<Service>, settings: ApiSettings) -> (Router, utoipa::openapi::OpenApi) {
     let settings_max_upload = service.avatar_max_bytes();
     let state = AppState {
         service,
         trusted_networks: Arc::new(settings.trusted_networks),
         easemob: Arc::new(settings.easemob),
     };
-    openim::router()
-        .merge(easemob::router())
-        .merge(app::router(settings_max_upload))
-        .merge(yunbay::router())
+    let (router, mut doc) = routes(settings_max_upload).split_for_parts();
+    openapi::complete(&mut doc);
+    let router = router
         .fallback(fallback::no_route)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -78,5 +99,6 @@ pub fn router(service: Arc<Service>, settings: ApiSettings) -> Router {
         .layer(axum::middleware::from_fn(fallback::method_envelope))
         .layer(axum::middleware::from_fn(app::request_id))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(state);
+    (router, doc)
 }

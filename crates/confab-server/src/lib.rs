@@ -237,7 +237,9 @@ pub async fn serve_with(
                 .into_future(),
         )
     });
-    let router = confab_api::router(app.service, app.api)
+    let (api, doc) = confab_api::router(app.service, app.api);
+    let router = api
+        .merge(contract_router(doc)?)
         .merge(confab_gateway::router(app.gateway))
         .layer(tower_http::trace::TraceLayer::new_for_http());
     // The peer's address decides who is on a trusted network.
@@ -276,6 +278,27 @@ pub async fn serve_with(
 /// How long a stopping server waits for its WebSocket sessions to drain
 /// before closing them.
 pub const SESSION_DRAIN: Duration = Duration::from_secs(10);
+/// `GET /openapi.json`, the OpenAPI document of the HTTP dialects, and
+/// `GET /docs`, a page to browse it.
+fn contract_router(doc: utoipa::openapi::OpenApi) -> anyhow::Result<axum::Router> {
+    use axum::response::IntoResponse;
+    use utoipa_scalar::Servable;
+    // Written once: the document does not change while the server runs.
+    let json = doc.to_json().context("writing the OpenAPI document")?;
+    let serve_json = move || {
+        let json = json.clone();
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                json,
+            )
+                .into_response()
+        }
+    };
+    Ok(axum::Router::new()
+        .route("/openapi.json", axum::routing::get(serve_json))
+        .merge(utoipa_scalar::Scalar::with_url("/docs", doc)))
+}
 
 /// A server running in the background, as tests and embedders use it.
 pub struct RunningServer {

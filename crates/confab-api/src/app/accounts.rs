@@ -7,7 +7,8 @@ use serde::Deserialize;
 use serde_json::json;
 use std::net::SocketAddr;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = app::SendSmsReq)]
 pub struct SendSmsReq {
     #[serde(default)]
     nation_code: String,
@@ -16,6 +17,9 @@ pub struct SendSmsReq {
 }
 
 /// `sms/send`: a sign-in code to `phone`, within the limits.
+#[utoipa::path(post, path = "/sms/send", tag = "app",
+    request_body(content = SendSmsReq, content_type = "application/x-www-form-urlencoded"),
+    security(()), responses(crate::openapi::AppAnswer))]
 pub async fn send_sms(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -28,7 +32,8 @@ pub async fn send_sms(
     Ok(Reply(json!("ok")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = app::SignInReq)]
 pub struct SignInReq {
     #[serde(default)]
     nation_code: String,
@@ -44,6 +49,9 @@ pub struct SignInReq {
 
 /// `accessuser/signinbysms`: signs in with the code; the first time makes
 /// the user.
+#[utoipa::path(post, path = "/accessuser/signinbysms", tag = "app",
+    request_body(content = SignInReq, content_type = "application/x-www-form-urlencoded"),
+    security(()), responses(crate::openapi::AppAnswer))]
 pub async fn sign_in_by_sms(
     State(s): State<AppState>,
     AppForm(req): AppForm<SignInReq>,
@@ -69,8 +77,23 @@ pub async fn sign_in_by_sms(
     })))
 }
 
+/// The form of `accessuser/getimtoken`, read as its pairs (`members`
+/// may repeat).
+#[derive(utoipa::ToSchema)]
+#[schema(as = app::ImTokenForm)]
+#[allow(dead_code)]
+struct ImTokenForm {
+    /// The action to sign.
+    act: String,
+    /// The users it concerns, as `members` or `members[]`, repeated.
+    members: Option<Vec<String>>,
+}
+
 /// `accessuser/getimtoken` (needs `token`): `act` and `members[]` (or one
 /// `members`), signed for the caller: the IM checks it before acting.
+#[utoipa::path(post, path = "/accessuser/getimtoken", tag = "app",
+    request_body(content = ImTokenForm, content_type = "application/x-www-form-urlencoded"),
+    security(("app_session" = [])), responses(crate::openapi::AppAnswer))]
 pub async fn get_im_token(
     State(s): State<AppState>,
     super::envelope::AppCaller(caller): super::envelope::AppCaller,

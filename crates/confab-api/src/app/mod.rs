@@ -11,22 +11,20 @@ mod relations;
 pub use envelope::{error_code, request_id, AppCaller, AppError, AppForm, AppResult, Reply};
 
 use crate::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// `max_upload` bounds an avatar upload's body: a larger one is refused
 /// while it is read, never held whole.
-pub fn router(max_upload: usize) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/accessuser/updateuserinfo",
-            post(profiles::update_user_info)
-                .layer(axum::extract::DefaultBodyLimit::max(max_upload + 64 * 1024)),
-        )
-        .route("/files/{kind}/{name}", get(profiles::file))
-        .route("/sms/send", post(accounts::send_sms))
-        .route("/accessuser/signinbysms", post(accounts::sign_in_by_sms))
-        .route("/accessuser/getimtoken", post(accounts::get_im_token))
-        .route("/relation/operation", post(relations::operation))
-        .route("/relation/followlist", post(relations::follow_list))
+pub fn router(max_upload: usize) -> OpenApiRouter<AppState> {
+    let (schemas, paths, update_user_info) = routes!(profiles::update_user_info);
+    let update_user_info =
+        update_user_info.layer(axum::extract::DefaultBodyLimit::max(max_upload + 64 * 1024));
+    OpenApiRouter::new()
+        .routes((schemas, paths, update_user_info))
+        .routes(routes!(profiles::file))
+        .routes(routes!(accounts::send_sms))
+        .routes(routes!(accounts::sign_in_by_sms))
+        .routes(routes!(accounts::get_im_token))
+        .routes(routes!(relations::operation))
+        .routes(routes!(relations::follow_list))
 }

@@ -11,13 +11,30 @@ use axum::response::{IntoResponse, Response};
 use confab_core::Error;
 use serde_json::json;
 
+/// The multipart form of `updateuserinfo`, read field by field.
+#[derive(utoipa::ToSchema)]
+#[schema(as = app::UpdateUserInfoForm)]
+#[allow(dead_code)]
+struct UpdateUserInfoForm {
+    /// The new nickname.
+    nickname: Option<String>,
+    /// The new avatar: a PNG, JPEG, WebP or GIF image, at most
+    /// `avatar_max_bytes`.
+    #[schema(value_type = Option<String>, format = Binary)]
+    avatar: Option<Vec<u8>>,
+}
+
 /// `updateuserinfo`: a new avatar and/or nickname for the caller.
+#[utoipa::path(post, path = "/accessuser/updateuserinfo", tag = "app",
+    request_body(content = UpdateUserInfoForm, content_type = "multipart/form-data"),
+    security(("app_session" = [])), responses(crate::openapi::AppAnswer))]
 pub async fn update_user_info(
     State(s): State<AppState>,
     AppCaller(caller): AppCaller,
     form: Result<Multipart, MultipartRejection>,
 ) -> AppResult {
-    // axum's rejection is plain text: answered in the envelope instead.
+    // Not multipart, or no boundary: in the envelope (axum's answer is
+    // plain text).
     let mut form =
         form.map_err(|e| AppError(Error::invalid(format!("request body: {}", e.body_text()))))?;
     let max = s.service.avatar_max_bytes();
@@ -65,12 +82,21 @@ pub async fn update_user_info(
 }
 
 /// `GET /files/{kind}/{name}`: a stored file with its content type.
+#[utoipa::path(get, path = "/files/{kind}/{name}", tag = "app",
+    params(
+        ("kind" = String, Path, description = "The file's kind: `avatars`, `objects`"),
+        ("name" = String, Path, description = "The file's name"),
+    ),
+    security(()), responses(crate::openapi::FileAnswer))]
 pub async fn file(
     State(s): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, AppError> {
-    let Path((kind, name)) =
-        path.map_err(|e| AppError(Error::invalid(format!("path: {}", e.body_text()))))?;
+    // A name that is not UTF-8 names no file.
+    let Ok(Path((kind, name))) = path else {
+        let missing = Error::not_found("no such file");
+        return Ok((axum::http::StatusCode::NOT_FOUND, AppError(missing)).into_response());
+    };
     let (bytes, content_type) = match s.service.file(&format!("{kind}/{name}")).await {
         Ok(found) => found,
         // A file, not an API answer: a missing one is HTTP 404.

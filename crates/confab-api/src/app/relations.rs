@@ -8,15 +8,21 @@ use confab_service::{FollowList, FollowOp};
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = app::OperationReq)]
 pub struct OperationReq {
+    /// The user acted on.
     #[serde(default)]
     to_user_id: String,
+    /// `follow`, `unfollow`, `block` or `unblock`.
     #[serde(rename = "type", default)]
     kind: String,
 }
 
 /// `relation/operation`: follow, unfollow, block or unblock `to_user_id`.
+#[utoipa::path(post, path = "/relation/operation", tag = "app",
+    request_body(content = OperationReq, content_type = "application/x-www-form-urlencoded"),
+    security(("app_session" = [])), responses(crate::openapi::AppAnswer))]
 pub async fn operation(
     State(s): State<AppState>,
     AppCaller(caller): AppCaller,
@@ -42,16 +48,23 @@ pub async fn operation(
     Ok(Reply(json!("ok")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = app::FollowListReq)]
 pub struct ListReq {
+    /// `follow` (those the caller follows) or `black` (those it blocked).
     #[serde(rename = "type", default)]
     kind: String,
+    /// From 1 (default 1).
     page: Option<u32>,
+    /// Users per page (default 20).
     size: Option<u32>,
 }
 
 /// `relation/followlist`: a page of those the caller follows (`follow`) or
 /// blocked (`black`).
+#[utoipa::path(post, path = "/relation/followlist", tag = "app",
+    request_body(content = ListReq, content_type = "application/x-www-form-urlencoded"),
+    security(("app_session" = [])), responses(crate::openapi::AppAnswer))]
 pub async fn follow_list(
     State(s): State<AppState>,
     AppCaller(caller): AppCaller,

@@ -9,7 +9,12 @@ use confab_service::NewChatroom;
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize)]
+crate::with_app_token!(CreateReqWithToken, CreateReq);
+crate::with_app_token!(ListReqWithToken, ListReq);
+crate::with_app_token!(DeleteReqWithToken, DeleteReq);
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::CreateChatroomReq)]
 pub struct CreateReq {
     name: String,
     #[serde(default)]
@@ -19,6 +24,9 @@ pub struct CreateReq {
 }
 
 /// `createChatroom`: `{name, description, owner, maxusers}` → `{id}`.
+#[utoipa::path(post, path = "/hx/createChatroom", tag = "easemob",
+    request_body = CreateReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn create_chatroom(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<CreateReq>,
@@ -43,10 +51,14 @@ pub async fn create_chatroom(
 }
 
 /// `getChatrooms` takes only the token.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::GetChatroomsReq)]
 pub struct ListReq {}
 
 /// `getChatrooms`: every room, with how many members are online.
+#[utoipa::path(post, path = "/hx/getChatrooms", tag = "easemob",
+    request_body = ListReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn get_chatrooms(
     State(s): State<AppState>,
     AppHx(caller, _, ctx): AppHx<ListReq>,
@@ -73,12 +85,16 @@ pub async fn get_chatrooms(
         .with("data", rooms))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::DeleteChatroomReq)]
 pub struct DeleteReq {
     id: String,
 }
 
 /// `deleteChatroom`: `{id}` → `{success: true, id}`.
+#[utoipa::path(post, path = "/hx/deleteChatroom", tag = "easemob",
+    request_body = DeleteReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn delete_chatroom(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<DeleteReq>,

@@ -56,18 +56,23 @@ impl HxError {
     }
 
     fn code(&self) -> u16 {
-        match self.0.kind() {
-            ErrorKind::InvalidArgument | ErrorKind::Conflict | ErrorKind::FailedPrecondition => 400,
-            ErrorKind::NotFound => 404,
-            ErrorKind::PermissionDenied
-            | ErrorKind::TokenMalformed
-            | ErrorKind::TokenInvalid
-            | ErrorKind::TokenExpired
-            | ErrorKind::TokenRevoked => 401,
-            ErrorKind::TooManyRequests => 429,
-            ErrorKind::Unavailable => 503,
-            ErrorKind::Internal => 500,
-        }
+        code_of(self.0.kind())
+    }
+}
+
+/// The proxy's `code` of a failure of `kind`.
+pub fn code_of(kind: ErrorKind) -> u16 {
+    match kind {
+        ErrorKind::InvalidArgument | ErrorKind::Conflict | ErrorKind::FailedPrecondition => 400,
+        ErrorKind::NotFound => 404,
+        ErrorKind::PermissionDenied
+        | ErrorKind::TokenMalformed
+        | ErrorKind::TokenInvalid
+        | ErrorKind::TokenExpired
+        | ErrorKind::TokenRevoked => 401,
+        ErrorKind::TooManyRequests => 429,
+        ErrorKind::Unavailable => 503,
+        ErrorKind::Internal => 500,
     }
 }
 

@@ -10,7 +10,11 @@ use confab_core::{Error, UserId};
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize)]
+crate::with_app_token!(AddFriendsReqWithToken, AddFriendsReq);
+crate::with_app_token!(GetFriendsReqWithToken, GetFriendsReq);
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::AddFriendsReq)]
 pub struct AddFriendsReq {
     owner_username: String,
     friend_username: String,
@@ -20,6 +24,9 @@ pub struct AddFriendsReq {
 
 /// `addFriends`: `type` `post` makes the two users friends (no request),
 /// `delete` ends it.
+#[utoipa::path(post, path = "/hx/addFriends", tag = "easemob",
+    request_body = AddFriendsReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn add_friends(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<AddFriendsReq>,
@@ -51,7 +58,8 @@ pub async fn add_friends(
         .with("entities", [entity(&ctx, &user)]))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::GetFriendsReq)]
 pub struct GetFriendsReq {
     owner_username: String,
     #[serde(rename = "type", default = "contacts")]
@@ -64,6 +72,9 @@ fn contacts() -> String {
 
 /// `getFriends`: the usernames of `owner_username`'s friends (`contacts`)
 /// or of those they blocked (`blocks`).
+#[utoipa::path(post, path = "/hx/getFriends", tag = "easemob",
+    request_body = GetFriendsReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn get_friends(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<GetFriendsReq>,

@@ -15,7 +15,11 @@ use confab_service::OutgoingMessage;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
-#[derive(Deserialize)]
+crate::with_app_token!(SendReqWithToken, SendReq);
+crate::with_app_token!(OfflineCountReqWithToken, OfflineCountReq);
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::SendMessagesReq)]
 pub struct SendReq {
     target_type: String,
     target: Vec<String>,
@@ -136,6 +140,9 @@ fn recipient(target_type: &str, target: &str) -> Result<Recipient, Error> {
 /// `sendMessages`: one message to up to `easemob_max_targets` users,
 /// groups or chatrooms. A target that does not exist, or that refuses the
 /// sender, fails alone: `data` says `success` or why, per target.
+#[utoipa::path(post, path = "/hx/sendMessages", tag = "easemob",
+    request_body = SendReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn send_messages(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<SendReq>,
@@ -196,13 +203,17 @@ pub async fn send_messages(
         .with("data", data))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::OfflineMsgCountReq)]
 pub struct OfflineCountReq {
     owner_username: String,
 }
 
 /// `offlineMsgCount`: messages to the user that none of their devices has
 /// received yet.
+#[utoipa::path(post, path = "/hx/offlineMsgCount", tag = "easemob",
+    request_body = OfflineCountReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn offline_msg_count(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<OfflineCountReq>,

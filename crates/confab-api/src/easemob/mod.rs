@@ -15,11 +15,10 @@ mod friends;
 mod messages;
 mod users;
 
-pub use envelope::{field_name, HxError, HxResult, Reply};
+pub use envelope::{code_of, field_name, HxError, HxResult, Reply};
 
 use crate::AppState;
-use axum::routing::post;
-use axum::Router;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The proxy's settings, from the server's config.
 #[derive(Clone)]
@@ -50,19 +49,19 @@ pub const MAX_REGISTER: usize = 60;
 /// Most users one page of `getUser` returns.
 pub const MAX_USER_PAGE: u32 = 20;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/hx/getToken", post(users::get_token))
-        .route("/hx/registerUser", post(users::register_user))
-        .route("/hx/getUser", post(users::get_user))
-        .route("/hx/resetPassword", post(users::reset_password))
-        .route("/hx/userToken", post(users::user_token))
-        .route("/hx/getUserStatus", post(users::get_user_status))
-        .route("/hx/addFriends", post(friends::add_friends))
-        .route("/hx/getFriends", post(friends::get_friends))
-        .route("/hx/sendMessages", post(messages::send_messages))
-        .route("/hx/offlineMsgCount", post(messages::offline_msg_count))
-        .route("/hx/createChatroom", post(chatrooms::create_chatroom))
-        .route("/hx/getChatrooms", post(chatrooms::get_chatrooms))
-        .route("/hx/deleteChatroom", post(chatrooms::delete_chatroom))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(users::get_token))
+        .routes(routes!(users::register_user))
+        .routes(routes!(users::get_user))
+        .routes(routes!(users::reset_password))
+        .routes(routes!(users::user_token))
+        .routes(routes!(users::get_user_status))
+        .routes(routes!(friends::add_friends))
+        .routes(routes!(friends::get_friends))
+        .routes(routes!(messages::send_messages))
+        .routes(routes!(messages::offline_msg_count))
+        .routes(routes!(chatrooms::create_chatroom))
+        .routes(routes!(chatrooms::get_chatrooms))
+        .routes(routes!(chatrooms::delete_chatroom))
 }

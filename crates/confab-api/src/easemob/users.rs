@@ -12,6 +12,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 
+crate::with_app_token!(RegisterReqWithToken, RegisterReq);
+crate::with_app_token!(GetUserReqWithToken, GetUserReq);
+crate::with_app_token!(ResetPasswordReqWithToken, ResetPasswordReq);
+crate::with_app_token!(StatusReqWithToken, StatusReq);
+
 /// A user as Easemob shows it. Its `uuid` is derived from the application,
 /// the username and the creation time: stable for the user's life, new if
 /// the name is registered again after a deletion.
@@ -46,7 +51,8 @@ fn required<'a>(field: &str, value: &'a Option<String>) -> confab_core::Result<&
         .ok_or_else(|| Error::invalid(format!("{field}: missing")))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[schema(as = easemob::TokenReq)]
 pub struct TokenReq {
     client_id: Option<String>,
     client_secret: Option<String>,
@@ -54,6 +60,9 @@ pub struct TokenReq {
 
 /// `getToken`: an app token, for callers on the trusted networks as the
 /// spec's bodiless call; from elsewhere, for the app's client credentials.
+#[utoipa::path(post, path = "/hx/getToken", tag = "easemob",
+    request_body = inline(TokenReq),
+    security(("trusted_network" = []), ("easemob_client" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn get_token(
     State(s): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -77,14 +86,16 @@ pub async fn get_token(
         .with("expires_in", expires_in))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::NewUserIn)]
 pub struct NewUserIn {
     username: String,
     password: String,
     nickname: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::RegisterReq)]
 pub struct RegisterReq {
     username: Option<String>,
     password: Option<String>,
@@ -94,6 +105,9 @@ pub struct RegisterReq {
 
 /// `registerUser`: one user (`username`, `password`) or `users: [...]`, all
 /// or none.
+#[utoipa::path(post, path = "/hx/registerUser", tag = "easemob",
+    request_body = RegisterReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn register_user(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<RegisterReq>,
@@ -143,7 +157,8 @@ pub async fn register_user(
         .with("entities", entities))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::GetUserReq)]
 pub struct GetUserReq {
     username: Option<String>,
     limit: Option<u32>,
@@ -170,6 +185,9 @@ fn decode_cursor(cursor: &str) -> Option<UserId> {
 
 /// `getUser`: one user by `username`, or a page of at most `limit` (≤ 20)
 /// users with a `cursor` for the next page while more remain.
+#[utoipa::path(post, path = "/hx/getUser", tag = "easemob",
+    request_body = GetUserReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn get_user(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<GetUserReq>,
@@ -211,13 +229,17 @@ pub async fn get_user(
     Ok(reply)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::ResetPasswordReq)]
 pub struct ResetPasswordReq {
     username: String,
     newpassword: String,
 }
 
 /// `resetPassword`: sets `username`'s password to `newpassword`.
+#[utoipa::path(post, path = "/hx/resetPassword", tag = "easemob",
+    request_body = ResetPasswordReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn reset_password(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<ResetPasswordReq>,
@@ -237,7 +259,8 @@ pub async fn reset_password(
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::UserTokenReq)]
 pub struct UserTokenReq {
     username: String,
     password: String,
@@ -247,6 +270,9 @@ pub struct UserTokenReq {
 
 /// `userToken` (Confab's addition): a user's token for the WebSocket
 /// gateway, for their password.
+#[utoipa::path(post, path = "/hx/userToken", tag = "easemob",
+    request_body = inline(UserTokenReq),
+    security(()), responses(crate::openapi::HxAnswer))]
 pub async fn user_token(State(s): State<AppState>, Hx(req, ctx): Hx<UserTokenReq>) -> HxResult {
     let id = username("username", &req.username)?;
     let platform = Platform::parse("platform", req.platform.unwrap_or(Platform::Web as i64))?;
@@ -264,12 +290,16 @@ pub async fn user_token(State(s): State<AppState>, Hx(req, ctx): Hx<UserTokenReq
         ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = easemob::StatusReq)]
 pub struct StatusReq {
     username: String,
 }
 
 /// `getUserStatus`: `online` while a device of the user is connected.
+#[utoipa::path(post, path = "/hx/getUserStatus", tag = "easemob",
+    request_body = StatusReqWithToken,
+    security(("easemob_app" = [])), responses(crate::openapi::HxAnswer))]
 pub async fn get_user_status(
     State(s): State<AppState>,
     AppHx(caller, req, ctx): AppHx<StatusReq>,

@@ -63,7 +63,8 @@ impl From<&UserConversation> for ConversationOut {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ConversationsReq)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationsReq {
     #[serde(rename = "ownerUserID", alias = "userID", default)]
@@ -74,6 +75,9 @@ pub struct ConversationsReq {
     conversation_ids: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/conversation/get_all_conversations", tag = "openim",
+    request_body = ConversationsReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_all_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -86,6 +90,9 @@ pub async fn get_all_conversations(
     ))
 }
 
+#[utoipa::path(post, path = "/conversation/get_conversation", tag = "openim",
+    request_body = ConversationsReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_conversation(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -99,6 +106,9 @@ pub async fn get_conversation(
     Ok(Reply::data(ConversationOut::from(&c)))
 }
 
+#[utoipa::path(post, path = "/conversation/get_conversations", tag = "openim",
+    request_body = ConversationsReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -117,7 +127,8 @@ pub async fn get_conversations(
 }
 
 /// The settable fields of a conversation.
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Clone, utoipa::ToSchema)]
+#[schema(as = openim::ConversationIn)]
 #[serde(rename_all = "camelCase")]
 pub struct ConversationIn {
     #[serde(rename = "ownerUserID", default)]
@@ -141,11 +152,15 @@ impl ConversationIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SetConversationReq)]
 pub struct SetConversationReq {
     conversation: ConversationIn,
 }
 
+#[utoipa::path(post, path = "/conversation/set_conversation", tag = "openim",
+    request_body = SetConversationReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn set_conversation(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -159,13 +174,17 @@ pub async fn set_conversation(
     Ok(Reply::ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::BatchSetReq)]
 pub struct BatchSetReq {
     conversations: Vec<ConversationIn>,
     #[serde(rename = "ownerUserID", default)]
     owner_user_id: Option<String>,
 }
 
+#[utoipa::path(post, path = "/conversation/batch_set_conversation", tag = "openim",
+    request_body = BatchSetReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn batch_set_conversation(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -192,7 +211,8 @@ pub async fn batch_set_conversation(
     Ok(Reply::data(json!({"success": success, "failed": failed})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::RecvOptReq)]
 pub struct RecvOptReq {
     #[serde(rename = "ownerUserID", default)]
     owner_user_id: Option<String>,
@@ -201,6 +221,9 @@ pub struct RecvOptReq {
     opt: i32,
 }
 
+#[utoipa::path(post, path = "/conversation/set_recv_msg_opt", tag = "openim",
+    request_body = RecvOptReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn set_recv_msg_opt(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -225,7 +248,8 @@ pub async fn set_recv_msg_opt(
     Ok(Reply::ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ModifyFieldReq)]
 #[serde(rename_all = "camelCase")]
 pub struct ModifyFieldReq {
     conversation: ConversationIn,
@@ -234,6 +258,9 @@ pub struct ModifyFieldReq {
 }
 
 /// Sets the same fields of one conversation for several users.
+#[utoipa::path(post, path = "/conversation/modify_conversation_field", tag = "openim",
+    request_body = ModifyFieldReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn modify_conversation_field(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,

@@ -13,9 +13,12 @@ use confab_service::Caller;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+crate::spelled_schema!(GetFriendApplyListBody, OwnerV3Req, OwnerReq);
+
 /// `{fromUserID, toUserID}` and what some routes add to it. The spec's
 /// blacklist example spells `ToUserID` and its table `uid`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::PairReq)]
 #[serde(rename_all = "camelCase")]
 pub struct PairReq {
     #[serde(rename = "fromUserID")]
@@ -39,12 +42,16 @@ impl PairReq {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::OwnerReq)]
 pub struct OwnerReq {
     #[serde(rename = "fromUserID", alias = "userID")]
     from: String,
 }
 
+#[utoipa::path(post, path = "/friend/add_friend", tag = "openim",
+    request_body = PairReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn add_friend(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -64,6 +71,9 @@ pub async fn add_friend(
 /// names. The service tells them apart by the pending request: its
 /// recipient answers it; with none pending, v2's reading holds (and its
 /// errors).
+#[utoipa::path(post, path = "/friend/add_friend_response", tag = "openim",
+    request_body = PairReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn add_friend_response(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -88,7 +98,8 @@ pub async fn add_friend_response(
 }
 
 /// v3's lists: `{userID, pagination}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::OwnerV3Req)]
 pub struct OwnerV3Req {
     #[serde(rename = "userID")]
     user_id: String,
@@ -136,6 +147,9 @@ async fn friend_requests_page_v3(
 }
 
 /// v2 answers the list; v3 (`pagination`) `{FriendRequests, total}`.
+#[utoipa::path(post, path = "/friend/get_friend_apply_list", tag = "openim",
+    request_body = GetFriendApplyListBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_friend_apply_list(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -153,6 +167,9 @@ pub async fn get_friend_apply_list(
 }
 
 /// v2 answers the list; v3 (`pagination`) `{friendRequests, total}`.
+#[utoipa::path(post, path = "/friend/get_self_friend_apply_list", tag = "openim",
+    request_body = GetFriendApplyListBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_self_friend_apply_list(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -192,6 +209,9 @@ struct FriendOut {
 
 /// v2 answers the list; v3 (`pagination`) `{friendsInfo, total}`, each
 /// with its `friendUser`.
+#[utoipa::path(post, path = "/friend/get_friend_list", tag = "openim",
+    request_body = GetFriendApplyListBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_friend_list(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -225,6 +245,9 @@ pub async fn get_friend_list(
     Ok(Reply::data(out))
 }
 
+#[utoipa::path(post, path = "/friend/set_friend_remark", tag = "openim",
+    request_body = PairReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn set_friend_remark(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -250,7 +273,8 @@ pub async fn is_friend(
     Ok(Reply::data(json!({ "isFriend": yes })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ImportFriendReq)]
 pub struct ImportFriendReq {
     #[serde(rename = "fromUserID")]
     from: String,
@@ -258,6 +282,9 @@ pub struct ImportFriendReq {
     friends: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/friend/import_friend", tag = "openim",
+    request_body = ImportFriendReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn import_friend(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -269,6 +296,9 @@ pub async fn import_friend(
     Ok(Reply::data(id_results(&results)))
 }
 
+#[utoipa::path(post, path = "/friend/add_blacklist", tag = "openim",
+    request_body = PairReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn add_black(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -279,6 +309,9 @@ pub async fn add_black(
     Ok(Reply::ok())
 }
 
+#[utoipa::path(post, path = "/friend/remove_blacklist", tag = "openim",
+    request_body = PairReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn remove_black(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -297,6 +330,9 @@ struct BlackOut {
     create_time: i64,
 }
 
+#[utoipa::path(post, path = "/friend/get_blacklist", tag = "openim",
+    request_body = OwnerReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_black_list(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -316,7 +352,8 @@ pub async fn get_black_list(
 
 /// `get_designated_friend_apply`: the requests between two users, both
 /// ways (the SDK asks with the pair in either order). One of the two asks.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::DesignatedApplyReq)]
 pub struct DesignatedApplyReq {
     #[serde(rename = "fromUserID")]
     from: String,
@@ -324,6 +361,9 @@ pub struct DesignatedApplyReq {
     to: String,
 }
 
+#[utoipa::path(post, path = "/friend/get_designated_friend_apply", tag = "openim",
+    request_body = DesignatedApplyReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_designated_friend_apply(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -339,7 +379,8 @@ pub async fn get_designated_friend_apply(
 
 /// `get_designated_friends`: the owner's friends among `friendUserIDs`;
 /// others are left out.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::DesignatedFriendsReq)]
 pub struct DesignatedFriendsReq {
     #[serde(rename = "ownerUserID")]
     owner: String,
@@ -347,6 +388,9 @@ pub struct DesignatedFriendsReq {
     friends: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/friend/get_designated_friends", tag = "openim",
+    request_body = DesignatedFriendsReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_designated_friends(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,

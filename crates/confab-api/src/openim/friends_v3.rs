@@ -15,8 +15,14 @@ use confab_core::{Error, Field};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+crate::spelled_schema!(DeleteFriendBody, OwnerFriendReq, PairReq);
+crate::spelled_schema!(IsFriendBody, UserPairReq, PairReq);
+crate::spelled_schema!(AddBlackBody, BlackReq, PairReq);
+crate::spelled_schema!(GetBlackListBody, BlacksPageReq, OwnerReq);
+
 /// `delete_friend`: `{ownerUserID, friendUserID}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::OwnerFriendReq)]
 pub struct OwnerFriendReq {
     #[serde(rename = "ownerUserID")]
     owner: String,
@@ -29,6 +35,9 @@ impl V3Body for OwnerFriendReq {
 }
 
 /// v2 (`fromUserID`, `toUserID`) answers as before; v3 `{}`.
+#[utoipa::path(post, path = "/friend/delete_friend", tag = "openim",
+    request_body = DeleteFriendBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn delete_friend(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -46,7 +55,8 @@ pub async fn delete_friend(
 }
 
 /// `is_friend`: `{userID1, userID2}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UserPairReq)]
 pub struct UserPairReq {
     #[serde(rename = "userID1")]
     user1: String,
@@ -61,6 +71,9 @@ impl V3Body for UserPairReq {
 /// v2 answers `{isFriend}`; v3 `{inUser1Friends, inUser2Friends}`: whether
 /// `userID2` is in `userID1`'s friend list, and the reverse (OpenIM's
 /// `IsFriend`). Either user may ask.
+#[utoipa::path(post, path = "/friend/is_friend", tag = "openim",
+    request_body = IsFriendBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn is_friend(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -80,7 +93,8 @@ pub async fn is_friend(
 }
 
 /// `add_black` and `remove_black`: `{ownerUserID, blackUserID, ex}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::BlackReq)]
 pub struct BlackReq {
     #[serde(rename = "ownerUserID")]
     owner: String,
@@ -97,6 +111,9 @@ impl V3Body for BlackReq {
 const BLACK_NAMES: &[(Field, &str)] = &[(Field::OtherUser, "blackUserID")];
 
 /// v2 answers as before; v3 `{}`, the entry keeping `ex`.
+#[utoipa::path(post, path = "/friend/add_black", tag = "openim",
+    request_body = AddBlackBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn add_black(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -117,6 +134,9 @@ pub async fn add_black(
 }
 
 /// v2 answers as before; v3 `{}`.
+#[utoipa::path(post, path = "/friend/remove_black", tag = "openim",
+    request_body = AddBlackBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn remove_black(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -162,7 +182,8 @@ fn blacks_v3(list: &[(Black, Option<User>)]) -> Vec<BlackV3> {
 }
 
 /// `get_black_list`: `{userID, pagination}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::BlacksPageReq)]
 pub struct BlacksPageReq {
     #[serde(rename = "userID")]
     user_id: String,
@@ -174,6 +195,9 @@ impl V3Body for BlacksPageReq {
 }
 
 /// v2 answers the list; v3 (`pagination`) `{blacks, total}`.
+#[utoipa::path(post, path = "/friend/get_black_list", tag = "openim",
+    request_body = GetBlackListBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_black_list(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -193,7 +217,8 @@ pub async fn get_black_list(
 }
 
 /// `get_specified_blacks`: `{ownerUserID, userIDList}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SpecifiedBlacksReq)]
 pub struct SpecifiedBlacksReq {
     #[serde(rename = "ownerUserID")]
     owner: String,
@@ -203,6 +228,9 @@ pub struct SpecifiedBlacksReq {
 
 /// The owner's entries among `userIDList`, `{blacks, total}`; users not
 /// blocked are left out.
+#[utoipa::path(post, path = "/friend/get_specified_blacks", tag = "openim",
+    request_body = SpecifiedBlacksReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_specified_blacks(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -217,7 +245,8 @@ pub async fn get_specified_blacks(
 }
 
 /// `update_friends`: each optional field plain or `{value}`-wrapped.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UpdateFriendsReq)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateFriendsReq {
     #[serde(rename = "ownerUserID")]
@@ -225,15 +254,21 @@ pub struct UpdateFriendsReq {
     #[serde(rename = "friendUserIDs")]
     friends: Vec<String>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     remark: Option<String>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_bool)]
     is_pinned: Option<bool>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     ex: Option<String>,
 }
 
 /// Sets the remark of each friend (as `set_friend_remark`); Confab keeps
 /// no pins and no ex of a friendship, so only their defaults are taken.
+#[utoipa::path(post, path = "/friend/update_friends", tag = "openim",
+    request_body = UpdateFriendsReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn update_friends(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,

@@ -14,9 +14,14 @@ use confab_core::Field;
 use serde::Deserialize;
 use serde_json::json;
 
+crate::spelled_schema!(KickGroupBody, KickV3Req, KickReq);
+crate::spelled_schema!(InviteUserToGroupBody, InviteV3Req, InviteReq);
+crate::spelled_schema!(DismissGroupBody, DismissV3Req, GroupReq);
+
 /// `invite_user_to_group`: `{groupID, reason, invitedUserIDs}`. Confab
 /// keeps no reason.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::InviteV3Req)]
 pub struct InviteV3Req {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -30,6 +35,9 @@ impl V3Body for InviteV3Req {
 
 /// v2 (`invitedUserIDList`) answers a result per user; v3
 /// (`invitedUserIDs`) `{}`, once every one joined.
+#[utoipa::path(post, path = "/group/invite_user_to_group", tag = "openim",
+    request_body = InviteUserToGroupBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn invite_user_to_group(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -51,7 +59,8 @@ pub async fn invite_user_to_group(
 
 /// `kick_group`: `{groupID, reason, kickedUserIDs}`. Confab keeps no
 /// reason.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::KickV3Req)]
 pub struct KickV3Req {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -65,6 +74,9 @@ impl V3Body for KickV3Req {
 
 /// v2 (`kickedUserIDList`) answers a result per user; v3 (`kickedUserIDs`)
 /// `{}`, once every one is gone.
+#[utoipa::path(post, path = "/group/kick_group", tag = "openim",
+    request_body = KickGroupBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn kick_group(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -85,7 +97,8 @@ pub async fn kick_group(
 }
 
 /// `dismiss_group`: `{groupID, deleteMember}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::DismissV3Req)]
 #[serde(rename_all = "camelCase")]
 pub struct DismissV3Req {
     #[serde(rename = "groupID")]
@@ -101,6 +114,9 @@ impl V3Body for DismissV3Req {
 /// `deleteMember: true` erases the group and its members instead of
 /// marking it dismissed; Confab always keeps them (with the history), so
 /// it takes only `false`.
+#[utoipa::path(post, path = "/group/dismiss_group", tag = "openim",
+    request_body = DismissGroupBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn dismiss_group(
     state: State<AppState>,
     caller: OpenImCaller,

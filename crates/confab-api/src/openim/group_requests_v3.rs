@@ -13,6 +13,9 @@ use confab_service::GroupRequestView;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+crate::spelled_schema!(GetRecvGroupApplicationListBody, RecvV3Req, UserReq);
+crate::spelled_schema!(GetUserReqGroupApplicationListBody, SentV3Req, UserReq);
+
 /// `sdkws.GroupRequest`.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -61,7 +64,8 @@ fn page_v3(pagination: Pagination, list: Vec<GroupRequestView>) -> ApiResult {
 }
 
 /// `get_recv_group_applicationList`: `{fromUserID, pagination}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::RecvV3Req)]
 pub struct RecvV3Req {
     #[serde(rename = "fromUserID")]
     user_id: String,
@@ -74,6 +78,9 @@ impl V3Body for RecvV3Req {
 
 /// v2 answers the list; v3 `{total, groupRequests}`: the requests to the
 /// groups the user owns or administers.
+#[utoipa::path(post, path = "/group/get_recv_group_applicationList", tag = "openim",
+    request_body = GetRecvGroupApplicationListBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_recv_group_application_list(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -95,7 +102,8 @@ pub async fn get_recv_group_application_list(
 }
 
 /// `get_user_req_group_applicationList`: `{userID, pagination}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SentV3Req)]
 pub struct SentV3Req {
     #[serde(rename = "userID")]
     user_id: String,
@@ -107,6 +115,9 @@ impl V3Body for SentV3Req {
 }
 
 /// v2 answers the list; v3 `{total, groupRequests}`: the user's requests.
+#[utoipa::path(post, path = "/group/get_user_req_group_applicationList", tag = "openim",
+    request_body = GetUserReqGroupApplicationListBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_user_req_group_application_list(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -128,7 +139,8 @@ pub async fn get_user_req_group_application_list(
 }
 
 /// `get_specified_user_group_request_info`: `{groupID, userID}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UserGroupReq)]
 pub struct UserGroupReq {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -139,6 +151,9 @@ pub struct UserGroupReq {
 /// The user's request to the group, `{groupRequests, total}` (none or
 /// one): the SDK's lookup after joining and after answering. The user and
 /// the group's managers may ask.
+#[utoipa::path(post, path = "/group/get_specified_user_group_request_info", tag = "openim",
+    request_body = UserGroupReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_specified_user_group_request_info(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,

@@ -11,7 +11,8 @@ use confab_core::{Error, Field, GroupId};
 use confab_service::{MemberFilter, NewGroup};
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::GroupReq)]
 pub struct GroupReq {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -25,7 +26,8 @@ impl GroupReq {
 
 /// `create_group` and `set_group_info`: a group's fields, all optional
 /// here; each route checks what it requires.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::GroupInfoReq)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupInfoReq {
     #[serde(rename = "groupID")]
@@ -59,7 +61,8 @@ fn missing(field: &str) -> Error {
     Error::invalid(format!("{field}: missing"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::MemberIn)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberIn {
     #[serde(rename = "userID")]
@@ -128,6 +131,9 @@ pub async fn create_group(
     Ok(Reply::data(GroupInfoOut::from(&info)))
 }
 
+#[utoipa::path(post, path = "/group/set_group_info", tag = "openim",
+    request_body = GroupInfoReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn set_group_info(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -150,7 +156,8 @@ pub async fn set_group_info(
 
 /// A group and, for admin tokens acting for someone, the user: `userID`
 /// (or `fromUserID`); the caller's own user when absent.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::GroupUserReq)]
 #[serde(rename_all = "camelCase")]
 pub struct GroupUserReq {
     #[serde(rename = "groupID")]
@@ -175,6 +182,9 @@ impl GroupUserReq {
     }
 }
 
+#[utoipa::path(post, path = "/group/join_group", tag = "openim",
+    request_body = GroupUserReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn join_group(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -188,6 +198,9 @@ pub async fn join_group(
     Ok(Reply::ok())
 }
 
+#[utoipa::path(post, path = "/group/quit_group", tag = "openim",
+    request_body = GroupUserReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn quit_group(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -198,7 +211,8 @@ pub async fn quit_group(
     Ok(Reply::ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ApplicationResponseReq)]
 #[serde(rename_all = "camelCase")]
 pub struct ApplicationResponseReq {
     #[serde(rename = "groupID")]
@@ -210,6 +224,9 @@ pub struct ApplicationResponseReq {
     handle_result: i32,
 }
 
+#[utoipa::path(post, path = "/group/group_application_response", tag = "openim",
+    request_body = ApplicationResponseReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn group_application_response(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -234,7 +251,8 @@ pub async fn group_application_response(
     Ok(Reply::ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::TransferReq)]
 pub struct TransferReq {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -242,6 +260,9 @@ pub struct TransferReq {
     new_owner: String,
 }
 
+#[utoipa::path(post, path = "/group/transfer_group", tag = "openim",
+    request_body = TransferReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn transfer_group(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -255,7 +276,8 @@ pub async fn transfer_group(
     Ok(Reply::ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::FromUserReq)]
 pub struct UserReq {
     #[serde(rename = "fromUserID", alias = "userID", default)]
     user_id: Option<String>,
@@ -294,7 +316,8 @@ pub async fn get_user_req_group_application_list(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::GroupsReq)]
 pub struct GroupsReq {
     #[serde(rename = "groupIDList")]
     group_ids: Vec<String>,
@@ -312,7 +335,8 @@ pub async fn get_groups_info(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::KickReq)]
 pub struct KickReq {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -331,7 +355,8 @@ pub async fn kick_group(
     Ok(Reply::data(id_results(&results)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::MemberListReq)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberListReq {
     #[serde(rename = "groupID")]
@@ -366,6 +391,9 @@ pub async fn get_group_member_list(
     Ok(Reply::data(members.iter().map(MemberInfo::from).collect::<Vec<_>>()).with("nextSeq", next))
 }
 
+#[utoipa::path(post, path = "/group/get_group_all_member_list", tag = "openim",
+    request_body = GroupReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_group_all_member_list(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -378,7 +406,8 @@ pub async fn get_group_all_member_list(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::MembersInfoReq)]
 pub struct MembersInfoReq {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -399,7 +428,8 @@ pub async fn get_group_members_info(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::InviteReq)]
 pub struct InviteReq {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -439,7 +469,8 @@ pub async fn dismiss_group(
     Ok(Reply::ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::MuteMemberReq)]
 #[serde(rename_all = "camelCase")]
 pub struct MuteMemberReq {
     #[serde(rename = "groupID")]
@@ -450,6 +481,9 @@ pub struct MuteMemberReq {
     muted_seconds: u32,
 }
 
+#[utoipa::path(post, path = "/group/mute_group_member", tag = "openim",
+    request_body = MuteMemberReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn mute_group_member(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -469,6 +503,9 @@ pub async fn mute_group_member(
     Ok(Reply::ok())
 }
 
+#[utoipa::path(post, path = "/group/cancel_mute_group_member", tag = "openim",
+    request_body = MuteMemberReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn cancel_mute_group_member(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -480,6 +517,9 @@ pub async fn cancel_mute_group_member(
     Ok(Reply::ok())
 }
 
+#[utoipa::path(post, path = "/group/mute_group", tag = "openim",
+    request_body = GroupReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn mute_group(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -489,6 +529,9 @@ pub async fn mute_group(
     Ok(Reply::ok())
 }
 
+#[utoipa::path(post, path = "/group/cancel_mute_group", tag = "openim",
+    request_body = GroupReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn cancel_mute_group(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -500,7 +543,8 @@ pub async fn cancel_mute_group(
     Ok(Reply::ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::MemberInfoReq)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberInfoReq {
     #[serde(rename = "groupID")]
@@ -514,6 +558,9 @@ pub struct MemberInfoReq {
     ex: Option<String>,
 }
 
+#[utoipa::path(post, path = "/group/set_group_member_nickname", tag = "openim",
+    request_body = MemberInfoReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn set_group_member_nickname(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -531,6 +578,9 @@ pub async fn set_group_member_nickname(
     Ok(Reply::ok())
 }
 
+#[utoipa::path(post, path = "/group/set_group_member_info", tag = "openim",
+    request_body = MemberInfoReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn set_group_member_info(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,

@@ -15,6 +15,12 @@ use confab_service::{MemberFilter, NewGroup};
 use serde::Deserialize;
 use serde_json::json;
 
+crate::spelled_schema!(CreateGroupBody, CreateGroupV3Req, GroupInfoReq);
+crate::spelled_schema!(GetGroupsInfoBody, GroupsV3Req, GroupsReq);
+crate::spelled_schema!(GetGroupMemberListBody, MemberListV3Req, MemberListReq);
+crate::spelled_schema!(GetGroupMembersInfoBody, MembersInfoV3Req, MembersInfoReq);
+crate::spelled_schema!(GetJoinedGroupListBody, JoinedV3Req, UserReq);
+
 /// The settings Confab does not keep, and what it does instead; a v3 body
 /// may ask only for that (0).
 const NEED_VERIFICATION: &str = "join requests need approval, invitations join directly";
@@ -29,7 +35,8 @@ fn members_v3(s: &AppState, members: &[GroupMember]) -> Vec<MemberV3> {
 }
 
 /// `create_group`: `{ownerUserID, memberUserIDs, adminUserIDs, groupInfo}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::CreateGroupV3Req)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateGroupV3Req {
     #[serde(rename = "ownerUserID", default)]
@@ -47,7 +54,8 @@ impl V3Body for CreateGroupV3Req {
 
 /// `groupInfo` of `create_group`. What the server decides (`creatorUserID`,
 /// `ownerUserID`, `memberCount`, `createTime`, `status`) is not read.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::NewGroupInfo)]
 #[serde(rename_all = "camelCase")]
 pub struct NewGroupInfo {
     #[serde(rename = "groupID", default)]
@@ -77,6 +85,9 @@ const CREATE_NAMES: &[(Field, &str)] = &[
 
 /// v2 (`memberList`) answers the v2 group; v3 `{groupInfo}`. The owner
 /// defaults to the caller; admins listed in `adminUserIDs` are admins.
+#[utoipa::path(post, path = "/group/create_group", tag = "openim",
+    request_body = CreateGroupBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn create_group(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -144,7 +155,8 @@ pub async fn create_group(
     Ok(Reply::data(json!({ "groupInfo": group.first() })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::GroupsV3Req)]
 pub struct GroupsV3Req {
     #[serde(rename = "groupIDs")]
     group_ids: Vec<String>,
@@ -155,6 +167,9 @@ impl V3Body for GroupsV3Req {
 }
 
 /// v2 (`groupIDList`) answers the list; v3 (`groupIDs`) `{groupInfos}`.
+#[utoipa::path(post, path = "/group/get_groups_info", tag = "openim",
+    request_body = GetGroupsInfoBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_groups_info(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -174,7 +189,8 @@ pub async fn get_groups_info(
     Ok(Reply::data(json!({ "groupInfos": groups_v3(&found) })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::MembersInfoV3Req)]
 pub struct MembersInfoV3Req {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -189,6 +205,9 @@ impl V3Body for MembersInfoV3Req {
 /// v2 (`memberList`) answers the list; v3 (`userIDs`) `{members}`, with
 /// each member's own nickname and face where the group gives none: the
 /// SDK asks for the sender before each group message and names it so.
+#[utoipa::path(post, path = "/group/get_group_members_info", tag = "openim",
+    request_body = GetGroupMembersInfoBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_group_members_info(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -211,7 +230,8 @@ pub async fn get_group_members_info(
     Ok(Reply::data(json!({ "members": members_v3(&s, &members) })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::MemberListV3Req)]
 pub struct MemberListV3Req {
     #[serde(rename = "groupID")]
     group_id: String,
@@ -229,6 +249,9 @@ impl V3Body for MemberListV3Req {
 /// v2 (`nextSeq`) answers the list; v3 (`pagination`) `{total, members}`.
 /// `filter` keeps v2's meaning (the SDK always sends 0, all); `keyword`
 /// matches a member's user id or shown nickname.
+#[utoipa::path(post, path = "/group/get_group_member_list", tag = "openim",
+    request_body = GetGroupMemberListBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_group_member_list(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -257,7 +280,8 @@ pub async fn get_group_member_list(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::JoinedV3Req)]
 pub struct JoinedV3Req {
     #[serde(rename = "fromUserID")]
     from_user_id: String,
@@ -269,6 +293,9 @@ impl V3Body for JoinedV3Req {
 }
 
 /// v2 answers the list; v3 (`pagination`) `{total, groups}`.
+#[utoipa::path(post, path = "/group/get_joined_group_list", tag = "openim",
+    request_body = GetJoinedGroupListBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_joined_group_list(
     state: State<AppState>,
     caller: OpenImCaller,
@@ -289,31 +316,43 @@ pub async fn get_joined_group_list(
 }
 
 /// `set_group_info_ex`: each optional field plain or `{value}`-wrapped.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SetGroupInfoExReq)]
 #[serde(rename_all = "camelCase")]
 pub struct SetGroupInfoExReq {
     #[serde(rename = "groupID")]
     group_id: String,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     group_name: Option<String>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     notification: Option<String>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     introduction: Option<String>,
     #[serde(rename = "faceURL", default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     face_url: Option<String>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     ex: Option<String>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_i32)]
     need_verification: Option<i32>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_i32)]
     look_member_info: Option<i32>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_i32)]
     apply_member_friend: Option<i32>,
 }
 
 /// The rules and notification of `set_group_info`: managers only, one
 /// `GroupInfoSet` notice.
+#[utoipa::path(post, path = "/group/set_group_info_ex", tag = "openim",
+    request_body = SetGroupInfoExReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn set_group_info_ex(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,

@@ -15,7 +15,8 @@ use serde_json::{json, Value};
 
 /// A message to send: the spec's `manager/send_msg` body. The group of a
 /// group message is `groupID`, or (as in the spec) `recvID`.
-#[derive(Deserialize, Clone, Default)]
+#[derive(Deserialize, Clone, Default, utoipa::ToSchema)]
+#[schema(as = openim::SendMsgReq)]
 #[serde(rename_all = "camelCase")]
 pub struct SendMsgReq {
     #[serde(rename = "sendID")]
@@ -153,6 +154,9 @@ async fn send(s: &AppState, caller: &Caller, req: &SendMsgReq) -> ApiResult {
 }
 
 /// `/manager/send_msg`, `/msg/manage_send_msg`: an admin sends as anyone.
+#[utoipa::path(post, path = "/manager/send_msg", tag = "openim",
+    request_body = SendMsgReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn manage_send_msg(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -164,6 +168,9 @@ pub async fn manage_send_msg(
 
 /// `/msg/send_msg`: a user sends as themselves. Accepts the flat shape of
 /// `manager/send_msg`, or OpenIM v2's `{sendID, data: {...}}`.
+#[utoipa::path(post, path = "/msg/send_msg", tag = "openim",
+    request_body(content = SendMsgReq, description = "The flat shape of /manager/send_msg (`sendID` defaults to the caller), or OpenIM v2's `{sendID, data: {...}}`."),
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn send_msg(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -185,6 +192,9 @@ pub async fn send_msg(
 }
 
 /// `/manager/batch_send_msg`: the same message to many users.
+#[utoipa::path(post, path = "/manager/batch_send_msg", tag = "openim",
+    request_body = SendMsgReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn batch_send_msg(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -239,7 +249,8 @@ pub async fn batch_send_msg(
 }
 
 /// `{userID}`, the caller when absent.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UserReq)]
 pub struct UserReq {
     #[serde(rename = "userID", alias = "ownerUserID", default)]
     user_id: Option<String>,
@@ -254,6 +265,9 @@ pub(crate) fn user_or_caller(caller: &Caller, id: &Option<String>) -> confab_cor
 
 /// `/msg/newest_seq`: the max, min and read seq of each conversation of the
 /// user; `maxSeq` is the largest over them.
+#[utoipa::path(post, path = "/msg/newest_seq", tag = "openim",
+    request_body = UserReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn newest_seq(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -274,7 +288,8 @@ pub async fn newest_seq(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SeqRangeIn)]
 pub struct SeqRangeIn {
     #[serde(rename = "conversationID")]
     conversation_id: String,
@@ -284,7 +299,8 @@ pub struct SeqRangeIn {
     num: u32,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::PullReq)]
 #[serde(rename_all = "camelCase")]
 pub struct PullReq {
     #[serde(rename = "userID", default)]
@@ -299,6 +315,9 @@ pub struct PullReq {
 
 /// `/msg/pull_msg_by_seq`: `seqRanges: [{conversationID, begin, end, num}]`,
 /// or `conversationID` with `seqList`.
+#[utoipa::path(post, path = "/msg/pull_msg_by_seq", tag = "openim",
+    request_body = PullReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn pull_msg_by_seq(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -347,7 +366,8 @@ pub async fn pull_msg_by_seq(
     Ok(Reply::data(json!({ "msgs": msgs })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::DelMsgReq)]
 #[serde(rename_all = "camelCase")]
 pub struct DelMsgReq {
     #[serde(rename = "userID", default)]
@@ -358,6 +378,9 @@ pub struct DelMsgReq {
 }
 
 /// `/msg/del_msg`: deletes messages for the user only.
+#[utoipa::path(post, path = "/msg/del_msg", tag = "openim",
+    request_body = DelMsgReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn del_msg(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -370,7 +393,8 @@ pub async fn del_msg(
     Ok(Reply::ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ClearMsgReq)]
 pub struct ClearMsgReq {
     #[serde(rename = "userID", default)]
     user_id: Option<String>,
@@ -382,6 +406,9 @@ pub struct ClearMsgReq {
 
 /// `/msg/clear_msg`: clears the history of the given conversations, or of
 /// every conversation of the user when none is given.
+#[utoipa::path(post, path = "/msg/clear_msg", tag = "openim",
+    request_body = ClearMsgReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn clear_msg(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -392,4 +419,28 @@ pub async fn clear_msg(
     ids.extend(req.conversation_id);
     s.service.clear_conversations(&caller, &user, &ids).await?;
     Ok(Reply::ok())
+}
+
+/// `/msg/manage_send_msg`: `manage_send_msg` under its other name.
+#[utoipa::path(post, path = "/msg/manage_send_msg", tag = "openim",
+    request_body = SendMsgReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
+pub async fn msg_manage_send_msg(
+    state: State<AppState>,
+    caller: OpenImCaller,
+    body: OpenIm<SendMsgReq>,
+) -> ApiResult {
+    manage_send_msg(state, caller, body).await
+}
+
+/// `/msg/batch_send_msg`: `batch_send_msg` under its other name.
+#[utoipa::path(post, path = "/msg/batch_send_msg", tag = "openim",
+    request_body = SendMsgReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
+pub async fn msg_batch_send_msg(
+    state: State<AppState>,
+    caller: OpenImCaller,
+    body: OpenIm<SendMsgReq>,
+) -> ApiResult {
+    batch_send_msg(state, caller, body).await
 }

@@ -24,10 +24,10 @@ mod wire_v3;
 use crate::AppState;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::{Json, Router};
+use axum::Json;
 use confab_core::{Error, ErrorKind, Field};
 use serde_json::{json, Map, Value};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 pub use extract::{OpenIm, OpenImCaller};
 
@@ -115,183 +115,180 @@ impl IntoResponse for Reply {
 
 pub type ApiResult = Result<Reply, ApiError>;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(client::router())
-        // auth
-        .route("/auth/user_token", post(users::user_token))
-        .route("/auth/user_register", post(users::user_register))
-        .route("/auth/parse_token", post(users::parse_token))
-        .route("/auth/force_logout", post(users::force_logout))
-        // users
-        .route("/user/update_user_info", post(users::update_user_info))
-        .route(
-            "/user/update_user_info_ex",
-            post(users::update_user_info_ex),
-        )
-        .route(
-            "/user/subscribe_users_status",
-            post(users::subscribe_users_status),
-        )
-        .route("/user/get_users_info", post(users::get_users_info))
-        .route("/user/get_user_info", post(users::get_users_info))
-        .route("/user/get_self_user_info", post(users::get_self_user_info))
-        .route("/user/get_users_online_status", post(users::online_status))
-        .route(
-            "/manager/get_users_online_status",
-            post(users::online_status),
-        )
-        .route("/manager/delete_user", post(users::delete_user))
-        .route("/user/delete_user", post(users::delete_user))
-        .route("/manager/get_all_users_uid", post(users::get_all_users_uid))
-        .route("/user/get_all_users_uid", post(users::get_all_users_uid))
-        .route("/manager/account_check", post(users::account_check))
-        .route("/user/account_check", post(users::account_check))
-        // friends
-        .route("/friend/add_friend", post(friends::add_friend))
-        .route(
-            "/friend/add_friend_response",
-            post(friends::add_friend_response),
-        )
-        .route(
-            "/friend/get_friend_apply_list",
-            post(friends::get_friend_apply_list),
-        )
-        .route(
-            "/friend/get_self_friend_apply_list",
-            post(friends::get_self_friend_apply_list),
-        )
-        .route("/friend/delete_friend", post(friends_v3::delete_friend))
-        .route("/friend/get_friend_list", post(friends::get_friend_list))
-        .route(
-            "/friend/get_designated_friend_apply",
-            post(friends::get_designated_friend_apply),
-        )
-        .route(
-            "/friend/get_designated_friends",
-            post(friends::get_designated_friends),
-        )
-        .route(
-            "/friend/set_friend_remark",
-            post(friends::set_friend_remark),
-        )
-        .route("/friend/is_friend", post(friends_v3::is_friend))
-        .route("/friend/update_friends", post(friends_v3::update_friends))
-        .route("/friend/import_friend", post(friends::import_friend))
-        .route("/friend/add_black", post(friends_v3::add_black))
-        .route("/friend/add_blacklist", post(friends::add_black))
-        .route("/friend/remove_black", post(friends_v3::remove_black))
-        .route("/friend/remove_blacklist", post(friends::remove_black))
-        .route("/friend/get_black_list", post(friends_v3::get_black_list))
-        .route(
-            "/friend/get_specified_blacks",
-            post(friends_v3::get_specified_blacks),
-        )
-        .route("/friend/get_blacklist", post(friends::get_black_list))
-        // groups
-        .route("/group/create_group", post(groups_v3::create_group))
-        .route("/group/set_group_info", post(groups::set_group_info))
-        .route(
-            "/group/set_group_info_ex",
-            post(groups_v3::set_group_info_ex),
-        )
-        .route("/group/join_group", post(groups::join_group))
-        .route("/group/quit_group", post(groups::quit_group))
-        .route(
-            "/group/group_application_response",
-            post(groups::group_application_response),
-        )
-        .route("/group/transfer_group", post(groups::transfer_group))
-        .route(
-            "/group/get_recv_group_applicationList",
-            post(group_requests_v3::get_recv_group_application_list),
-        )
-        .route(
-            "/group/get_user_req_group_applicationList",
-            post(group_requests_v3::get_user_req_group_application_list),
-        )
-        .route(
-            "/group/get_specified_user_group_request_info",
-            post(group_requests_v3::get_specified_user_group_request_info),
-        )
-        .route("/group/get_groups_info", post(groups_v3::get_groups_info))
-        .route("/group/kick_group", post(group_members_v3::kick_group))
-        .route(
-            "/group/get_group_member_list",
-            post(groups_v3::get_group_member_list),
-        )
-        .route(
-            "/group/get_group_all_member_list",
-            post(groups::get_group_all_member_list),
-        )
-        .route(
-            "/group/get_group_members_info",
-            post(groups_v3::get_group_members_info),
-        )
-        .route(
-            "/group/invite_user_to_group",
-            post(group_members_v3::invite_user_to_group),
-        )
-        .route(
-            "/group/get_joined_group_list",
-            post(groups_v3::get_joined_group_list),
-        )
-        .route(
-            "/group/dismiss_group",
-            post(group_members_v3::dismiss_group),
-        )
-        .route("/group/mute_group_member", post(groups::mute_group_member))
-        .route(
-            "/group/cancel_mute_group_member",
-            post(groups::cancel_mute_group_member),
-        )
-        .route("/group/mute_group", post(groups::mute_group))
-        .route("/group/cancel_mute_group", post(groups::cancel_mute_group))
-        .route(
-            "/group/set_group_member_nickname",
-            post(groups::set_group_member_nickname),
-        )
-        .route(
-            "/group/set_group_member_info",
-            post(groups::set_group_member_info),
-        )
-        // messages
-        .route("/manager/send_msg", post(messages::manage_send_msg))
-        .route("/msg/manage_send_msg", post(messages::manage_send_msg))
-        .route("/manager/batch_send_msg", post(messages::batch_send_msg))
-        .route("/msg/batch_send_msg", post(messages::batch_send_msg))
-        .route("/msg/send_msg", post(messages::send_msg))
-        .route("/msg/newest_seq", post(messages::newest_seq))
-        .route("/msg/pull_msg_by_seq", post(messages::pull_msg_by_seq))
-        .route("/msg/del_msg", post(messages::del_msg))
-        .route("/msg/clear_msg", post(messages::clear_msg))
-        // conversations
-        .route(
-            "/conversation/get_all_conversations",
-            post(conversations::get_all_conversations),
-        )
-        .route(
-            "/conversation/get_conversation",
-            post(conversations::get_conversation),
-        )
-        .route(
-            "/conversation/get_conversations",
-            post(conversations::get_conversations),
-        )
-        .route(
-            "/conversation/set_conversation",
-            post(conversations::set_conversation),
-        )
-        .route(
-            "/conversation/batch_set_conversation",
-            post(conversations::batch_set_conversation),
-        )
-        .route(
-            "/conversation/set_recv_msg_opt",
-            post(conversations::set_recv_msg_opt),
-        )
-        .route(
-            "/conversation/modify_conversation_field",
-            post(conversations::modify_conversation_field),
-        )
+        .routes(routes!(users::user_token))
+        .routes(routes!(users::user_register))
+        .routes(routes!(users::parse_token))
+        .routes(routes!(users::force_logout))
+        .routes(routes!(users::update_user_info))
+        .routes({
+            let (schemas, paths, route) = routes!(users::update_user_info_ex);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(users::subscribe_users_status);
+            (schemas, paths, route)
+        })
+        .routes(routes!(users::get_users_info))
+        .routes(routes!(users::get_user_info))
+        .routes(routes!(users::get_self_user_info))
+        .routes(routes!(users::online_status))
+        .routes({
+            let (schemas, paths, route) = routes!(users::manager_online_status);
+            (schemas, paths, route)
+        })
+        .routes(routes!(users::delete_user))
+        .routes(routes!(users::user_delete_user))
+        .routes(routes!(users::get_all_users_uid))
+        .routes(routes!(users::user_get_all_users_uid))
+        .routes(routes!(users::account_check))
+        .routes(routes!(users::user_account_check))
+        .routes(routes!(friends::add_friend))
+        .routes({
+            let (schemas, paths, route) = routes!(friends::add_friend_response);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(friends::get_friend_apply_list);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(friends::get_self_friend_apply_list);
+            (schemas, paths, route)
+        })
+        .routes(routes!(friends_v3::delete_friend))
+        .routes(routes!(friends::get_friend_list))
+        .routes({
+            let (schemas, paths, route) = routes!(friends::get_designated_friend_apply);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(friends::get_designated_friends);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(friends::set_friend_remark);
+            (schemas, paths, route)
+        })
+        .routes(routes!(friends_v3::is_friend))
+        .routes(routes!(friends_v3::update_friends))
+        .routes(routes!(friends::import_friend))
+        .routes(routes!(friends_v3::add_black))
+        .routes(routes!(friends::add_black))
+        .routes(routes!(friends_v3::remove_black))
+        .routes(routes!(friends::remove_black))
+        .routes(routes!(friends_v3::get_black_list))
+        .routes({
+            let (schemas, paths, route) = routes!(friends_v3::get_specified_blacks);
+            (schemas, paths, route)
+        })
+        .routes(routes!(friends::get_black_list))
+        .routes(routes!(groups_v3::create_group))
+        .routes(routes!(groups::set_group_info))
+        .routes({
+            let (schemas, paths, route) = routes!(groups_v3::set_group_info_ex);
+            (schemas, paths, route)
+        })
+        .routes(routes!(groups::join_group))
+        .routes(routes!(groups::quit_group))
+        .routes({
+            let (schemas, paths, route) = routes!(groups::group_application_response);
+            (schemas, paths, route)
+        })
+        .routes(routes!(groups::transfer_group))
+        .routes({
+            let (schemas, paths, route) =
+                routes!(group_requests_v3::get_recv_group_application_list);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) =
+                routes!(group_requests_v3::get_user_req_group_application_list);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) =
+                routes!(group_requests_v3::get_specified_user_group_request_info);
+            (schemas, paths, route)
+        })
+        .routes(routes!(groups_v3::get_groups_info))
+        .routes(routes!(group_members_v3::kick_group))
+        .routes({
+            let (schemas, paths, route) = routes!(groups_v3::get_group_member_list);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(groups::get_group_all_member_list);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(groups_v3::get_group_members_info);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(group_members_v3::invite_user_to_group);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(groups_v3::get_joined_group_list);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(group_members_v3::dismiss_group);
+            (schemas, paths, route)
+        })
+        .routes(routes!(groups::mute_group_member))
+        .routes({
+            let (schemas, paths, route) = routes!(groups::cancel_mute_group_member);
+            (schemas, paths, route)
+        })
+        .routes(routes!(groups::mute_group))
+        .routes(routes!(groups::cancel_mute_group))
+        .routes({
+            let (schemas, paths, route) = routes!(groups::set_group_member_nickname);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(groups::set_group_member_info);
+            (schemas, paths, route)
+        })
+        .routes(routes!(messages::manage_send_msg))
+        .routes(routes!(messages::msg_manage_send_msg))
+        .routes(routes!(messages::batch_send_msg))
+        .routes(routes!(messages::msg_batch_send_msg))
+        .routes(routes!(messages::send_msg))
+        .routes(routes!(messages::newest_seq))
+        .routes(routes!(messages::pull_msg_by_seq))
+        .routes(routes!(messages::del_msg))
+        .routes(routes!(messages::clear_msg))
+        .routes({
+            let (schemas, paths, route) = routes!(conversations::get_all_conversations);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(conversations::get_conversation);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(conversations::get_conversations);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(conversations::set_conversation);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(conversations::batch_set_conversation);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(conversations::set_recv_msg_opt);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(conversations::modify_conversation_field);
+            (schemas, paths, route)
+        })
 }

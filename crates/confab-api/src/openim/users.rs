@@ -12,7 +12,10 @@ use confab_service::{Caller, NewUser};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-#[derive(Deserialize)]
+crate::spelled_schema!(GetUsersInfoBody, UsersV3Req, UsersReq);
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UserTokenReq)]
 pub struct UserTokenReq {
     secret: String,
     platform: i64,
@@ -29,6 +32,9 @@ struct TokenOut {
     expired_time: i64,
 }
 
+#[utoipa::path(post, path = "/auth/user_token", tag = "openim",
+    request_body = UserTokenReq,
+    security(("openim_secret" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn user_token(State(s): State<AppState>, OpenIm(req): OpenIm<UserTokenReq>) -> ApiResult {
     let user = user_id("userID", &req.user_id)?;
     let platform = Platform::parse("platform", req.platform)?;
@@ -43,7 +49,8 @@ pub async fn user_token(State(s): State<AppState>, OpenIm(req): OpenIm<UserToken
 /// A user id with profile fields under both spellings: v2 (`nickname`,
 /// `faceURL`, `phoneNumber`) and the spec's v1 (`uid`, `name`, `icon`,
 /// `mobile`). `user_register` also carries `secret` and `platform`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UserProfileReq)]
 pub struct UserProfileReq {
     #[serde(rename = "userID", alias = "uid")]
     user_id: String,
@@ -57,6 +64,7 @@ pub struct UserProfileReq {
     #[serde(rename = "phoneNumber", alias = "mobile")]
     phone_number: Option<String>,
     #[serde(default, deserialize_with = "string_or_number")]
+    #[schema(schema_with = crate::openapi::string_or_integer)]
     birth: Option<String>,
     email: Option<String>,
     ex: Option<String>,
@@ -82,6 +90,9 @@ fn required<T: Clone>(field: &str, value: &Option<T>) -> confab_core::Result<T> 
         .ok_or_else(|| confab_core::Error::invalid(format!("{field}: missing")))
 }
 
+#[utoipa::path(post, path = "/auth/user_register", tag = "openim",
+    request_body = UserProfileReq,
+    security(("openim_secret" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn user_register(
     State(s): State<AppState>,
     OpenIm(req): OpenIm<UserProfileReq>,
@@ -104,13 +115,17 @@ pub async fn user_register(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ParseTokenReq)]
 pub struct ParseTokenReq {
     #[serde(default)]
     token: Option<String>,
 }
 
 /// Checks the token of the `token` header (or of the body's `token`).
+#[utoipa::path(post, path = "/auth/parse_token", tag = "openim",
+    request_body = ParseTokenReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn parse_token(
     State(s): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -131,7 +146,8 @@ pub async fn parse_token(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ForceLogoutReq)]
 pub struct ForceLogoutReq {
     #[serde(default)]
     platform: Option<i64>,
@@ -141,6 +157,9 @@ pub struct ForceLogoutReq {
 
 /// Revokes a user's token on one platform, or on all when `platform` is
 /// absent or 0.
+#[utoipa::path(post, path = "/auth/force_logout", tag = "openim",
+    request_body = ForceLogoutReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn force_logout(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -155,6 +174,9 @@ pub async fn force_logout(
     Ok(Reply::ok())
 }
 
+#[utoipa::path(post, path = "/user/update_user_info", tag = "openim",
+    request_body = UserProfileReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn update_user_info(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -169,7 +191,8 @@ pub async fn update_user_info(
     Ok(Reply::ok())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UsersReq)]
 pub struct UsersReq {
     #[serde(rename = "userIDList", alias = "uidList")]
     user_ids: Vec<String>,
@@ -179,7 +202,8 @@ pub struct UsersReq {
 const MAX_USERS_INFO: usize = 1000;
 
 /// OpenIM v3's spelling (its client SDK's).
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UsersV3Req)]
 pub struct UsersV3Req {
     #[serde(rename = "userIDs")]
     user_ids: Vec<String>,
@@ -192,6 +216,9 @@ impl V3Body for UsersV3Req {
 /// v2's `userIDList` answers the list of v2 users; v3's `userIDs` answers
 /// `{usersInfo}` in v3's shape. Any token reads anyone's profile: a client
 /// looks its peer up before the first message.
+#[utoipa::path(post, path = "/user/get_users_info", tag = "openim",
+    request_body = GetUsersInfoBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_users_info(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -227,29 +254,38 @@ async fn get_users_info_v3(s: &AppState, caller: &Caller, req: UsersV3Req) -> Ap
 
 /// `update_user_info_ex`: `{userInfo: {userID, nickname?, faceURL?, ex?,
 /// globalRecvMsgOpt?}}`, each optional plain or `{value}`-wrapped.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UpdateUserInfoExReq)]
 pub struct UpdateUserInfoExReq {
     #[serde(rename = "userInfo")]
     user_info: UserInfoEx,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::UserInfoEx)]
 #[serde(rename_all = "camelCase")]
 pub struct UserInfoEx {
     #[serde(rename = "userID")]
     user_id: String,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     nickname: Option<String>,
     #[serde(rename = "faceURL", default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     face_url: Option<String>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     ex: Option<String>,
     #[serde(default, deserialize_with = "wrapped")]
+    #[schema(schema_with = crate::openapi::wrapped_i32)]
     global_recv_msg_opt: Option<i32>,
 }
 
 /// Users update their own profile (admins anyone's), as with
 /// `update_user_info`.
+#[utoipa::path(post, path = "/user/update_user_info_ex", tag = "openim",
+    request_body = UpdateUserInfoExReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn update_user_info_ex(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -292,7 +328,8 @@ const PROFILE_V3: &[(Field, &str)] = &[
 const SUBSCRIBE: i32 = 1;
 const UNSUBSCRIBE: i32 = 2;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SubscribeStatusReq)]
 pub struct SubscribeStatusReq {
     #[serde(rename = "userID")]
     user_id: String,
@@ -314,6 +351,9 @@ struct StatusV3 {
 /// Subscriptions live on the WebSocket, where pushes go: the SDK
 /// subscribes there. This route keeps no subscription; subscribing
 /// answers the users' status now, unsubscribing answers an empty list.
+#[utoipa::path(post, path = "/user/subscribe_users_status", tag = "openim",
+    request_body = SubscribeStatusReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn subscribe_users_status(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -345,12 +385,16 @@ pub async fn subscribe_users_status(
     Ok(Reply::data(json!({ "statusList": status_list })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SelfUserReq)]
 pub struct SelfUserReq {
     #[serde(rename = "userID", default)]
     user_id: Option<String>,
 }
 
+#[utoipa::path(post, path = "/user/get_self_user_info", tag = "openim",
+    request_body = SelfUserReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_self_user_info(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -368,7 +412,8 @@ pub async fn get_self_user_info(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::OnlineStatusReq)]
 pub struct OnlineStatusReq {
     #[serde(rename = "userIDList")]
     user_ids: Vec<String>,
@@ -390,6 +435,9 @@ struct OnlineStatus {
     detail_platform_status: Vec<PlatformStatus>,
 }
 
+#[utoipa::path(post, path = "/user/get_users_online_status", tag = "openim",
+    request_body = OnlineStatusReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn online_status(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -420,12 +468,16 @@ pub async fn online_status(
     Ok(Reply::data(&out).with("successResult", &out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::DeleteUserReq)]
 pub struct DeleteUserReq {
     #[serde(rename = "deleteUserIDList", alias = "deleteUidList")]
     user_ids: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/manager/delete_user", tag = "openim",
+    request_body = DeleteUserReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn delete_user(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -442,6 +494,8 @@ pub async fn delete_user(
     Ok(Reply::data(&failed).with("failedUidList", &failed))
 }
 
+#[utoipa::path(post, path = "/manager/get_all_users_uid", tag = "openim",
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn get_all_users_uid(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -456,7 +510,8 @@ pub async fn get_all_users_uid(
     Ok(Reply::data(&ids).with("uidList", &ids))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::AccountCheckReq)]
 pub struct AccountCheckReq {
     #[serde(rename = "checkUserIDList", alias = "userIDList")]
     user_ids: Vec<String>,
@@ -470,6 +525,9 @@ struct AccountStatusOut {
     account_status: &'static str,
 }
 
+#[utoipa::path(post, path = "/manager/account_check", tag = "openim",
+    request_body = AccountCheckReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
 pub async fn account_check(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -491,4 +549,59 @@ pub async fn account_check(
         })
         .collect();
     Ok(Reply::data(&out).with("result", &out))
+}
+
+/// `/user/get_user_info`: `get_users_info` under its other name.
+#[utoipa::path(post, path = "/user/get_user_info", tag = "openim",
+    request_body = GetUsersInfoBody,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
+pub async fn get_user_info(
+    state: State<AppState>,
+    caller: OpenImCaller,
+    body: Spelled<UsersV3Req, UsersReq>,
+) -> ApiResult {
+    get_users_info(state, caller, body).await
+}
+
+/// `/manager/get_users_online_status`: `online_status` under its other name.
+#[utoipa::path(post, path = "/manager/get_users_online_status", tag = "openim",
+    request_body = OnlineStatusReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
+pub async fn manager_online_status(
+    state: State<AppState>,
+    caller: OpenImCaller,
+    body: OpenIm<OnlineStatusReq>,
+) -> ApiResult {
+    online_status(state, caller, body).await
+}
+
+/// `/user/delete_user`: `delete_user` under its other name.
+#[utoipa::path(post, path = "/user/delete_user", tag = "openim",
+    request_body = DeleteUserReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
+pub async fn user_delete_user(
+    state: State<AppState>,
+    caller: OpenImCaller,
+    body: OpenIm<DeleteUserReq>,
+) -> ApiResult {
+    delete_user(state, caller, body).await
+}
+
+/// `/user/get_all_users_uid`: `get_all_users_uid` under its other name.
+#[utoipa::path(post, path = "/user/get_all_users_uid", tag = "openim",
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
+pub async fn user_get_all_users_uid(state: State<AppState>, caller: OpenImCaller) -> ApiResult {
+    get_all_users_uid(state, caller).await
+}
+
+/// `/user/account_check`: `account_check` under its other name.
+#[utoipa::path(post, path = "/user/account_check", tag = "openim",
+    request_body = AccountCheckReq,
+    security(("openim_admin" = [])), responses(crate::openapi::OpenImAnswer))]
+pub async fn user_account_check(
+    state: State<AppState>,
+    caller: OpenImCaller,
+    body: OpenIm<AccountCheckReq>,
+) -> ApiResult {
+    account_check(state, caller, body).await
 }

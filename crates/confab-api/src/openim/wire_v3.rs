@@ -120,7 +120,8 @@ pub fn only_zero(field: &str, value: Option<i32>, meaning: &str) -> Result<()> {
 }
 
 /// OpenIM's `pagination`: `pageNumber` from 1, `showNumber` per page.
-#[derive(Deserialize, Clone, Copy)]
+#[derive(Deserialize, Clone, Copy, utoipa::ToSchema)]
+#[schema(as = openim::Pagination)]
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
     #[serde(default)]

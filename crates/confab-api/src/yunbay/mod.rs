@@ -12,16 +12,15 @@ pub use envelope::{Reply, YbError, YbResult};
 pub use sign::canonical;
 
 use crate::AppState;
-use axum::routing::{get, post};
-use axum::Router;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/man/account/token", get(routes::account_token))
-        .route("/v1/user/token", get(routes::im_token))
-        .route("/man/user/register", post(routes::register))
-        .route("/man/user/info/update", post(routes::update_info))
-        .route("/man/user/info/update/all", get(routes::update_all))
-        .route("/man/user/info", get(routes::info))
-        .route("/man/msg/send", post(routes::send))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(routes::account_token))
+        .routes(routes!(routes::im_token))
+        .routes(routes!(routes::register))
+        .routes(routes!(routes::update_info))
+        .routes(routes!(routes::update_all))
+        .routes(routes!(routes::info))
+        .routes(routes!(routes::send))
 }

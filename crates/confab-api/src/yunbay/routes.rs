@@ -1,6 +1,7 @@
 //! The yunbay API's routes (`docs/yunbay.md`).
 
 use super::envelope::{Reply, Signed, Trusted, YbError, YbResult};
+use crate::openapi::YbAnswer;
 use crate::AppState;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -11,6 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::time::Instant;
+use utoipa::{IntoParams, ToSchema};
 
 /// The query string as `T`; a missing or malformed argument is
 /// `ERR_ARGS_INVALID`.
@@ -58,13 +60,17 @@ fn go_duration(nanos: u128) -> String {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserIdQuery {
+    /// The user's number.
     user_id: i64,
 }
 
 /// `GET /man/account/token?user_id=N`: a user token (`X-Yf-Token`) for an
 /// existing user.
+#[utoipa::path(get, path = "/man/account/token", tag = "yunbay",
+    params(UserIdQuery), security(("trusted_network" = [])), responses(YbAnswer))]
 pub async fn account_token(
     State(s): State<AppState>,
     Trusted(caller): Trusted,
@@ -82,6 +88,12 @@ pub async fn account_token(
 
 /// `GET /v1/user/token` (signed, with `X-Yf-Token`): a gateway token for
 /// the user and their account id.
+#[utoipa::path(get, path = "/v1/user/token", tag = "yunbay",
+    params(
+        ("X-Yf-AppId" = String, Header, description = "The signing app's id"),
+        ("X-Yf-Platform" = Option<String>, Header, description = "The device's platform (ios, android, web, ...)"),
+    ),
+    security(("yunbay_sign" = [], "yunbay_user" = [])), responses(YbAnswer))]
 pub async fn im_token(State(s): State<AppState>, signed: Signed) -> YbResult {
     let grant = s.service.gateway_token(&signed.caller).await?;
     Ok(Reply(json!({
@@ -90,13 +102,21 @@ pub async fn im_token(State(s): State<AppState>, signed: Signed) -> YbResult {
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = yunbay::RegisterIn)]
 struct RegisterIn {
     user_id: i64,
 }
 
 /// `POST /man/user/register {"user_id": N}`: the IM account of user N,
 /// created if needed, with a gateway token.
+#[utoipa::path(post, path = "/man/user/register", tag = "yunbay",
+    params(
+        ("X-Yf-AppId" = String, Header, description = "The signing app's id"),
+        ("X-Yf-Platform" = Option<String>, Header, description = "The platform of the token's device"),
+    ),
+    request_body = RegisterIn,
+    security(("trusted_network" = [], "yunbay_sign" = [])), responses(YbAnswer))]
 pub async fn register(State(s): State<AppState>, headers: HeaderMap, signed: Signed) -> YbResult {
     let req: RegisterIn = signed.json()?;
     let platform = confab_wire::yunbay::platform(
@@ -116,7 +136,8 @@ pub async fn register(State(s): State<AppState>, headers: HeaderMap, signed: Sig
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = yunbay::UpdateIn)]
 struct UpdateIn {
     user_id: i64,
     username: Option<String>,
@@ -127,6 +148,10 @@ struct UpdateIn {
 
 /// `POST /man/user/info/update {"user_id": N, ...}`: refreshes the
 /// profile, from the account service when one is configured.
+#[utoipa::path(post, path = "/man/user/info/update", tag = "yunbay",
+    params(("X-Yf-AppId" = String, Header, description = "The signing app's id")),
+    request_body = UpdateIn,
+    security(("trusted_network" = [], "yunbay_sign" = [])), responses(YbAnswer))]
 pub async fn update_info(State(s): State<AppState>, signed: Signed) -> YbResult {
     let req: UpdateIn = signed.json()?;
     let given = AppProfile {
@@ -141,8 +166,10 @@ pub async fn update_info(State(s): State<AppState>, signed: Signed) -> YbResult 
     Ok(Reply(json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UpdateAllQuery {
+    /// The first user number of the page (default 0).
     #[serde(default)]
     start_user_id: i64,
 }
@@ -150,6 +177,12 @@ struct UpdateAllQuery {
 /// `GET /man/user/info/update/all?start_user_id=N`: one page of the
 /// refresh of every user from N on; `next_user_id` resumes it (null when
 /// done).
+#[utoipa::path(get, path = "/man/user/info/update/all", tag = "yunbay",
+    params(
+        UpdateAllQuery,
+        ("X-Yf-AppId" = String, Header, description = "The signing app's id"),
+    ),
+    security(("trusted_network" = [], "yunbay_sign" = [])), responses(YbAnswer))]
 pub async fn update_all(
     State(s): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -168,12 +201,20 @@ pub async fn update_all(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct InfoQuery {
+    /// User numbers, comma-separated.
     user_ids: String,
 }
 
 /// `GET /man/user/info?user_ids=a,b`: the profiles of those that exist.
+#[utoipa::path(get, path = "/man/user/info", tag = "yunbay",
+    params(
+        InfoQuery,
+        ("X-Yf-AppId" = String, Header, description = "The signing app's id"),
+    ),
+    security(("trusted_network" = [], "yunbay_sign" = [])), responses(YbAnswer))]
 pub async fn info(State(s): State<AppState>, RawQuery(raw): RawQuery, signed: Signed) -> YbResult {
     let q: InfoQuery = query(raw)?;
     let numbers = q
@@ -206,7 +247,8 @@ pub async fn info(State(s): State<AppState>, RawQuery(raw): RawQuery, signed: Si
     Ok(Reply(Value::Array(infos)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
+#[schema(as = yunbay::SendIn)]
 struct SendIn {
     #[serde(rename = "type", default)]
     kind: i64,
@@ -246,11 +288,16 @@ const TO: &[(Field, &str)] = &[(Field::Users, "to"), (Field::User, "to")];
 
 /// `POST /man/msg/send`: a system notification to the listed users, or
 /// (`to: []`) to everyone.
+#[utoipa::path(post, path = "/man/msg/send", tag = "yunbay",
+    request_body = SendIn,
+    security(("trusted_network" = [])), responses(YbAnswer))]
 pub async fn send(
     State(s): State<AppState>,
     Trusted(caller): Trusted,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> YbResult {
+    // A body past the bound, in the envelope (axum's answer is plain text).
+    let body = body.map_err(|e| Error::invalid(format!("request body: {}", e.body_text())))?;
     let req: SendIn = crate::body::parse_object(&body)?;
     let audience = if req.to.is_empty() {
         Audience::All

@@ -25,6 +25,8 @@ pub const OUTSIDE: &str = "203.0.113.9:40000";
 pub struct Fixture {
     pub runtime: tokio::runtime::Runtime,
     pub router: Router,
+    /// The paths the dialects' router serves, from its OpenAPI document.
+    pub documented: Vec<String>,
     /// OpenIM tokens: the app administrator's and a user's (`fuzzer`).
     pub admin_token: String,
     pub user_token: String,
@@ -140,7 +142,7 @@ fn build() -> Fixture {
         .build()
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (sent, router) = runtime.block_on(async {
+    let (sent, router, documented) = runtime.block_on(async {
         let (sent, sms_url) = sms_capture().await;
         let settings = Settings {
             listen: Some("127.0.0.1:0".parse().unwrap()),
@@ -158,13 +160,14 @@ fn build() -> Fixture {
         };
         let config = Config::resolve(settings).unwrap();
         let app = confab_server::build(&config).await.unwrap();
-        let router =
-            confab_api::router(app.service, app.api).merge(confab_gateway::router(app.gateway));
-        (sent, router)
+        let (api, doc) = confab_api::router(app.service, app.api);
+        let router = api.merge(confab_gateway::router(app.gateway));
+        (sent, router, doc.paths.paths.keys().cloned().collect())
     });
     let mut fixture = Fixture {
         runtime,
         router,
+        documented,
         admin_token: String::new(),
         user_token: String::new(),
         app_token: String::new(),

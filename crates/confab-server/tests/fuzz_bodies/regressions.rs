@@ -13,7 +13,7 @@ fn an_upload_part_number_out_of_range_is_answered_in_the_envelope() {
     let body = answer.json();
     assert_eq!(body["errCode"], 803, "{body}");
     assert!(
-        body["errMsg"].as_str().unwrap().starts_with("path: "),
+        body["errMsg"].as_str().unwrap().starts_with("part: "),
         "{body}"
     );
 }
@@ -45,5 +45,6 @@ fn a_file_path_that_is_not_utf8_is_answered_in_the_envelope() {
     let path = "/files/avatars/%FF";
     let answer = fixture().send(Method::GET, path, HeaderMap::new(), Vec::new(), TRUSTED);
     check(path, &answer);
-    assert_eq!(answer.json()["code"], 1, "{}", answer.json());
+    // Such a name names no file: the envelope's not-found code.
+    assert_eq!(answer.json()["code"], 4, "{}", answer.json());
 }

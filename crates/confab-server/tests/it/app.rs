@@ -871,3 +871,27 @@ async fn force_logout_revokes_sessions() {
     );
     t.stop().await;
 }
+
+/// Found by schemathesis: an update whose body is not multipart was
+/// answered with axum's plain-text 400, outside the envelope.
+#[tokio::test]
+async fn an_update_that_is_not_multipart_is_answered_in_the_envelope() {
+    let (t, capture) = server(|_| {}).await;
+    let (token, _) = sign_in(&t, &capture, "16500000009").await;
+    for content_type in [None, Some("multipart/form-data"), Some("text/plain")] {
+        let mut request = reqwest::Client::new()
+            .post(format!("{}/accessuser/updateuserinfo", t.url()))
+            .header("token", &token)
+            .body("nickname=x");
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), 200, "{content_type:?}");
+        let reply: Value = response.json().await.unwrap();
+        assert_code(&reply, 1, "request body: ");
+        assert!(reply["data"].is_null(), "{reply}");
+        assert_eq!(reply["request-id"].as_str().unwrap().len(), 32, "{reply}");
+    }
+    t.stop().await;
+}

@@ -23,6 +23,7 @@ mod friends;
 mod groups;
 mod limits;
 mod messaging;
+mod openapi;
 mod openim_client_routes;
 mod openim_gateway;
 mod openim_sdk;

@@ -8,24 +8,24 @@
 use super::super::{ApiResult, OpenImCaller, Reply};
 use crate::AppState;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use axum::routing::post;
-use axum::Router;
 use confab_core::message::SessionType;
 use confab_core::{Error, UserId};
 use confab_openim_pb::openim::{conversation, jssdk, relation, sdkws};
 use confab_service::{ConversationSummary, Summaries};
 use confab_wire::openim_v3::{self as v3, confab_conversation_id, openim_conversation_id};
 use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/jssdk/get_active_conversations",
-            post(get_active_conversations),
-        )
-        .route("/jssdk/get_conversations", post(get_conversations))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes({
+            let (schemas, paths, route) = routes!(get_active_conversations);
+            (schemas, paths, route)
+        })
+        .routes(routes!(get_conversations))
 }
 
 /// The SDK asks for its 20 newest when it gives no count.
@@ -48,7 +48,8 @@ where
     P::decode(bytes).map_err(|e| Error::invalid(format!("request body: not protobuf: {e}")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ActiveJson)]
 struct ActiveJson {
     #[serde(rename = "ownerUserID")]
     owner_user_id: String,
@@ -65,7 +66,8 @@ impl From<ActiveJson> for jssdk::GetActiveConversationsReq {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ConversationsJson)]
 struct ConversationsJson {
     #[serde(rename = "ownerUserID")]
     owner_user_id: String,
@@ -82,12 +84,17 @@ impl From<ConversationsJson> for jssdk::GetConversationsReq {
     }
 }
 
+#[utoipa::path(post, path = "/jssdk/get_active_conversations", tag = "openim",
+    request_body(description = "A protobuf message (OpenIM's jssdk request), or JSON with the same field names.",
+        content((ActiveJson = "application/json"), ([u8] = "application/x-protobuf"))),
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn get_active_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
     headers: HeaderMap,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
+    let bytes = bytes.map_err(rejected)?;
     let req: jssdk::GetActiveConversationsReq = body::<_, ActiveJson>(&headers, &bytes)?;
     let owner = UserId::parse("ownerUserID", &req.owner_user_id)?;
     let count = usize::try_from(req.count)
@@ -105,12 +112,17 @@ async fn get_active_conversations(
     }))
 }
 
+#[utoipa::path(post, path = "/jssdk/get_conversations", tag = "openim",
+    request_body(description = "A protobuf message (OpenIM's jssdk request), or JSON with the same field names.",
+        content((ConversationsJson = "application/json"), ([u8] = "application/x-protobuf"))),
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn get_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
     headers: HeaderMap,
-    bytes: Bytes,
+    bytes: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
+    let bytes = bytes.map_err(rejected)?;
     let req: jssdk::GetConversationsReq = body::<_, ConversationsJson>(&headers, &bytes)?;
     let owner = UserId::parse("ownerUserID", &req.owner_user_id)?;
     let ids: Vec<String> = req
@@ -133,6 +145,11 @@ async fn get_conversations(
         unread_count,
         conversations,
     }))
+}
+
+/// A body past the bound, in the envelope (axum's answer is plain text).
+fn rejected(e: BytesRejection) -> Error {
+    Error::invalid(format!("request body: {}", e.body_text()))
 }
 
 /// `data` as the base64 of `message`, never empty (`answer_data`).

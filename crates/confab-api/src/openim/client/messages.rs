@@ -6,28 +6,28 @@
 use super::super::{ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::extract::State;
-use axum::routing::post;
-use axum::Router;
 use confab_core::message::ConversationPatch;
 use confab_core::UserId;
 use confab_service::ConversationChange;
 use confab_wire::openim_v3::confab_conversation_id;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/msg/revoke_msg", post(revoke_msg))
-        .route(
-            "/msg/mark_conversation_as_read",
-            post(mark_conversation_as_read),
-        )
-        .route("/msg/delete_msgs", post(delete_msgs))
-        .route("/msg/clear_conversation_msg", post(clear_conversation_msg))
-        .route("/conversation/set_conversations", post(set_conversations))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(revoke_msg))
+        .routes({
+            let (schemas, paths, route) = routes!(mark_conversation_as_read);
+            (schemas, paths, route)
+        })
+        .routes(routes!(delete_msgs))
+        .routes(routes!(clear_conversation_msg))
+        .routes(routes!(set_conversations))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SeqReq)]
 struct SeqReq {
     #[serde(rename = "conversationID")]
     conversation_id: String,
@@ -50,6 +50,9 @@ impl SeqReq {
 }
 
 /// `{conversationID, seq, userID}`: revokes the message at `seq`.
+#[utoipa::path(post, path = "/msg/revoke_msg", tag = "openim",
+    request_body = SeqReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn revoke_msg(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -64,6 +67,9 @@ async fn revoke_msg(
 
 /// `{conversationID, seqs, hasReadSeq, userID}`: read up to `hasReadSeq`
 /// (the largest of `seqs` when it is 0).
+#[utoipa::path(post, path = "/msg/mark_conversation_as_read", tag = "openim",
+    request_body = SeqReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn mark_conversation_as_read(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -80,6 +86,9 @@ async fn mark_conversation_as_read(
 }
 
 /// `{conversationID, seqs, userID}`: deletes messages for the user.
+#[utoipa::path(post, path = "/msg/delete_msgs", tag = "openim",
+    request_body = SeqReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn delete_msgs(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -92,7 +101,8 @@ async fn delete_msgs(
     Ok(Reply::data(json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ClearReq)]
 struct ClearReq {
     #[serde(rename = "conversationIDs", default)]
     conversation_ids: Vec<String>,
@@ -102,6 +112,9 @@ struct ClearReq {
 
 /// `{conversationIDs, userID}`: clears those conversations' history for
 /// the user (all of them when the list is empty).
+#[utoipa::path(post, path = "/msg/clear_conversation_msg", tag = "openim",
+    request_body = ClearReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn clear_conversation_msg(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -133,18 +146,23 @@ impl<T> Wrapped<T> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::ConversationFields)]
 struct ConversationFields {
     #[serde(rename = "conversationID")]
     conversation_id: String,
     #[serde(rename = "recvMsgOpt")]
+    #[schema(schema_with = crate::openapi::wrapped_i32)]
     recv_msg_opt: Option<Wrapped<i32>>,
     #[serde(rename = "isPinned")]
+    #[schema(schema_with = crate::openapi::wrapped_bool)]
     is_pinned: Option<Wrapped<bool>>,
+    #[schema(schema_with = crate::openapi::wrapped_string)]
     ex: Option<Wrapped<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SetConversationsReq)]
 struct SetConversationsReq {
     conversation: ConversationFields,
     #[serde(rename = "userIDs")]
@@ -154,6 +172,9 @@ struct SetConversationsReq {
 /// `{conversation: {conversationID, recvMsgOpt?, isPinned?, ex?, ...},
 /// userIDs}`: the settings for each user; fields Confab does not keep
 /// (burn, destruct, private chat) are ignored.
+#[utoipa::path(post, path = "/conversation/set_conversations", tag = "openim",
+    request_body = SetConversationsReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn set_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,

@@ -11,10 +11,10 @@ mod objects;
 mod sync;
 
 use crate::AppState;
-use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(sync::router())
         .merge(jssdk::router())
         .merge(messages::router())

@@ -8,38 +8,45 @@ use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::routing::{post, put};
-use axum::Router;
 use confab_core::Error;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/object/part_size", post(part_size))
-        .route(
-            "/object/initiate_multipart_upload",
-            post(initiate_multipart_upload),
-        )
-        .route(
-            "/object/complete_multipart_upload",
-            post(complete_multipart_upload),
-        )
-        .route("/object/access_url", post(access_url))
-        .route(
-            "/object/upload/{id}/{part}",
-            put(put_part).layer(axum::extract::DefaultBodyLimit::max(
-                confab_service::MIN_PART_SIZE as usize + 64 * 1024,
-            )),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(part_size))
+        .routes({
+            let (schemas, paths, route) = routes!(initiate_multipart_upload);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(complete_multipart_upload);
+            (schemas, paths, route)
+        })
+        .routes(routes!(access_url))
+        .routes({
+            let (schemas, paths, route) = routes!(put_part);
+            (
+                schemas,
+                paths,
+                route.layer(axum::extract::DefaultBodyLimit::max(
+                    confab_service::MIN_PART_SIZE as usize + 64 * 1024,
+                )),
+            )
+        })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SizeReq)]
 struct SizeReq {
     size: i64,
 }
 
 /// `{size}` -> `{size: <part size>}`.
+#[utoipa::path(post, path = "/object/part_size", tag = "openim",
+    request_body = SizeReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn part_size(
     State(s): State<AppState>,
     OpenImCaller(_caller): OpenImCaller,
@@ -50,7 +57,8 @@ async fn part_size(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::InitiateReq)]
 #[serde(rename_all = "camelCase")]
 struct InitiateReq {
     size: i64,
@@ -65,6 +73,9 @@ struct InitiateReq {
 /// parts: [{partNumber, url, query, header}]}, expireTime}}`. `url` is
 /// empty: Confab does not recognise a file it has already (OpenIM's
 /// "fast upload"), so every upload sends its parts.
+#[utoipa::path(post, path = "/object/initiate_multipart_upload", tag = "openim",
+    request_body = InitiateReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn initiate_multipart_upload(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -100,19 +111,30 @@ async fn initiate_multipart_upload(
 /// `PUT /object/upload/{id}/{part}`: one part's bytes. No token: the
 /// upload id, handed to its uploader only, is the permission (as a
 /// presigned URL is).
+#[utoipa::path(put, path = "/object/upload/{id}/{part}", tag = "openim",
+    params(
+        ("id" = String, Path, description = "The upload's id, from initiate_multipart_upload"),
+        ("part" = i64, Path, description = "The part's number, from 1"),
+    ),
+    request_body(content = [u8], content_type = "application/octet-stream", description = "The part's bytes"),
+    security(()), responses(crate::openapi::OpenImAnswer))]
 async fn put_part(
     State(s): State<AppState>,
-    path: Result<Path<(String, i64)>, PathRejection>,
+    path: Result<Path<(String, String)>, PathRejection>,
     bytes: Result<Bytes, BytesRejection>,
 ) -> ApiResult {
-    // axum's rejections are plain text: answered in the envelope instead.
+    // axum's rejections are plain text: each is given in the envelope.
     let Path((id, part)) = path.map_err(|e| Error::invalid(format!("path: {}", e.body_text())))?;
+    let part: i64 = part
+        .parse()
+        .map_err(|_| Error::invalid(format!("part: not a part number: {part:?}")))?;
     let bytes = bytes.map_err(|e| Error::invalid(format!("request body: {}", e.body_text())))?;
     s.service.put_upload_part(&id, part, bytes).await?;
     Ok(Reply::data(json!({})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::CompleteReq)]
 struct CompleteReq {
     #[serde(rename = "uploadID")]
     upload_id: String,
@@ -120,6 +142,9 @@ struct CompleteReq {
 }
 
 /// `{uploadID, parts: [<md5 of each part>], name, contentType}` -> `{url}`.
+#[utoipa::path(post, path = "/object/complete_multipart_upload", tag = "openim",
+    request_body = CompleteReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn complete_multipart_upload(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -132,13 +157,17 @@ async fn complete_multipart_upload(
     Ok(Reply::data(json!({"url": url})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::AccessReq)]
 struct AccessReq {
     name: String,
 }
 
 /// `{name}` (a stored file's name, `objects/...`, or its URL) -> `{url,
 /// expireTime}`; the URL does not expire.
+#[utoipa::path(post, path = "/object/access_url", tag = "openim",
+    request_body = AccessReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn access_url(
     State(s): State<AppState>,
     OpenImCaller(_caller): OpenImCaller,

@@ -14,8 +14,6 @@ use super::super::wire_v3::{friends_v3, GroupV3, MemberV3};
 use super::super::{ApiError, ApiResult, OpenIm, OpenImCaller, Reply};
 use crate::AppState;
 use axum::extract::State;
-use axum::routing::post;
-use axum::Router;
 use confab_core::message::UserConversation;
 use confab_core::{Field, Result, UserId};
 use confab_service::{Caller, IdsAt, MembersSynced, Synced};
@@ -23,32 +21,33 @@ use confab_wire::openim_v3::{is_chat_conversation, openim_conversation_id};
 use serde::{Deserialize, Serialize};
 use shapes::{id_hash, uint64, version, ConversationV3, FullIds, Incremental, MembersIncremental};
 use std::collections::BTreeMap;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/friend/get_incremental_friends", post(incremental_friends))
-        .route("/friend/get_full_friend_user_ids", post(full_friend_ids))
-        .route(
-            "/group/get_incremental_join_groups",
-            post(incremental_join_groups),
-        )
-        .route("/group/get_full_join_group_ids", post(full_join_group_ids))
-        .route(
-            "/group/get_incremental_group_members_batch",
-            post(incremental_members_batch),
-        )
-        .route(
-            "/group/get_full_group_member_user_ids",
-            post(full_member_ids),
-        )
-        .route(
-            "/conversation/get_incremental_conversations",
-            post(incremental_conversations),
-        )
-        .route(
-            "/conversation/get_not_notify_conversation_ids",
-            post(not_notify_conversation_ids),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(incremental_friends))
+        .routes(routes!(full_friend_ids))
+        .routes({
+            let (schemas, paths, route) = routes!(incremental_join_groups);
+            (schemas, paths, route)
+        })
+        .routes(routes!(full_join_group_ids))
+        .routes({
+            let (schemas, paths, route) = routes!(incremental_members_batch);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(full_member_ids);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(incremental_conversations);
+            (schemas, paths, route)
+        })
+        .routes({
+            let (schemas, paths, route) = routes!(not_notify_conversation_ids);
+            (schemas, paths, route)
+        })
 }
 
 /// The v3 envelope: OpenIM's clients read `errDlt` beside `errCode`.
@@ -66,11 +65,13 @@ fn user_or_caller(caller: &Caller, value: &str) -> Result<UserId> {
 }
 
 /// `{userID, version, versionID}`: where the client's copy of a list stands.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::IncrementalReq)]
 struct IncrementalReq {
     #[serde(rename = "userID", default)]
     user_id: String,
     #[serde(default, deserialize_with = "uint64")]
+    #[schema(schema_with = crate::openapi::uint64)]
     version: u64,
     #[serde(rename = "versionID", default)]
     version_id: String,
@@ -88,6 +89,9 @@ fn incremental<T, W>(synced: Synced<T>, render: impl Fn(&[T]) -> Vec<W>) -> Incr
     }
 }
 
+#[utoipa::path(post, path = "/friend/get_incremental_friends", tag = "openim",
+    request_body = IncrementalReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn incremental_friends(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -103,6 +107,9 @@ async fn incremental_friends(
     })))
 }
 
+#[utoipa::path(post, path = "/group/get_incremental_join_groups", tag = "openim",
+    request_body = IncrementalReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn incremental_join_groups(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -128,6 +135,9 @@ fn openim_conversations(list: &[UserConversation]) -> Vec<ConversationV3> {
         .collect()
 }
 
+#[utoipa::path(post, path = "/conversation/get_incremental_conversations", tag = "openim",
+    request_body = IncrementalReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn incremental_conversations(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -147,17 +157,20 @@ async fn incremental_conversations(
     Ok(reply(incremental(synced, openim_conversations)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::MemberPosition)]
 struct MemberPosition {
     #[serde(rename = "groupID")]
     group_id: String,
     #[serde(default, deserialize_with = "uint64")]
+    #[schema(schema_with = crate::openapi::uint64)]
     version: u64,
     #[serde(rename = "versionID", default)]
     version_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::MembersBatchReq)]
 struct MembersBatchReq {
     #[serde(rename = "userID", default)]
     user_id: String,
@@ -185,6 +198,9 @@ fn members_incremental(m: MembersSynced, is_admin: impl Fn(&UserId) -> bool) -> 
 
 /// `respList` maps each group id to its answer; groups the user cannot
 /// sync (gone, dismissed, left) are not in it.
+#[utoipa::path(post, path = "/group/get_incremental_group_members_batch", tag = "openim",
+    request_body = MembersBatchReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn incremental_members_batch(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -216,13 +232,15 @@ async fn incremental_members_batch(
 }
 
 /// `{idHash, userID}` or `{idHash, groupID}`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::FullIdsReq)]
 struct FullIdsReq {
     #[serde(rename = "userID", default)]
     user_id: String,
     #[serde(rename = "groupID", default)]
     group_id: String,
     #[serde(rename = "idHash", default, deserialize_with = "uint64")]
+    #[schema(schema_with = crate::openapi::uint64)]
     id_hash: u64,
 }
 
@@ -247,6 +265,9 @@ fn full_ids(at: IdsAt, client_hash: u64, ids_key: &str) -> Reply {
     reply(data)
 }
 
+#[utoipa::path(post, path = "/friend/get_full_friend_user_ids", tag = "openim",
+    request_body = FullIdsReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn full_friend_ids(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -257,6 +278,9 @@ async fn full_friend_ids(
     Ok(full_ids(at, req.id_hash, "userIDs"))
 }
 
+#[utoipa::path(post, path = "/group/get_full_join_group_ids", tag = "openim",
+    request_body = FullIdsReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn full_join_group_ids(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -267,6 +291,9 @@ async fn full_join_group_ids(
     Ok(full_ids(at, req.id_hash, "groupIDs"))
 }
 
+#[utoipa::path(post, path = "/group/get_full_group_member_user_ids", tag = "openim",
+    request_body = FullIdsReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn full_member_ids(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
@@ -277,7 +304,8 @@ async fn full_member_ids(
     Ok(full_ids(at, req.id_hash, "userIDs"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = openim::SyncUserReq)]
 struct UserReq {
     #[serde(rename = "userID", default)]
     user_id: String,
@@ -285,6 +313,9 @@ struct UserReq {
 
 /// The conversations the user receives without being notified
 /// (`recvMsgOpt` not 0), under OpenIM's ids.
+#[utoipa::path(post, path = "/conversation/get_not_notify_conversation_ids", tag = "openim",
+    request_body = UserReq,
+    security(("openim_user" = [])), responses(crate::openapi::OpenImAnswer))]
 async fn not_notify_conversation_ids(
     State(s): State<AppState>,
     OpenImCaller(caller): OpenImCaller,
