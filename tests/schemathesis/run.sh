@@ -97,6 +97,9 @@ export CONFAB_ST_ADMIN_TOKEN CONFAB_ST_USER_TOKEN CONFAB_ST_APP_TOKEN CONFAB_ST_
     CONFAB_ST_YUNBAY_TOKEN
 
 status=0
+# From the temp dir: schemathesis keeps its state (.schemathesis/) in the
+# working directory.
+cd "$work"
 SCHEMATHESIS_HOOKS="$here/hooks.py" "$venv/bin/schemathesis" run "$base/openapi.json" \
     --checks not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance \
     --max-examples "$max_examples" \
