@@ -15,7 +15,8 @@ mod shapes;
 
 pub use answers::{AppAnswer, FileAnswer, HxAnswer, OpenImAnswer, YbAnswer};
 pub use shapes::{
-    either, string_or_integer, uint64, with_app_token, wrapped_bool, wrapped_i32, wrapped_string,
+    either, scalar_map, string_or_integer, uint64, with_app_token, wrapped_bool, wrapped_i32,
+    wrapped_string,
 };
 
 use utoipa::openapi::extensions::ExtensionsBuilder;

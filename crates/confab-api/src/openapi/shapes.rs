@@ -176,3 +176,20 @@ macro_rules! spelled_schema {
         }
     };
 }
+
+/// An object whose values are strings, numbers or booleans (yunbay's
+/// broadcast filter), or null for none.
+pub fn scalar_map() -> RefOr<Schema> {
+    let scalar = AnyOfBuilder::new()
+        .item(of(Type::String))
+        .item(of(Type::Number))
+        .item(of(Type::Boolean));
+    AnyOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .additional_properties(Some(Schema::from(scalar))),
+        )
+        .item(of(Type::Null))
+        .into()
+}

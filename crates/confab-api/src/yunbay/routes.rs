@@ -205,6 +205,7 @@ pub async fn update_all(
 #[into_params(parameter_in = Query)]
 struct InfoQuery {
     /// User numbers, comma-separated.
+    #[param(pattern = r"^ *[0-9]{1,18}( *, *[0-9]{1,18})* *$")]
     user_ids: String,
 }
 
@@ -250,20 +251,29 @@ pub async fn info(State(s): State<AppState>, RawQuery(raw): RawQuery, signed: Si
 #[derive(Deserialize, ToSchema)]
 #[schema(as = yunbay::SendIn)]
 struct SendIn {
+    /// The notification's type, the app's own.
     #[serde(rename = "type", default)]
     kind: i64,
+    /// The users (numbers) it is for; `[]`: everyone.
     to: Vec<i64>,
     /// The app's own id of the notification: the server gives its own.
     #[serde(default)]
     #[allow(dead_code)]
     id: Value,
+    /// What the notification is (absent or empty is refused).
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 64)]
     action: String,
+    /// Its payload, any JSON.
     #[serde(default)]
     data: Value,
+    /// Whether clients must acknowledge it.
     #[serde(default)]
     ack: bool,
+    /// Only the sessions whose attributes match every pair (strings,
+    /// numbers or booleans).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::scalar_map)]
     filter: Option<serde_json::Map<String, Value>>,
 }
 
