@@ -216,7 +216,7 @@ mod tests {
                 "{invisible:?}"
             );
         }
-        assert!(GroupId::parse("groupID", "g\u{0}").is_err());
+        assert!(GroupId::parse("group", "g\u{0}").is_err());
         // Letters of other scripts are names of their own.
         assert!(UserId::parse("userID", "\u{430}lice").is_ok());
         assert!(UserId::parse("userID", "\u{674e}\u{96f7}").is_ok());
