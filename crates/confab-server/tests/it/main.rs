@@ -11,6 +11,7 @@ mod app;
 mod auth;
 mod bad_input;
 mod bench_baseline;
+mod bench_soak;
 mod binary;
 mod crash;
 mod defects;
