@@ -54,8 +54,9 @@ pub struct SoakArgs {
     /// Messages per second over all senders, one-to-one and group
     #[arg(long, default_value_t = 500.0)]
     pub rate: f64,
-    /// Filler text in each message, in bytes, beside its stamp
-    #[arg(long, default_value_t = 0)]
+    /// Bytes of text in each message, beside its stamp: "soak message",
+    /// then filler up to this length
+    #[arg(long, default_value_t = 12)]
     pub message_bytes: usize,
     /// Share of the rate sent to groups (each fans out to its members)
     #[arg(long, default_value_t = 0.3)]
@@ -138,7 +139,7 @@ struct Soak {
     deadline: Instant,
     offline: Duration,
     /// The text of every message.
-    filler: String,
+    text: String,
     tally: Tally,
 }
 
@@ -221,6 +222,13 @@ fn partner(i: usize, count: usize) -> usize {
         0 => 0,
         _ => i - 1,
     }
+}
+
+/// "soak message", then filler up to `bytes`: never empty, which the
+/// server refuses.
+fn message_text(bytes: usize) -> String {
+    const TEXT: &str = "soak message";
+    format!("{TEXT}{}", "x".repeat(bytes.saturating_sub(TEXT.len())))
 }
 
 fn histogram() -> Histogram<u64> {
@@ -317,7 +325,7 @@ pub(super) async fn run(args: &BenchArgs, o: &SoakArgs, secret: &str) -> anyhow:
         server: args.server.clone(),
         deadline: started + duration,
         offline: Duration::from_millis(o.offline_ms),
-        filler: "x".repeat(o.message_bytes),
+        text: message_text(o.message_bytes),
         tally: Tally::default(),
     });
     let member_tasks: Vec<_> = members
@@ -381,6 +389,12 @@ async fn request_reconnects(soak: Arc<Soak>, users: Vec<mpsc::Sender<()>>, per_s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_is_never_empty_and_grows_to_its_size() {
+        assert_eq!(message_text(0), "soak message");
+        assert_eq!(message_text(14), "soak messagexx");
+    }
 
     #[test]
     fn partners_pair_up_and_an_odd_last_sends_to_the_first() {

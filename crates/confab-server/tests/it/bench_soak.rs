@@ -94,16 +94,22 @@ async fn a_short_soak_runs_every_load_without_error() {
 #[tokio::test]
 async fn a_soak_without_a_pid_samples_throughput_only() {
     let t = TestServer::start(Backend::Sqlite).await.unwrap();
+    // And the default text: "soak message" alone (an empty text is refused).
     let soak = SoakArgs {
         server_pid: None,
         slow_readers: 0,
+        message_bytes: 12,
         ..short_soak()
     };
     let report = confab_server::bench::measure(&soak_args(&t, soak, 2), SECRET)
         .await
         .unwrap();
-    let soak = report.soak.expect("the soak's figures");
+    let soak = report.soak.as_ref().expect("the soak's figures");
     assert_eq!(soak.errors, 0, "{:#?}", soak.first_errors);
+    assert!(
+        report.acked > 0 && report.acked == report.sent,
+        "{report:?}"
+    );
     assert!(soak.rss_series_kib.is_empty() && soak.rss_end_kib.is_none());
     assert!(soak
         .throughput_series

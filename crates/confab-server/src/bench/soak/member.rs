@@ -94,7 +94,7 @@ pub(super) async fn run(soak: Arc<Soak>, mut m: Member, client: WsClient) -> His
                 };
                 n += 1;
                 let target = pick(&m.targets, total_rate);
-                let data = message(&m.user, n, target, &soak.filler);
+                let data = message(&m.user, n, target, &soak.text);
                 let (soak, client) = (soak.clone(), current.client.clone());
                 tokio::spawn(async move {
                     send(&soak, &client, data).await;
@@ -248,7 +248,7 @@ fn pick(targets: &[Target], total_rate: f64) -> &Target {
     &targets[targets.len() - 1]
 }
 
-fn message(user: &str, n: u64, target: &Target, filler: &str) -> SendData {
+fn message(user: &str, n: u64, target: &Target, text: &str) -> SendData {
     let to = |is: bool| if is { target.to.clone() } else { String::new() };
     SendData {
         client_msg_id: format!("{user}-{n}"),
@@ -256,7 +256,7 @@ fn message(user: &str, n: u64, target: &Target, filler: &str) -> SendData {
         group_id: to(target.group),
         session_type: if target.group { 2 } else { 1 },
         content_type: 101,
-        content: json!({"text": filler, "n": n, "t": now_micros()}),
+        content: json!({"text": text, "n": n, "t": now_micros()}),
         ..Default::default()
     }
 }
