@@ -17,6 +17,9 @@ mod report;
 
 pub use report::Report;
 mod scenarios;
+mod soak;
+
+pub use soak::{SoakArgs, SoakReport};
 
 use clap::{Args, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -89,6 +92,10 @@ pub enum Scenario {
         #[arg(long)]
         server_pid: Option<u32>,
     },
+    /// A mixed load held for `--duration`: one-to-one and group sends,
+    /// group changes, reconnects with syncs, slow readers; reports
+    /// throughput and the server's RSS over time.
+    Soak(SoakArgs),
 }
 
 /// Runs the benchmark and prints (and writes) its report.
@@ -107,7 +114,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
 /// Runs the scenario against the server and, with `--baseline`, then
 /// against a bare relay in this process.
 pub async fn measure(args: &BenchArgs, secret: &str) -> anyhow::Result<Report> {
-    if args.baseline && matches!(args.scenario, Scenario::Idle { .. }) {
+    if args.baseline && matches!(args.scenario, Scenario::Idle { .. } | Scenario::Soak(_)) {
         anyhow::bail!("--baseline measures the one-to-one and group scenarios");
     }
     let mut report = scenarios::run(args, secret).await?;

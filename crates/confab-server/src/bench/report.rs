@@ -40,6 +40,8 @@ pub struct Report {
     pub latency_ms: Latency,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub idle: Option<IdleReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soak: Option<super::SoakReport>,
     /// The same scenario against the bare relay (`--baseline`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Box<Report>>,

@@ -30,7 +30,7 @@ fn open_files_limit() -> Option<u64> {
 }
 
 /// Registers `count` users and returns their tokens.
-async fn register(
+pub(super) async fn register(
     http: &OpenImClient,
     secret: &str,
     prefix: &str,
@@ -199,6 +199,7 @@ pub async fn run(args: &BenchArgs, secret: &str) -> anyhow::Result<Report> {
                 &hist,
             ))
         }
+        Scenario::Soak(soak) => super::soak::run(args, soak, secret).await,
         Scenario::Idle {
             connections,
             server_pid,

@@ -13,6 +13,7 @@ mod authz;
 mod backup_restore;
 mod bad_input;
 mod bench_baseline;
+mod bench_soak;
 mod binary;
 mod crash;
 mod defects;
