@@ -57,6 +57,19 @@ impl AppState {
     }
 }
 
+/// The HTTP status of a failure in the OpenIM, Easemob and app envelopes:
+/// 200, as their clients read the envelope's code, but for an internal
+/// error and a rate limit, which proxies and clients should see too.
+/// (yunbay gives each reason its own status: `confab_wire::yunbay::reason`.)
+pub fn envelope_status(kind: confab_core::ErrorKind) -> axum::http::StatusCode {
+    use axum::http::StatusCode;
+    match kind {
+        confab_core::ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        confab_core::ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::OK,
+    }
+}
+
 /// Largest request body accepted, in bytes.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 

@@ -5,7 +5,7 @@ use crate::fallback::Dialect;
 use crate::AppState;
 use axum::body::Body;
 use axum::extract::{FromRequest, Request};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -43,14 +43,10 @@ impl From<Error> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let e = self.0;
-        let status = if e.kind() == ErrorKind::Internal {
+        if e.kind() == ErrorKind::Internal {
             tracing::error!(error = %e.log_message(), "app request failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        } else if e.kind() == ErrorKind::TooManyRequests {
-            StatusCode::TOO_MANY_REQUESTS
-        } else {
-            StatusCode::OK
-        };
+        }
+        let status = crate::envelope_status(e.kind());
         let body =
             json!({"code": error_code(e.kind()), "message": e.client_message(), "data": null});
         (status, Json(body)).into_response()

@@ -3,7 +3,6 @@
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use confab_core::{Error, ErrorKind, Field};
@@ -85,14 +84,10 @@ impl From<Error> for HxError {
 impl IntoResponse for HxError {
     fn into_response(self) -> Response {
         let code = self.code();
-        let status = if code == 500 {
+        if self.0.kind() == ErrorKind::Internal {
             tracing::error!(error = %self.0.log_message(), "easemob request failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        } else if code == 429 {
-            StatusCode::TOO_MANY_REQUESTS
-        } else {
-            StatusCode::OK
-        };
+        }
+        let status = crate::envelope_status(self.0.kind());
         let renamed = self.1;
         let message = self.0.client_message_naming(|f| {
             renamed

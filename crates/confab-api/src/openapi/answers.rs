@@ -45,15 +45,9 @@ fn every_kind_is_listed(kind: ErrorKind) -> usize {
     }
 }
 
-/// The HTTP status of a failure in the OpenIM, Easemob and app envelopes:
-/// 200, as their clients read the envelope's code, but for an internal
-/// error and a rate limit, which proxies and clients should see too.
+/// The status the envelopes give a failure of `kind`.
 fn http_status(kind: ErrorKind) -> u16 {
-    match kind {
-        ErrorKind::Internal => 500,
-        ErrorKind::TooManyRequests => 429,
-        _ => 200,
-    }
+    crate::envelope_status(kind).as_u16()
 }
 
 const OPENIM: &str = "openim.Envelope";

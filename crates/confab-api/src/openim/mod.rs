@@ -22,7 +22,6 @@ mod wire;
 mod wire_v3;
 
 use crate::AppState;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use confab_core::{Error, ErrorKind, Field};
@@ -68,14 +67,10 @@ impl From<Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = &self.0;
-        let status = if e.kind() == ErrorKind::Internal {
+        if e.kind() == ErrorKind::Internal {
             tracing::error!(error = %e.log_message(), "openim request failed");
-            StatusCode::INTERNAL_SERVER_ERROR
-        } else if e.kind() == ErrorKind::TooManyRequests {
-            StatusCode::TOO_MANY_REQUESTS
-        } else {
-            StatusCode::OK
-        };
+        }
+        let status = crate::envelope_status(e.kind());
         let body = json!({
             "errCode": err_code(e.kind()),
             "errMsg": self.message(),
