@@ -2,7 +2,9 @@
 //! answers it on a node; the service asks it (online status) without
 //! knowing who keeps the answer.
 
+use crate::bus::SessionId;
 use crate::ids::{Platform, UserId};
+use crate::Result;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -26,17 +28,41 @@ impl SessionFilter {
     }
 }
 
+/// Who is online, across every node. On one node the gateway's registry
+/// answers from memory; in a cluster the answer comes from the shared
+/// database (sessions of nodes whose lease is live), so asking may fail.
+#[async_trait::async_trait]
 pub trait Presence: Send + Sync {
-    /// The platforms `user` is online on, in platform id order; empty when
-    /// offline.
-    fn platforms(&self, user: &UserId) -> Vec<Platform>;
-
-    fn is_online(&self, user: &UserId) -> bool {
-        !self.platforms(user).is_empty()
-    }
+    /// For each of `users`, in order, the platforms it is online on, in
+    /// platform id order; empty when offline.
+    async fn platforms_of(&self, users: &[UserId]) -> Result<Vec<Vec<Platform>>>;
 
     /// Every user online (a broadcast's recipients).
-    fn online_users(&self) -> Vec<UserId>;
+    async fn online_users(&self) -> Result<Vec<UserId>>;
+
+    async fn platforms(&self, user: &UserId) -> Result<Vec<Platform>> {
+        let mut all = self.platforms_of(std::slice::from_ref(user)).await?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// Those of `users` who are online, in their order.
+    async fn online_among(&self, users: &[UserId]) -> Result<Vec<UserId>> {
+        let platforms = self.platforms_of(users).await?;
+        Ok(users
+            .iter()
+            .zip(platforms)
+            .filter(|(_, p)| !p.is_empty())
+            .map(|(u, _)| u.clone())
+            .collect())
+    }
+}
+
+/// Told when a session of this node opens and when it ends, exactly once
+/// each: how a cluster learns who is where (the shared presence, the bus's
+/// interest in the user's events). On one node nobody listens.
+pub trait SessionLog: Send + Sync {
+    fn opened(&self, session: &SessionId, user: &UserId, platform: Platform);
+    fn closed(&self, session: &SessionId, user: &UserId);
 }
 
 /// Nobody is online: the presence of a service that has no gateway (tools,
@@ -44,13 +70,14 @@ pub trait Presence: Send + Sync {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NobodyOnline;
 
+#[async_trait::async_trait]
 impl Presence for NobodyOnline {
-    fn platforms(&self, _user: &UserId) -> Vec<Platform> {
-        Vec::new()
+    async fn platforms_of(&self, users: &[UserId]) -> Result<Vec<Vec<Platform>>> {
+        Ok(vec![Vec::new(); users.len()])
     }
 
-    fn online_users(&self) -> Vec<UserId> {
-        Vec::new()
+    async fn online_users(&self) -> Result<Vec<UserId>> {
+        Ok(Vec::new())
     }
 }
 

@@ -200,8 +200,7 @@ impl Gateway {
 
     /// Tells the sessions watching `user` on which platforms it is now.
     pub(crate) fn presence_changed(&self, user: &confab_core::UserId) {
-        use confab_core::presence::Presence;
-        let platforms = self.registry.platforms(user);
+        let platforms = self.registry.local_platforms(user);
         self.watchers.changed(user, &platforms);
     }
 

@@ -182,8 +182,9 @@ impl Frames {
     }
 }
 
-impl Presence for Registry {
-    fn platforms(&self, user: &UserId) -> Vec<Platform> {
+impl Registry {
+    /// The platforms `user` is online on at this node, in platform id order.
+    pub fn local_platforms(&self, user: &UserId) -> Vec<Platform> {
         let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         let mut platforms: Vec<Platform> = users
             .get(user)
@@ -194,15 +195,22 @@ impl Presence for Registry {
         platforms
     }
 
-    fn is_online(&self, user: &UserId) -> bool {
-        // A user's entry goes when their last session does.
-        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
-        users.contains_key(user)
-    }
-
-    fn online_users(&self) -> Vec<UserId> {
+    /// The users with a session at this node.
+    pub fn local_users(&self) -> Vec<UserId> {
         let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
         users.keys().cloned().collect()
+    }
+}
+
+/// On one node, the registry is the whole presence.
+#[async_trait::async_trait]
+impl Presence for Registry {
+    async fn platforms_of(&self, users: &[UserId]) -> confab_core::Result<Vec<Vec<Platform>>> {
+        Ok(users.iter().map(|u| self.local_platforms(u)).collect())
+    }
+
+    async fn online_users(&self) -> confab_core::Result<Vec<UserId>> {
+        Ok(self.local_users())
     }
 }
 
@@ -357,26 +365,29 @@ mod tests {
         let (web, _rx) = session("n1-1", Platform::Web);
         registry.register(&user("u1"), web, "");
         registry.kick(&[user("u1")], None, None, None, "bye");
-        assert!(!registry.is_online(&user("u1")));
-        assert!(registry.platforms(&user("u1")).is_empty());
+        assert!(registry.local_platforms(&user("u1")).is_empty());
+        assert!(registry.local_platforms(&user("u1")).is_empty());
     }
 
     #[test]
     fn presence_is_the_platforms_of_the_sessions() {
         let registry = Registry::new();
         let user = user("u1");
-        assert!(!registry.is_online(&user));
+        assert!(registry.local_platforms(&user).is_empty());
         let (web, _web_rx) = session("n1-1", Platform::Web);
         let (ios, _ios_rx) = session("n1-2", Platform::Ios);
         registry.register(&user, web.clone(), "");
         registry.register(&user, ios.clone(), "");
-        assert_eq!(registry.platforms(&user), [Platform::Ios, Platform::Web]);
-        assert!(registry.is_online(&user));
+        assert_eq!(
+            registry.local_platforms(&user),
+            [Platform::Ios, Platform::Web]
+        );
+        assert!(!registry.local_platforms(&user).is_empty());
         registry.unregister(&user, &ios);
-        assert_eq!(registry.platforms(&user), [Platform::Web]);
+        assert_eq!(registry.local_platforms(&user), [Platform::Web]);
         registry.unregister(&user, &web);
-        assert!(registry.platforms(&user).is_empty());
-        assert!(!registry.is_online(&user));
+        assert!(registry.local_platforms(&user).is_empty());
+        assert!(registry.local_platforms(&user).is_empty());
     }
 
     #[test]
@@ -390,14 +401,14 @@ mod tests {
         assert!(matches!(old_rx.try_recv(), Ok(Outbound::Last(_))), "kicked");
         // The kicked session closes after its replacement registered...
         registry.unregister(&user, &old);
-        assert_eq!(registry.platforms(&user), [Platform::Web]);
+        assert_eq!(registry.local_platforms(&user), [Platform::Web]);
         assert_eq!(registry.session_count(), 1);
 
         // ...or closes on its own just before its replacement registers.
         let (newer, _newer_rx) = session("n1-3", Platform::Web);
         registry.unregister(&user, &new);
         registry.register(&user, newer, "again");
-        assert_eq!(registry.platforms(&user), [Platform::Web]);
+        assert_eq!(registry.local_platforms(&user), [Platform::Web]);
     }
 
     fn message(conversation_id: &str, seq: i64) -> Payload {

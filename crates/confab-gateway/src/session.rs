@@ -513,7 +513,7 @@ async fn dispatch(
             if subscribe.is_empty() {
                 return Ok(Reply::OnlineStatus(Vec::new()));
             }
-            let statuses = service.users_online_status(caller, &subscribe)?;
+            let statuses = service.users_online_status(caller, &subscribe).await?;
             gateway.watchers.watch(handle, &subscribe);
             Ok(Reply::OnlineStatus(statuses))
         }

@@ -109,13 +109,19 @@ async fn answers_frames_and_cleans_up() {
     assert_eq!(gw.registry().session_count(), 1);
     let user = confab_core::UserId::parse("u", "alice").unwrap();
     assert_eq!(
-        gw.service().presence().platforms(&user),
+        gw.service().presence().platforms(&user).await.unwrap(),
         vec![Platform::Web]
     );
     drop(to_server);
     session.await.unwrap();
     assert_eq!(gw.registry().session_count(), 0);
-    assert!(gw.service().presence().platforms(&user).is_empty());
+    assert!(gw
+        .service()
+        .presence()
+        .platforms(&user)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -170,7 +176,13 @@ async fn a_client_that_stops_reading_is_cut_off_and_released() {
         .expect("the session task ends although its writer is stuck")
         .unwrap();
     assert_eq!(gw.registry().session_count(), 0);
-    assert!(gw.service().presence().platforms(&user).is_empty());
+    assert!(gw
+        .service()
+        .presence()
+        .platforms(&user)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]
@@ -210,12 +222,21 @@ async fn a_replaced_session_that_closes_leaves_its_user_online() {
         .expect("the kicked session ends")
         .unwrap();
     drop(old_in);
-    assert_eq!(gw.service().presence().platforms(&user), [Platform::Web]);
+    assert_eq!(
+        gw.service().presence().platforms(&user).await.unwrap(),
+        [Platform::Web]
+    );
     assert_eq!(gw.registry().session_count(), 1);
 
     drop(new_in);
     new.await.unwrap();
-    assert!(!gw.service().presence().is_online(&user));
+    assert!(gw
+        .service()
+        .presence()
+        .platforms(&user)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A binary protocol, to show the seam fits one: a request is its name,
@@ -353,7 +374,13 @@ async fn sessions_of_two_protocols_get_events_in_their_own() {
     );
     binary_session.await.unwrap();
     json_session.await.unwrap();
-    assert!(!gw.service().presence().is_online(&user));
+    assert!(gw
+        .service()
+        .presence()
+        .platforms(&user)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// Channels standing in for one client's socket.
@@ -384,7 +411,6 @@ async fn wait_for_sessions(gateway: &Gateway, count: usize) {
 #[tokio::test]
 async fn a_login_on_one_node_ends_the_session_on_another_but_not_itself() {
     use confab_core::bus::Deliver;
-    use confab_core::presence::Presence;
     let bus = Arc::new(confab_bus::LocalBus::new());
     let (registry_a, registry_b) = (Arc::new(Registry::new()), Arc::new(Registry::new()));
     let (service, _dir) = service(bus.clone(), registry_a.clone()).await;
@@ -418,9 +444,9 @@ async fn a_login_on_one_node_ends_the_session_on_another_but_not_itself() {
         .await
         .expect("the older session ends")
         .unwrap();
-    assert!(!registry_a.is_online(&user));
+    assert!(registry_a.local_platforms(&user).is_empty());
     wait_for_sessions(&b, 1).await;
-    assert_eq!(registry_b.platforms(&user), [Platform::Web]);
+    assert_eq!(registry_b.local_platforms(&user), [Platform::Web]);
 
     // A node's own re-login kick, coming back late over the bus, must not
     // end a newer session of the same platform.
@@ -439,7 +465,7 @@ async fn a_login_on_one_node_ends_the_session_on_another_but_not_itself() {
         },
         filter: None,
     });
-    assert_eq!(registry_b.platforms(&user), [Platform::Web]);
+    assert_eq!(registry_b.local_platforms(&user), [Platform::Web]);
     drop(newer.to_server);
     newer.session.await.unwrap();
     drop(old.to_server);

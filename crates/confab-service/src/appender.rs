@@ -429,7 +429,7 @@ async fn recipients(context: &DeliveryContext, m: &Message) -> Result<Vec<UserId
             context.members.get(&*context.store, &group).await?.to_vec()
         }
         SessionType::Notification if is_broadcast_conversation(&m.conversation_id) => {
-            context.presence.online_users()
+            context.presence.online_users().await?
         }
         SessionType::Notification => vec![UserId::from_trusted(m.recv_id.clone())],
         SessionType::Chatroom => Vec::new(),

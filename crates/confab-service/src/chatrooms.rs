@@ -155,14 +155,22 @@ impl Service {
         if caller.user_id != *user_id {
             self.require_user(user_id).await?;
         }
-        let presence = &self.presence;
+        let members = self
+            .chatrooms
+            .with_room(room_id, |room| Ok(room.members.clone()))?;
+        if members.contains(user_id) {
+            return Ok(());
+        }
+        // The room is online-only: members who went away leave it, so
+        // they do not hold places.
+        let online = self.presence.online_among(&members).await?;
         self.chatrooms.with_room(room_id, |room| {
             if room.members.contains(user_id) {
                 return Ok(());
             }
-            // The room is online-only: members who went away leave it, so
-            // they do not hold places.
-            room.members.retain(|m| presence.is_online(m));
+            // Those who joined since the members were read stay too.
+            room.members
+                .retain(|m| online.contains(m) || !members.contains(m));
             if room.members.len() >= room.info.max_members {
                 return Err(Error::precondition(format!(
                     "chatroom {room_id} is full ({} members)",
@@ -195,24 +203,24 @@ impl Service {
 
     /// Every room, with how many of its members are online now. App
     /// administrators only.
-    pub fn list_chatrooms(&self, caller: &Caller) -> Result<Vec<(Chatroom, usize)>> {
+    pub async fn list_chatrooms(&self, caller: &Caller) -> Result<Vec<(Chatroom, usize)>> {
         caller.require_admin()?;
-        let rooms = self
-            .chatrooms
-            .rooms
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let mut out: Vec<(Chatroom, usize)> = rooms
-            .values()
-            .map(|room| {
-                let online = room
-                    .members
-                    .iter()
-                    .filter(|m| self.presence.is_online(m))
-                    .count();
-                (room.info.clone(), online)
-            })
-            .collect();
+        let rooms: Vec<(Chatroom, Vec<UserId>)> = {
+            let rooms = self
+                .chatrooms
+                .rooms
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            rooms
+                .values()
+                .map(|room| (room.info.clone(), room.members.clone()))
+                .collect()
+        };
+        let mut out = Vec::with_capacity(rooms.len());
+        for (info, members) in rooms {
+            let online = self.presence.online_among(&members).await?.len();
+            out.push((info, online));
+        }
         out.sort_by_key(|(room, _)| room.created_at);
         Ok(out)
     }
@@ -231,7 +239,7 @@ impl Service {
 
     /// The members of the room who are online now, in joining order.
     /// Members and app admins may ask.
-    pub fn chatroom_members_online(
+    pub async fn chatroom_members_online(
         &self,
         caller: &Caller,
         room_id: &ChatroomId,
@@ -240,10 +248,7 @@ impl Service {
             require_member(room, caller)?;
             Ok(room.members.clone())
         })?;
-        Ok(members
-            .into_iter()
-            .filter(|m| self.presence.is_online(m))
-            .collect())
+        self.presence.online_among(&members).await
     }
 
     /// Pushes a message to the members online; nothing is stored.
@@ -262,7 +267,7 @@ impl Service {
             user_id: m.sender.clone(),
             ..caller.clone()
         };
-        let recipients = self.chatroom_members_online(&sender, room_id)?;
+        let recipients = self.chatroom_members_online(&sender, room_id).await?;
         let message = m.to_message(
             chatroom_conversation_id(room_id),
             SessionType::Chatroom,

@@ -61,19 +61,15 @@ impl Service {
     /// `online_status` (app administrators only), any user may ask: a chat
     /// client shows whether its contacts are online, and OpenIM lets every
     /// user see every user's status (docs/decisions.md).
-    pub fn users_online_status(
+    pub async fn users_online_status(
         &self,
         _caller: &Caller,
         user_ids: &[UserId],
     ) -> Result<Vec<(UserId, Vec<Platform>)>> {
         validate::batch(Field::Users, user_ids, MAX_ONLINE_STATUS)?;
-        Ok(dedup(user_ids)
-            .into_iter()
-            .map(|id| {
-                let platforms = self.presence.platforms(&id);
-                (id, platforms)
-            })
-            .collect())
+        let ids = dedup(user_ids);
+        let platforms = self.presence.platforms_of(&ids).await?;
+        Ok(ids.into_iter().zip(platforms).collect())
     }
 
     /// The requests between `a` and `b`, either way, the latest changed

@@ -20,17 +20,15 @@ impl Service {
     }
 
     /// For each id, the platforms it is online on (empty: offline).
-    pub fn online_status(
+    pub async fn online_status(
         &self,
         caller: &Caller,
         user_ids: &[UserId],
     ) -> Result<Vec<(UserId, Vec<Platform>)>> {
         self.authorize_online_status(caller)?;
         validate::batch(Field::Users, user_ids, MAX_ONLINE_STATUS)?;
-        Ok(user_ids
-            .iter()
-            .map(|id| (id.clone(), self.presence.platforms(id)))
-            .collect())
+        let platforms = self.presence.platforms_of(user_ids).await?;
+        Ok(user_ids.iter().cloned().zip(platforms).collect())
     }
 
     /// The platforms one existing user is online on (empty: offline).
@@ -41,7 +39,7 @@ impl Service {
     ) -> Result<Vec<Platform>> {
         self.authorize_online_status(caller)?;
         self.require_user(user_id).await?;
-        Ok(self.presence.platforms(user_id))
+        self.presence.platforms(user_id).await
     }
 
     /// Ends the sessions of a user (on one platform, or all).

@@ -65,7 +65,8 @@ pub async fn get_chatrooms(
 ) -> HxResult {
     let rooms: Vec<serde_json::Value> = s
         .service
-        .list_chatrooms(&caller)?
+        .list_chatrooms(&caller)
+        .await?
         .into_iter()
         .map(|(room, online)| {
             json!({

@@ -366,6 +366,7 @@ pub async fn subscribe_users_status(
         SUBSCRIBE => s
             .service
             .users_online_status(&caller, &ids)
+            .await
             .map_err(ApiError::naming(&[(Field::Users, "userIDs")]))?
             .into_iter()
             .map(|(id, platforms)| StatusV3 {
@@ -447,7 +448,8 @@ pub async fn online_status(
     let ids = user_ids("userIDList", &req.user_ids)?;
     let out: Vec<OnlineStatus> = s
         .service
-        .online_status(&caller, &ids)?
+        .online_status(&caller, &ids)
+        .await?
         .into_iter()
         .map(|(id, platforms)| OnlineStatus {
             user_id: id.to_string(),

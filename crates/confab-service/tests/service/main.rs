@@ -124,11 +124,13 @@ async fn moved_permission_checks() {
     let e = f
         .service
         .online_status(&caller("p1"), &[uid("p1")])
+        .await
         .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::PermissionDenied);
     assert_eq!(
         f.service
             .online_status(&caller(ADMIN), &[uid("p1")])
+            .await
             .unwrap(),
         vec![(uid("p1"), vec![])]
     );
@@ -231,6 +233,7 @@ async fn chatroom_messages_reach_online_members_only_and_are_not_stored() {
     assert_eq!(
         f.service
             .chatroom_members_online(&caller("host"), &room.room_id)
+            .await
             .unwrap(),
         vec![uid("host"), uid("on")]
     );
@@ -281,12 +284,17 @@ async fn chatroom_messages_reach_online_members_only_and_are_not_stored() {
         .join_chatroom(&caller("outsider"), &room.room_id, &uid("outsider"))
         .await
         .unwrap();
-    let rooms = f.service.list_chatrooms(&caller(ADMIN)).unwrap();
+    let rooms = f.service.list_chatrooms(&caller(ADMIN)).await.unwrap();
     assert_eq!((rooms.len(), rooms[0].1), (1, 3));
     f.service
         .delete_chatroom(&caller("host"), &room.room_id)
         .unwrap();
-    assert!(f.service.list_chatrooms(&caller(ADMIN)).unwrap().is_empty());
+    assert!(f
+        .service
+        .list_chatrooms(&caller(ADMIN))
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 #[tokio::test]

@@ -394,16 +394,20 @@ impl Bus for Recorder {
 #[derive(Default)]
 pub struct Online(pub Mutex<Vec<UserId>>);
 
+#[async_trait::async_trait]
 impl confab_core::presence::Presence for Online {
-    fn platforms(&self, user: &UserId) -> Vec<Platform> {
-        if self.0.lock().unwrap().contains(user) {
-            vec![Platform::Web]
-        } else {
-            Vec::new()
-        }
+    async fn platforms_of(&self, users: &[UserId]) -> confab_core::Result<Vec<Vec<Platform>>> {
+        let online = self.0.lock().unwrap();
+        Ok(users
+            .iter()
+            .map(|u| match online.contains(u) {
+                true => vec![Platform::Web],
+                false => Vec::new(),
+            })
+            .collect())
     }
-    fn online_users(&self) -> Vec<UserId> {
-        self.0.lock().unwrap().clone()
+    async fn online_users(&self) -> confab_core::Result<Vec<UserId>> {
+        Ok(self.0.lock().unwrap().clone())
     }
 }
 
